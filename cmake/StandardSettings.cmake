@@ -1,0 +1,14 @@
+# Settings every sshm target shares: language level, sanitizers, threads.
+add_library(sshm_settings INTERFACE)
+target_compile_features(sshm_settings INTERFACE cxx_std_20)
+set(CMAKE_CXX_EXTENSIONS OFF)
+
+if(SSHM_SANITIZE)
+  target_compile_options(sshm_settings INTERFACE
+    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(sshm_settings INTERFACE -fsanitize=address,undefined)
+endif()
+if(SSHM_TSAN)
+  target_compile_options(sshm_settings INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(sshm_settings INTERFACE -fsanitize=thread)
+endif()

@@ -1,0 +1,114 @@
+#include "cli/app.hpp"
+
+#include "cli/common.hpp"
+#include "util/error.hpp"
+
+#include <cstdlib>
+#include <fmt/format.h>
+#include <iostream>
+#include <yaml-cpp/yaml.h>
+
+namespace sshm::cli {
+
+namespace {
+
+constexpr const char* k_exit_help = R"(Exit status:
+  0    every invocation succeeded
+  1    some invocation failed or timed out
+  2    usage or input error (nothing was run)
+  3    stopped by the error threshold (--max-errors)
+  4    no host could be reached
+  130  interrupted
+)";
+
+// Fills options the user did not give from the environment, then from the config file.
+void apply_fallbacks(CLI::App& app, GlobalOptions& g) {
+  struct Fallback {
+    const char* flag;
+    const char* env;
+    const char* config_key;
+    std::string* value;
+  };
+  Fallback fallbacks[] = {
+      {"--inventory", "SSHM_INVENTORY", "inventory", &g.inventory},
+      {"--ssh-config", "SSHM_SSH_CONFIG", "ssh_config", &g.ssh_config},
+      {"--state-dir", "SSHM_STATE_DIR", "state_dir", &g.state_dir},
+      {"--output", "SSHM_OUTPUT", "output", &g.output},
+      {"--host-key-policy", "SSHM_HOST_KEY_POLICY", "host_key_policy", &g.host_key_policy},
+  };
+  YAML::Node config;
+  std::string config_path = xdg_dir("XDG_CONFIG_HOME", ".config") + "/sshm/config.yaml";
+  if (std::filesystem::exists(config_path)) {
+    try {
+      config = YAML::LoadFile(config_path);
+    } catch (const YAML::Exception& e) {
+      throw InputError(Location{config_path, e.mark.line + 1, e.mark.column + 1}, e.msg);
+    }
+  }
+  for (auto& f : fallbacks) {
+    if (app.count(f.flag) > 0) continue;
+    if (const char* env = std::getenv(f.env); env && *env) {
+      *f.value = env;
+    } else if (config && config[f.config_key]) {
+      *f.value = config[f.config_key].as<std::string>();
+    }
+  }
+  if (app.count("--no-color") == 0 && std::getenv("NO_COLOR")) g.no_color = true;
+  if (g.output.empty()) g.output = isatty_stdout() ? "text" : "text";
+  static const std::vector<std::string> formats = {"text", "json", "jsonl", "yaml", "table"};
+  if (std::find(formats.begin(), formats.end(), g.output) == formats.end())
+    throw InputError(fmt::format("unknown output format '{}' (use text, json, jsonl, yaml or table)", g.output));
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sshm: Systems Manager over SSH, for fleets of Linux servers with no agent", "sshm"};
+  app.footer(k_exit_help);
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "sshm 0.1.0");
+
+  GlobalOptions global;
+  app.add_option("-i,--inventory", global.inventory, "Inventory file (native YAML or Ansible INI/YAML)")
+      ->envname("SSHM_INVENTORY");
+  app.add_option("-F,--ssh-config", global.ssh_config, "OpenSSH client config to read, as ssh -F");
+  app.add_option("--state-dir", global.state_dir, "State store directory (default ~/.local/state/sshm)");
+  app.add_option("-o,--output", global.output, "Output format: text, json, jsonl, yaml, table");
+  app.add_option("--host-key-policy", global.host_key_policy, "strict (default), accept-new or off");
+  app.add_option("--connect-timeout", global.connect_timeout, "Seconds for DNS, TCP, key exchange and auth")
+      ->check(CLI::Range(1, 3600));
+  app.add_flag("-v,--verbose", [&](std::int64_t n) { global.verbosity += static_cast<int>(n); }, "More output");
+  app.add_flag("-q,--quiet", [&](std::int64_t n) { global.verbosity -= static_cast<int>(n); }, "Less output");
+  app.add_flag("--no-color", global.no_color, "Plain output");
+  app.add_flag("--no-progress", global.no_progress, "No progress line");
+
+  Action action;
+  setup_hosts(app, global, action);
+  setup_ping(app, global, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "sshm: error: " << e.what() << "\n";
+    return k_exit_usage;
+  }
+
+  try {
+    apply_fallbacks(app, global);
+    return action ? action() : k_exit_usage;
+  } catch (const InputError& e) {
+    std::cerr << "sshm: error: " << e.formatted() << "\n";
+    return k_exit_usage;
+  } catch (const RuntimeError& e) {
+    std::cerr << "sshm: error: " << e.what() << "\n";
+    return k_exit_failed;
+  }
+}
+
+} // namespace sshm::cli

@@ -1,0 +1,97 @@
+#include "cli/common.hpp"
+
+#include "util/error.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <iostream>
+#include <unistd.h>
+
+namespace sshm::cli {
+
+std::string xdg_dir(const char* var, const char* fallback) {
+  if (const char* v = std::getenv(var); v && *v) return v;
+  const char* home = std::getenv("HOME");
+  return fmt::format("{}/{}", home ? home : "", fallback);
+}
+
+bool isatty_stdout() { return ::isatty(STDOUT_FILENO) == 1; }
+bool isatty_stderr() { return ::isatty(STDERR_FILENO) == 1; }
+
+inventory::Inventory load_inventory(const GlobalOptions& global) {
+  if (!global.inventory.empty()) {
+    if (!std::filesystem::exists(global.inventory))
+      throw InputError(fmt::format("inventory file '{}' does not exist", global.inventory));
+    return inventory::Inventory::load(global.inventory);
+  }
+  for (const std::string& candidate :
+       {std::string("inventory.yaml"), xdg_dir("XDG_CONFIG_HOME", ".config") + "/sshm/inventory.yaml"}) {
+    if (std::filesystem::exists(candidate)) return inventory::Inventory::load(candidate);
+  }
+  return inventory::Inventory{};
+}
+
+std::filesystem::path state_dir(const GlobalOptions& global) {
+  if (!global.state_dir.empty()) return global.state_dir;
+  return std::filesystem::path(xdg_dir("XDG_STATE_HOME", ".local/state")) / "sshm";
+}
+
+ssh::ResolveOptions resolve_options(const GlobalOptions& global) {
+  ssh::ResolveOptions o;
+  if (!global.host_key_policy.empty()) {
+    if (global.host_key_policy == "strict") o.host_key_policy = ssh::HostKeyPolicy::strict;
+    else if (global.host_key_policy == "accept-new") o.host_key_policy = ssh::HostKeyPolicy::accept_new;
+    else if (global.host_key_policy == "off") o.host_key_policy = ssh::HostKeyPolicy::off;
+    else
+      throw InputError(fmt::format("unknown host key policy '{}' (use strict, accept-new or off)",
+                                   global.host_key_policy));
+  }
+  o.connect_timeout = global.connect_timeout;
+  return o;
+}
+
+ssh::Overrides overrides_for(const inventory::Host& host) {
+  ssh::Overrides o;
+  const auto& c = host.connection;
+  o.hostname = c.address;
+  o.port = c.port;
+  o.user = c.user;
+  o.identity_file = c.identity_file;
+  o.proxy_jump = c.proxy_jump;
+  o.connect_timeout = c.connect_timeout;
+  return o;
+}
+
+void add_target_options(CLI::App* cmd, TargetOptions& opts, bool required) {
+  auto* t = cmd->add_option("-t,--targets", opts.targets,
+                            "Hosts: names, a,b, web-*, tag:Env=prod, tag-key:K, group:G, all, "
+                            "Key=tag:Env,Values=a,b, - (stdin). Several -t are AND'd");
+  t->allow_extra_args(false);
+  if (required) t->required();
+  cmd->add_option("--exclude", opts.excludes, "Hosts to leave out (same forms as -t)")->allow_extra_args(false);
+}
+
+std::vector<const inventory::Host*> select(const inventory::Inventory& inv, const TargetOptions& opts) {
+  inventory::TargetSpec spec{opts.targets, opts.excludes};
+  return inventory::select_hosts(inv, spec, &std::cin);
+}
+
+SyncOut& SyncOut::instance() {
+  static SyncOut s;
+  return s;
+}
+
+void SyncOut::out(const std::string& text) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+void SyncOut::err(const std::string& text) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+}
+
+} // namespace sshm::cli

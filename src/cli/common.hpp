@@ -1,0 +1,50 @@
+#pragma once
+// Helpers every command group shares: where things live, loading the inventory,
+// resolving hosts to endpoints, and whole-line output.
+#include "cli/app.hpp"
+#include "inventory/inventory.hpp"
+#include "inventory/targets.hpp"
+#include "ssh/config.hpp"
+
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace sshm::cli {
+
+// $VAR, or ~/<fallback> when unset.
+std::string xdg_dir(const char* var, const char* fallback);
+bool isatty_stdout();
+bool isatty_stderr();
+
+// The inventory named by -i / SSHM_INVENTORY, else ./inventory.yaml, else
+// $XDG_CONFIG_HOME/sshm/inventory.yaml, else an empty one.
+inventory::Inventory load_inventory(const GlobalOptions& global);
+// --state-dir / SSHM_STATE_DIR, else $XDG_STATE_HOME/sshm.
+std::filesystem::path state_dir(const GlobalOptions& global);
+
+// Options for resolving every host of a run from the global flags.
+ssh::ResolveOptions resolve_options(const GlobalOptions& global);
+// The inventory's connection settings for a host, as ssh config overrides.
+ssh::Overrides overrides_for(const inventory::Host& host);
+
+// Target flags shared by every command that selects hosts.
+struct TargetOptions {
+  std::vector<std::string> targets;
+  std::vector<std::string> excludes;
+};
+void add_target_options(CLI::App* cmd, TargetOptions& opts, bool required = true);
+std::vector<const inventory::Host*> select(const inventory::Inventory& inv, const TargetOptions& opts);
+
+// Writes whole lines under one lock so output of concurrent hosts never interleaves.
+class SyncOut {
+public:
+  static SyncOut& instance();
+  void out(const std::string& text);  // stdout, text written as is
+  void err(const std::string& text);  // stderr
+private:
+  std::mutex m_mutex;
+};
+
+} // namespace sshm::cli

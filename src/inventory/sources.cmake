@@ -1,0 +1,4 @@
+target_sources(sshm_lib PRIVATE
+  inventory/inventory.cpp
+  inventory/targets.cpp
+)

@@ -1,0 +1,3 @@
+target_sources(sshm_lib PRIVATE
+  ssh/transport.cpp
+)

@@ -1,0 +1,7 @@
+target_sources(sshm_lib PRIVATE
+  util/error.cpp
+  util/spell.cpp
+  util/strings.cpp
+  util/time.cpp
+  util/ids.cpp
+)

@@ -1,0 +1,33 @@
+#pragma once
+// Time as sshm records it, behind a Clock seam so tests can move it.
+#include <chrono>
+#include <string>
+
+namespace sshm {
+
+using SystemTime = std::chrono::system_clock::time_point;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+class Clock {
+public:
+  virtual ~Clock() = default;
+  virtual SystemTime now() const = 0;
+  virtual SteadyTime steady_now() const = 0;
+};
+
+// The real clock.
+class SystemClock final : public Clock {
+public:
+  SystemTime now() const override { return std::chrono::system_clock::now(); }
+  SteadyTime steady_now() const override { return std::chrono::steady_clock::now(); }
+  static const SystemClock& instance();
+};
+
+// "2026-11-28T06:44:48.123Z", as SSM's *DateTime fields.
+std::string iso8601_ms(SystemTime t);
+// "2026-11-28T06:44:48Z", as SSM's CaptureTime and patch times.
+std::string iso8601_s(SystemTime t);
+// Parses the two forms above (and a bare date); throws InputError on anything else.
+SystemTime parse_iso8601(const std::string& s);
+
+} // namespace sshm

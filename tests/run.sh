@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: install what is missing (Debian packages, as root),
+# build with warnings as errors, run unit and e2e tests, then all again under ASan+UBSan.
+#   SSHM_SKIP_ASAN=1   skip the sanitizer pass (for a quick local run)
+#   SSHM_TEST_FILTER=R only ctest cases matching the regex R
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+packages=(cmake make g++ pkg-config git libssh-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
+  libfmt-dev libcurl4-openssl-dev doctest-dev libsqlite3-dev libssl-dev openssh-server
+  openssh-client sudo dash busybox procps iproute2 sqlite3 python3 curl)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "tests/run.sh: missing packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "tests/run.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+jobs=$(nproc)
+filter=()
+[ -n "${SSHM_TEST_FILTER:-}" ] && filter=(-R "$SSHM_TEST_FILTER")
+
+run_pass() {
+  local name=$1; shift
+  local dir="$top/build/test-$name"
+  echo "== $name build"
+  cmake -S "$top" -B "$dir" -DSSHM_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+  echo "== $name tests"
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs" "${filter[@]}"
+}
+
+run_pass release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+if [ -z "${SSHM_SKIP_ASAN:-}" ]; then
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  run_pass asan -DCMAKE_BUILD_TYPE=Debug -DSSHM_SANITIZE=ON
+fi
+echo "tests/run.sh: all passed"
