@@ -1,0 +1,5 @@
+target_sources(sshm_lib PRIVATE
+  scheduler/rate.cpp
+  scheduler/dispatch.cpp
+  scheduler/run.cpp
+)
