@@ -85,7 +85,9 @@ int main(int argc, char** argv) {
   Action action;
   setup_hosts(app, global, action);
   setup_ping(app, global, action);
+#ifdef SSHM_WITH_RUN
   setup_run(app, global, action);
+#endif
 
   try {
     app.parse(argc, argv);

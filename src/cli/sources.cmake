@@ -4,3 +4,7 @@ target_sources(sshm_lib PRIVATE
   cli/hosts.cpp
   cli/ping.cpp
 )
+if(SSHM_WITH_RUN)
+target_sources(sshm_lib PRIVATE cli/run.cpp cli/run_output.cpp
+)
+endif()
