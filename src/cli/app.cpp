@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
 #ifdef SSHM_WITH_RUN
   setup_run(app, global, action);
 #endif
+  setup_commands(app, global, action);
 
   try {
     app.parse(argc, argv);
