@@ -374,19 +374,40 @@ std::string known_fingerprint(const std::string& file, const std::string& host, 
   return any.empty() ? "(unknown)" : any;
 }
 
-// Frees a libssh session and whatever else a connection attempt holds.
-struct SessionHandle {
-  ssh_session session = nullptr;
-  SessionHandle() : session(ssh_new()) {}
-  ~SessionHandle() {
-    if (session) {
-      ssh_disconnect(session);
-      ssh_free(session);
+// A libssh session and the socket under it. libssh does not close a socket it was given
+// with SSH_OPTIONS_FD, so the owner does, after the session is freed.
+class OwnedSession {
+public:
+  OwnedSession() = default;
+  OwnedSession(ssh_session s, int fd) : m_session(s), m_fd(fd) {}
+  OwnedSession(OwnedSession&& o) noexcept
+      : m_session(std::exchange(o.m_session, nullptr)), m_fd(std::exchange(o.m_fd, -1)) {}
+  OwnedSession& operator=(OwnedSession&& o) noexcept {
+    if (this != &o) {
+      reset();
+      m_session = std::exchange(o.m_session, nullptr);
+      m_fd = std::exchange(o.m_fd, -1);
     }
+    return *this;
   }
-  SessionHandle(const SessionHandle&) = delete;
-  SessionHandle& operator=(const SessionHandle&) = delete;
-  ssh_session release() { return std::exchange(session, nullptr); }
+  OwnedSession(const OwnedSession&) = delete;
+  OwnedSession& operator=(const OwnedSession&) = delete;
+  ~OwnedSession() { reset(); }
+
+  ssh_session get() const { return m_session; }
+  int fd() const { return m_fd; }
+
+private:
+  void reset() {
+    if (m_session) {
+      ssh_disconnect(m_session);
+      ssh_free(m_session);
+      m_session = nullptr;
+    }
+    close_fd(m_fd);
+  }
+  ssh_session m_session = nullptr;
+  int m_fd = -1;
 };
 
 } // namespace
@@ -397,7 +418,7 @@ struct SessionHandle {
 // whose other end becomes the target session's socket.
 class Bastion {
 public:
-  using Connector = std::function<Expected<ssh_session, Failure>(TimePoint deadline)>;
+  using Connector = std::function<Expected<OwnedSession, Failure>(TimePoint deadline)>;
 
   Bastion(std::string label, int connect_timeout_s, Connector connector)
       : m_label(std::move(label)), m_timeout_s(connect_timeout_s), m_connector(std::move(connector)) {
@@ -526,7 +547,8 @@ private:
       die(f);
       return;
     }
-    ssh_session session = *connected;
+    OwnedSession owned = std::move(*connected);
+    ssh_session session = owned.get();
     {
       std::lock_guard<std::mutex> lock(m_mutex);
       m_was_up = true;
@@ -669,8 +691,6 @@ private:
     }
     ssh_event_remove_session(event, session);
     ssh_event_free(event);
-    ssh_disconnect(session);
-    ssh_free(session);
   }
 
   std::string m_label;
@@ -691,13 +711,9 @@ private:
 // One authenticated session to one host.
 class LibsshSession final : public Session {
 public:
-  LibsshSession(ssh_session session, milliseconds connect_time, std::shared_ptr<Bastion> via, std::string label)
-      : m_session(session), m_connect_time(connect_time), m_via(std::move(via)), m_label(std::move(label)) {}
-
-  ~LibsshSession() override {
-    ssh_disconnect(m_session);
-    ssh_free(m_session);
-  }
+  LibsshSession(OwnedSession session, milliseconds connect_time, std::shared_ptr<Bastion> via, std::string label)
+      : m_via(std::move(via)), m_owned(std::move(session)), m_session(m_owned.get()), m_connect_time(connect_time),
+        m_label(std::move(label)) {}
 
   std::chrono::milliseconds connect_time() const override { return m_connect_time; }
 
@@ -813,9 +829,11 @@ private:
     return fail(FailureKind::channel, fmt::format("{} on {}: {}", what, m_label, ssh_get_error(m_session)));
   }
 
+  // Keeps the jump host's session up while this one lives (declared first, so destroyed last).
+  std::shared_ptr<Bastion> m_via;
+  OwnedSession m_owned;
   ssh_session m_session;
   milliseconds m_connect_time;
-  std::shared_ptr<Bastion> m_via;  // keeps the jump host's session up while this one lives
   std::string m_label;
 };
 
@@ -870,7 +888,7 @@ struct LibsshTransport::Impl {
   }
 
   // Connects and authenticates; returns the raw libssh session and the bastion it rides on.
-  Expected<ssh_session, Failure> open(const Endpoint& ep, const std::atomic<bool>* cancel, TimePoint deadline,
+  Expected<OwnedSession, Failure> open(const Endpoint& ep, const std::atomic<bool>* cancel, TimePoint deadline,
                                       int depth, std::shared_ptr<Bastion>* via = nullptr) {
     if (depth > k_max_jump_depth)
       return unexpected(fail(FailureKind::protocol, fmt::format("ProxyJump chain for {} is longer than {} hops (a loop?)",
@@ -891,14 +909,11 @@ struct LibsshTransport::Impl {
   }
 
   // Banner, key exchange, host key policy and auth over an open socket (which it takes over).
-  Expected<ssh_session, Failure> handshake(const Endpoint& ep, int fd, const std::atomic<bool>* cancel,
+  Expected<OwnedSession, Failure> handshake(const Endpoint& ep, int fd, const std::atomic<bool>* cancel,
                                            TimePoint deadline) {
-    SessionHandle h;
-    if (!h.session) {
-      ::close(fd);
-      return unexpected(fail(FailureKind::protocol, "out of memory creating an ssh session"));
-    }
-    ssh_session s = h.session;
+    OwnedSession h(ssh_new(), fd);
+    if (!h.get()) return unexpected(fail(FailureKind::protocol, "out of memory creating an ssh session"));
+    ssh_session s = h.get();
     int port = ep.port;
     long timeout = std::max(1, (remaining_ms(deadline) + 999) / 1000);
     bool no = false;
@@ -913,7 +928,7 @@ struct LibsshTransport::Impl {
       ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, ep.known_hosts_files.front().c_str());
     }
     socket_t sock = fd;
-    ssh_options_set(s, SSH_OPTIONS_FD, &sock);  // libssh owns and closes it from here on
+    ssh_options_set(s, SSH_OPTIONS_FD, &sock);  // `h` closes it after the session
 
     std::string label = ep.name == ep.hostname ? host_port(ep.hostname, ep.port)
                                                : fmt::format("{} ({})", ep.name, host_port(ep.hostname, ep.port));
@@ -948,7 +963,7 @@ struct LibsshTransport::Impl {
       return unexpected(*f);
     }
     if (auto f = interrupted()) return unexpected(*f);
-    return h.release();
+    return h;
   }
 
   // sshm's own host key policy over every known_hosts file; a changed key always fails.
@@ -1106,7 +1121,7 @@ Expected<std::unique_ptr<Session>, Failure> LibsshTransport::connect(const Endpo
   std::string label = endpoint.name == endpoint.hostname
                           ? host_port(endpoint.hostname, endpoint.port)
                           : fmt::format("{} ({})", endpoint.name, host_port(endpoint.hostname, endpoint.port));
-  return std::unique_ptr<Session>(std::make_unique<LibsshSession>(*s, elapsed, std::move(via), label));
+  return std::unique_ptr<Session>(std::make_unique<LibsshSession>(std::move(*s), elapsed, std::move(via), label));
 }
 
 void set_key_passphrase(std::string passphrase) { KeyCache::instance().set_passphrase(std::move(passphrase)); }
