@@ -5,7 +5,8 @@
 # and is removed by fleet_cleanup, which fleet_init installs as an EXIT trap.
 #
 #   fleet_init                       temp dir, test user, client keys, empty known_hosts
-#   fleet_add_hosts N [PREFIX]       N healthy hosts (PREFIX-001 ...), 16 ports per sshd
+#   fleet_add_hosts N [PREFIX]       N healthy hosts (PREFIX-001 ...); one sshd (and host key)
+#                                    serves FLEET_HOSTS_PER_SSHD of them (default and max 16)
 #   fleet_add_changed_key NAME       a host whose known_hosts entry holds another key
 #   fleet_add_refused NAME           a port where nothing listens
 #   fleet_add_silent NAME            a TCP listener that accepts and never speaks
@@ -195,11 +196,11 @@ _fleet_sshd() {
 fleet_add_hosts() {
   local n=$1 prefix=${2:-host} names=() i
   for ((i = 1; i <= n; i++)); do names+=("$(printf '%s-%03d' "$prefix" "$i")"); done
-  local start=0
+  local start=0 per=${FLEET_HOSTS_PER_SSHD:-16}
   while [ $start -lt $n ]; do
-    local batch=("${names[@]:$start:16}")
+    local batch=("${names[@]:$start:$per}")
     _fleet_sshd ok "$FLEET_DIR/hostkey$((FLEET_GROUP + 1))" "" "${batch[@]}" || return 1
-    start=$((start + 16))
+    start=$((start + per))
   done
 }
 
