@@ -5,8 +5,6 @@ target_sources(sshm_lib PRIVATE
   cli/documents.cpp
   cli/hosts.cpp
   cli/ping.cpp
+  cli/run.cpp
+  cli/run_output.cpp
 )
-if(SSHM_WITH_RUN)
-target_sources(sshm_lib PRIVATE cli/run.cpp cli/run_output.cpp
-)
-endif()
