@@ -50,6 +50,10 @@ struct RunOptions {
 class SignalGuard {
 public:
   explicit SignalGuard(std::atomic<bool>& cancel) : m_cancel(cancel) {
+    // A shell starts background jobs with SIGINT ignored, and an ignored signal is never
+    // delivered to sigwait: take the default disposition back (the signals stay blocked).
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
