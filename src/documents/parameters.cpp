@@ -5,6 +5,8 @@
 #include "util/spell.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
+#include <climits>
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
@@ -425,6 +427,12 @@ ParameterValues parse_cli_parameters(const Document& doc, const std::vector<std:
     }
   }
   for (auto& [name, v] : given) values[name] = v;
+  // File problems in the order of the file (they were found in name order).
+  auto order = [](const InputError& e) {
+    return std::pair(e.where().line > 0 ? e.where().line : INT_MAX, e.where().column);
+  };
+  std::stable_sort(errors.begin(), errors.end(),
+                   [&](const InputError& a, const InputError& b) { return order(a) < order(b); });
   if (errors.size() == 1) throw errors.front();
   if (!errors.empty()) throw InputErrors(std::move(errors));
   return values;
