@@ -372,6 +372,12 @@ TEST_CASE("resolve-time value errors point at the parameter's declaration in a Y
                      "Install (did you mean 'Install'?)");
 }
 
+TEST_CASE("a huge YAML number does not crash the loader") {
+  CHECK(validate("schemaVersion: '2.2'\nmainSteps: [{action: a, name: b, inputs: {x: 1e999, y: 99999999999999999999}}]\n",
+                 "big.yaml")
+            .empty());
+}
+
 TEST_CASE("YAML scalars: quoted stay strings, plain ones are typed") {
   Document doc = load_text("schemaVersion: '2.2'\nparameters:\n  a: {type: Integer, default: 12}\n  b: {type: String, "
                            "default: '12'}\n  c: {type: Boolean, default: false}\n  d: {type: String, default: 012}\n"
@@ -379,4 +385,16 @@ TEST_CASE("YAML scalars: quoted stay strings, plain ones are typed") {
                            "t.yaml", "t");
   ResolvedDocument r = resolve(doc, {}, "Linux");
   CHECK(r.steps[0].inputs["v"] == json::array({12, "12", false, "012"}));
+}
+
+TEST_CASE("a Document built by hand resolves too") {
+  Document doc;
+  doc.name = "handmade";
+  doc.schema_version = "2.2";
+  doc.content = json::parse(R"({"schemaVersion": "2.2", "parameters": {"p": {"type": "String"}},
+    "mainSteps": [{"action": "aws:runShellScript", "name": "s", "inputs": {"runCommand": ["echo {{ p }}"]}}]})");
+  CHECK(resolve(doc, {{"p", "x"}}, "Linux").steps.at(0).inputs["runCommand"] == json::array({"echo x"}));
+  auto errors = errors_of([&] { resolve(doc, {}, "Linux"); });
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].find("handmade") == 0);
 }

@@ -189,6 +189,8 @@ TEST_CASE("typed_parameters turns aws:runDocument's documentParameters into valu
   ParameterValues v = typed_parameters(doc, json{{"commands", "echo hi"}, {"executionTimeout", 30}}, "documentParameters");
   CHECK(v["commands"] == json::array({"echo hi"}));
   CHECK(v["executionTimeout"] == "30");
+  ParameterValues t = typed_parameters(doc, "{\"commands\": [\"a\", \"b\"]}", "documentParameters");
+  CHECK(t["commands"] == json::array({"a", "b"}));
   CHECK(any_contains(errors_of([&] { typed_parameters(doc, json{{"bogus", "x"}}, "documentParameters"); }),
                      "documentParameters: unknown parameter 'bogus'"));
 }
