@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
   Action action;
   setup_hosts(app, global, action);
   setup_ping(app, global, action);
+  setup_outputs(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -3,4 +3,6 @@ target_sources(sshm_lib PRIVATE
   cli/common.cpp
   cli/hosts.cpp
   cli/ping.cpp
+  cli/outputs.cpp
+  cli/sink_options.cpp
 )
