@@ -2,7 +2,7 @@
 # Results to S3 and CloudWatch Logs against moto_server with SigV4 checking on, through
 # the sink driver (outputs fed as a run feeds them), checked with the aws CLI.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/moto.sh"
 : "${SSHM:?SSHM must name the sshm binary}" "${SSHM_SINK_DRIVER:?SSHM_SINK_DRIVER must name the sink driver}"
 
