@@ -85,8 +85,6 @@ HttpResponse perform(const HttpRequest& request, const Credentials* credentials,
 
   curl_slist* headers = nullptr;
   for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
-  // No "Expect: 100-continue" round trip, and a content type curl will not guess.
-  headers = curl_slist_append(headers, "Expect:");
   std::string sigv4;
   if (!request.service.empty() && credentials) {
     headers = curl_slist_append(headers, ("x-amz-content-sha256: " + sha256_hex(request.body)).c_str());
@@ -108,6 +106,9 @@ HttpResponse perform(const HttpRequest& request, const Credentials* credentials,
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, write_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "sshm/0.1.0");
+  // curl signs every header we give it, so "Expect:" cannot be removed here; keep the
+  // 100-continue wait short instead for servers that never answer it.
+  curl_easy_setopt(curl, CURLOPT_EXPECT_100_TIMEOUT_MS, 300L);
   if (request.method == "GET") {
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
   } else if (request.method == "HEAD") {
