@@ -5,6 +5,8 @@ target_sources(sshm_lib PRIVATE
   cli/documents.cpp
   cli/hosts.cpp
   cli/ping.cpp
+  cli/outputs.cpp
   cli/run.cpp
   cli/run_output.cpp
+  cli/sink_options.cpp
 )
