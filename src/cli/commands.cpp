@@ -1,6 +1,7 @@
 // sshm commands list | show ID | output ID HOST: the history of Run Command, as SSM's
 // list-commands and get-command-invocation show it, with the full outputs kept locally.
 #include "cli/common.hpp"
+#include "sinks/spool.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/spell.hpp"
@@ -112,12 +113,14 @@ int run_commands_show(const GlobalOptions& g, const CommandsShowOptions& o) {
   auto db = store::Store::open(state_dir(g));
   store::CommandRecord c = *db->get_command(o.id);
   std::vector<store::InvocationRecord> invocations = db->get_invocations(c.command_id);
-  if (wants_json(g)) {
-    SyncOut::instance().out(store::command_report_json(c, invocations).dump(2) + "\n");
-    return k_exit_ok;
-  }
-  if (g.output == "jsonl") {
-    SyncOut::instance().out(store::command_report_json(c, invocations).dump() + "\n");
+  // Outputs a sink could not deliver yet (`sshm outputs flush` retries them).
+  std::vector<sinks::PendingItem> pending = sinks::pending_for(db->state_dir(), c.command_id);
+  if (wants_json(g) || g.output == "jsonl") {
+    nlohmann::json j = store::command_report_json(c, invocations);
+    nlohmann::json p = nlohmann::json::array();
+    for (const auto& item : pending) p.push_back({{"Kind", item.kind}, {"Host", item.host}, {"Destination", item.destination}, {"Error", item.last_error}});
+    j["PendingDeliveries"] = std::move(p);
+    SyncOut::instance().out(j.dump(wants_json(g) ? 2 : -1) + "\n");
     return k_exit_ok;
   }
   std::string text;
@@ -132,6 +135,8 @@ int run_commands_show(const GlobalOptions& g, const CommandsShowOptions& o) {
                       c.completed_count, c.error_count, c.delivery_timed_out_count);
   text += fmt::format("Rate        max-concurrency {}, max-errors {}\n", c.max_concurrency, c.max_errors);
   if (!c.stop_reason.empty()) text += fmt::format("Stopped     {}\n", c.stop_reason);
+  if (!pending.empty())
+    text += fmt::format("Pending     {} output deliveries wait in the spool (run `sshm outputs flush`)\n", pending.size());
   if (!invocations.empty()) {
     size_t width = 4;
     for (const auto& r : invocations) width = std::max(width, r.instance_id.size());
