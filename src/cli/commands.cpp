@@ -51,7 +51,7 @@ std::string checked_status(const std::string& status) {
 // --since: an ISO 8601 time, or an age such as 30m, 24h, 7d, 2w (before now).
 std::string since_time(const std::string& since) {
   std::string s = trim(since);
-  if (s.size() >= 2 && s.find_first_not_of("0123456789") == s.size() - 1) {
+  if (s.size() >= 2 && s.size() <= 10 && s.find_first_not_of("0123456789") == s.size() - 1) {
     long long n = std::stoll(s.substr(0, s.size() - 1));
     long long unit = 0;
     switch (s.back()) {
@@ -141,7 +141,7 @@ int run_commands_show(const GlobalOptions& g, const CommandsShowOptions& o) {
       if (!r.failure_message.empty()) details += (details.empty() ? "" : ": ") + r.failure_message;
       std::string elapsed = store::execution_elapsed_time(r.execution_start_date_time, r.execution_end_date_time);
       text += fmt::format("{:<{}}  {:<16}  {:>5}  {:<10}  {}\n", r.instance_id, width, r.status, r.response_code,
-                          elapsed.empty() ? "-" : elapsed.substr(2), details);
+                          elapsed.empty() ? "-" : to_lower(elapsed.substr(2)), details);
     }
   }
   SyncOut::instance().out(text);
