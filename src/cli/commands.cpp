@@ -62,7 +62,11 @@ std::string since_time(const std::string& since) {
       case 'w': unit = 7 * 86400; break;
       default: break;
     }
-    if (unit > 0) return iso8601_ms(SystemClock::instance().now() - std::chrono::seconds(n * unit));
+    if (unit > 0) {
+      long long seconds = n * unit;
+      if (seconds > 100LL * 366 * 86400) return iso8601_ms(SystemTime{});  // older than anything recorded
+      return iso8601_ms(SystemClock::instance().now() - std::chrono::seconds(seconds));
+    }
   }
   if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0])))
     throw InputError(fmt::format("--since '{}' is neither an age (30m, 24h, 7d, 2w) nor an ISO 8601 time", since));
