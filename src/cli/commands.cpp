@@ -52,7 +52,7 @@ std::string checked_status(const std::string& status) {
 // --since: an ISO 8601 time, or an age such as 30m, 24h, 7d, 2w (before now).
 std::string since_time(const std::string& since) {
   std::string s = trim(since);
-  if (s.size() >= 2 && s.find_first_not_of("0123456789") == s.size() - 1) {
+  if (s.size() >= 2 && s.size() <= 10 && s.find_first_not_of("0123456789") == s.size() - 1) {
     long long n = std::stoll(s.substr(0, s.size() - 1));
     long long unit = 0;
     switch (s.back()) {
@@ -63,7 +63,11 @@ std::string since_time(const std::string& since) {
       case 'w': unit = 7 * 86400; break;
       default: break;
     }
-    if (unit > 0) return iso8601_ms(SystemClock::instance().now() - std::chrono::seconds(n * unit));
+    if (unit > 0) {
+      long long seconds = n * unit;
+      if (seconds > 100LL * 366 * 86400) return iso8601_ms(SystemTime{});  // older than anything recorded
+      return iso8601_ms(SystemClock::instance().now() - std::chrono::seconds(seconds));
+    }
   }
   if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0])))
     throw InputError(fmt::format("--since '{}' is neither an age (30m, 24h, 7d, 2w) nor an ISO 8601 time", since));
@@ -146,7 +150,7 @@ int run_commands_show(const GlobalOptions& g, const CommandsShowOptions& o) {
       if (!r.failure_message.empty()) details += (details.empty() ? "" : ": ") + r.failure_message;
       std::string elapsed = store::execution_elapsed_time(r.execution_start_date_time, r.execution_end_date_time);
       text += fmt::format("{:<{}}  {:<16}  {:>5}  {:<10}  {}\n", r.instance_id, width, r.status, r.response_code,
-                          elapsed.empty() ? "-" : elapsed.substr(2), details);
+                          elapsed.empty() ? "-" : to_lower(elapsed.substr(2)), details);
     }
   }
   SyncOut::instance().out(text);
