@@ -92,7 +92,7 @@ int run_commands_list(const GlobalOptions& g, const CommandsListOptions& o) {
   if (wants_json(g)) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& c : commands) arr.push_back(store::command_to_json(c));
-    SyncOut::instance().out(arr.dump(2) + "\n");
+    print_structured(g, arr);
   } else if (g.output == "jsonl") {
     std::string text;
     for (const auto& c : commands) text += store::command_to_json(c).dump() + "\n";
@@ -124,7 +124,8 @@ int run_commands_show(const GlobalOptions& g, const CommandsShowOptions& o) {
     nlohmann::json p = nlohmann::json::array();
     for (const auto& item : pending) p.push_back({{"Kind", item.kind}, {"Host", item.host}, {"Destination", item.destination}, {"Error", item.last_error}});
     j["PendingDeliveries"] = std::move(p);
-    SyncOut::instance().out(j.dump(wants_json(g) ? 2 : -1) + "\n");
+    if (g.output == "jsonl") SyncOut::instance().out(j.dump() + "\n");
+    else print_structured(g, j);
     return k_exit_ok;
   }
   std::string text;

@@ -5,6 +5,7 @@
 #include "util/strings.hpp"
 
 #include <cstdio>
+#include <yaml-cpp/yaml.h>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <fcntl.h>
@@ -130,6 +131,47 @@ void add_target_options(CLI::App* cmd, TargetOptions& opts, bool required) {
 std::vector<const inventory::Host*> select(const inventory::Inventory& inv, const TargetOptions& opts) {
   inventory::TargetSpec spec{opts.targets, opts.excludes};
   return inventory::select_hosts(inv, spec, &std::cin);
+}
+
+namespace {
+
+void emit_yaml(YAML::Emitter& out, const nlohmann::json& v) {
+  switch (v.type()) {
+  case nlohmann::json::value_t::object:
+    out << YAML::BeginMap;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      out << YAML::Key << it.key() << YAML::Value;
+      emit_yaml(out, it.value());
+    }
+    out << YAML::EndMap;
+    break;
+  case nlohmann::json::value_t::array:
+    out << YAML::BeginSeq;
+    for (const auto& item : v) emit_yaml(out, item);
+    out << YAML::EndSeq;
+    break;
+  case nlohmann::json::value_t::string:
+    out << YAML::DoubleQuoted << v.get<std::string>();
+    break;
+  case nlohmann::json::value_t::null:
+    out << YAML::Null;
+    break;
+  default:
+    out << v.dump();
+  }
+}
+
+} // namespace
+
+std::string to_yaml(const nlohmann::json& value) {
+  YAML::Emitter out;
+  emit_yaml(out, value);
+  return std::string(out.c_str()) + "\n";
+}
+
+void print_structured(const GlobalOptions& global, const nlohmann::json& value) {
+  if (global.output == "yaml") SyncOut::instance().out(to_yaml(value));
+  else SyncOut::instance().out(value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 SyncOut& SyncOut::instance() {

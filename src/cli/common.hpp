@@ -50,6 +50,10 @@ struct TargetOptions {
 void add_target_options(CLI::App* cmd, TargetOptions& opts, bool required = true);
 std::vector<const inventory::Host*> select(const inventory::Inventory& inv, const TargetOptions& opts);
 
+// Prints a result object as JSON (pretty) or, with -o yaml, as block YAML.
+void print_structured(const GlobalOptions& global, const nlohmann::json& value);
+std::string to_yaml(const nlohmann::json& value);
+
 // Writes whole lines under one lock so output of concurrent hosts never interleaves.
 class SyncOut {
 public:

@@ -36,7 +36,7 @@ int run_hosts_list(const GlobalOptions& g, const HostsListOptions& o) {
   if (g.output == "json" || g.output == "yaml") {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto* h : hosts) arr.push_back(host_json(*h));
-    SyncOut::instance().out(arr.dump(2) + "\n");
+    print_structured(g, arr);
   } else if (g.output == "jsonl") {
     for (const auto* h : hosts) SyncOut::instance().out(host_json(*h).dump() + "\n");
   } else {

@@ -220,9 +220,13 @@ private:
 
 class JsonObserver : public CliRunObserver {
 public:
+  explicit JsonObserver(const GlobalOptions& g) : m_global(g) {}
   void finish(const scheduler::RunResult& r) override {
-    SyncOut::instance().out(store::command_report_json(r.command, r.invocations).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    print_structured(m_global, store::command_report_json(r.command, r.invocations));
   }
+
+private:
+  const GlobalOptions& m_global;
 };
 
 // One JSON object per line: output lines, finished invocations, the final command.
@@ -270,7 +274,7 @@ private:
 } // namespace
 
 std::unique_ptr<CliRunObserver> make_run_observer(const GlobalOptions& g, bool gather, size_t targets) {
-  if (g.output == "json" || g.output == "yaml") return std::make_unique<JsonObserver>();
+  if (g.output == "json" || g.output == "yaml") return std::make_unique<JsonObserver>(g);
   if (g.output == "jsonl") return std::make_unique<JsonlObserver>();
   return std::make_unique<TextObserver>(g, gather, targets);
 }
