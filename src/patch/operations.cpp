@@ -353,29 +353,22 @@ std::map<std::string, std::string> parse_install_results(std::string_view output
   return out;
 }
 
-HostPatchReport run_patch(ssh::Transport& transport, const ssh::Endpoint& ep, const PatchRequest& req) {
+namespace {
+
+// Waits for the host to come back from a reboot and hands a new session; false with an
+// error when it does not.
+using Reconnect = std::function<bool(const std::string& old_boot_id, std::unique_ptr<ssh::Session>& session,
+                                     std::string& error)>;
+
+HostPatchReport run_core(std::unique_ptr<ssh::Session>& session, const ssh::Endpoint& ep, const PatchRequest& req,
+                         const Reconnect& reconnect, HostPatchReport r) {
   const Clock& clock = *req.clock;
-  HostPatchReport r;
-  r.host = ep.name;
-  r.summary.operation = to_string(req.operation);
-  r.summary.operation_start_time = now_s(clock);
-  r.summary.reboot_option = to_string(req.reboot_option);
-  r.summary.patch_group = req.patch_group;
-  r.summary.snapshot_id = req.snapshot_id.empty() ? new_uuid() : req.snapshot_id;
   auto fail = [&](std::string error) {
     r.status = "Failed";
     r.error = std::move(error);
     r.summary.operation_end_time = now_s(clock);
     return r;
   };
-
-  progress(req, "connecting");
-  auto connected = transport.connect(ep, req.cancel);
-  if (!connected) {
-    r.failure_kind = ssh::to_string(connected.error().kind);
-    return fail(connected.error().message);
-  }
-  std::unique_ptr<ssh::Session> session = std::move(*connected);
 
   progress(req, req.update ? "refreshing package lists and scanning" : "scanning");
   ScanOutcome first = do_scan(*session, ep, req, req.update, r.failure_kind);
@@ -464,7 +457,10 @@ HostPatchReport run_patch(ssh::Transport& transport, const ssh::Endpoint& ep, co
   PatchSummary pre = summarize(c2.items, c2.not_applicable);
   bool want_reboot = !installed_now.empty() || after.scan.reboot_required_marker || pre.installed_pending_reboot > 0;
   bool rebooted = false;
-  if (req.reboot_option == RebootOption::reboot_if_needed && want_reboot) {
+  if (req.reboot_option == RebootOption::reboot_if_needed && want_reboot && !reconnect) {
+    // The caller reboots (an executor: exit 194, as SSM) and rescans.
+    r.log.push_back("a reboot is needed; the caller reboots");
+  } else if (req.reboot_option == RebootOption::reboot_if_needed && want_reboot) {
     progress(req, "rebooting");
     std::string reboot = fmt::format("nohup sh -c {} >/dev/null 2>&1 &\n",
                                      shell_quote("sleep 1; " + req.reboot_command));
@@ -472,7 +468,7 @@ HostPatchReport run_patch(ssh::Transport& transport, const ssh::Endpoint& ep, co
     if (!rr) r.log.push_back("reboot command: " + rr.error().message);
     session.reset();
     std::string error;
-    if (!wait_for_reboot(transport, ep, req, after.scan.boot_id, session, error)) return fail(error);
+    if (!reconnect(after.scan.boot_id, session, error)) return fail(error);
     rebooted = true;
     r.log.push_back("rebooted");
     progress(req, "rescanning after reboot");
@@ -482,7 +478,8 @@ HostPatchReport run_patch(ssh::Transport& transport, const ssh::Endpoint& ep, co
   }
   r.items = std::move(c2.items);
   PatchSummary s = summarize(r.items, c2.not_applicable);
-  s.reboot_required = s.reboot_required || after.scan.reboot_required_marker;
+  s.reboot_required = s.reboot_required || after.scan.reboot_required_marker ||
+                      (want_reboot && !rebooted && req.reboot_option == RebootOption::reboot_if_needed);
   s.rebooted = rebooted;
   s.operation = r.summary.operation;
   s.operation_start_time = r.summary.operation_start_time;
@@ -496,6 +493,45 @@ HostPatchReport run_patch(ssh::Transport& transport, const ssh::Endpoint& ep, co
     r.status = "Failed";
     r.error = fmt::format("{} package(s) failed to install", s.failed);
   }
+  return r;
+}
+
+HostPatchReport new_report(const std::string& host, const PatchRequest& req) {
+  HostPatchReport r;
+  r.host = host;
+  r.summary.operation = to_string(req.operation);
+  r.summary.operation_start_time = now_s(*req.clock);
+  r.summary.reboot_option = to_string(req.reboot_option);
+  r.summary.patch_group = req.patch_group;
+  r.summary.snapshot_id = req.snapshot_id.empty() ? new_uuid() : req.snapshot_id;
+  return r;
+}
+
+} // namespace
+
+HostPatchReport run_patch(ssh::Transport& transport, const ssh::Endpoint& ep, const PatchRequest& req) {
+  HostPatchReport r = new_report(ep.name, req);
+  progress(req, "connecting");
+  auto connected = transport.connect(ep, req.cancel);
+  if (!connected) {
+    r.status = "Failed";
+    r.failure_kind = ssh::to_string(connected.error().kind);
+    r.error = connected.error().message;
+    r.summary.operation_end_time = now_s(*req.clock);
+    return r;
+  }
+  std::unique_ptr<ssh::Session> session = std::move(*connected);
+  Reconnect reconnect = [&](const std::string& old_boot_id, std::unique_ptr<ssh::Session>& s, std::string& error) {
+    return wait_for_reboot(transport, ep, req, old_boot_id, s, error);
+  };
+  return run_core(session, ep, req, reconnect, std::move(r));
+}
+
+HostPatchReport run_patch_on_session(ssh::Session& session, const ssh::Endpoint& endpoint, const PatchRequest& request) {
+  // Borrow the caller's session for the core, which may replace it only when it reconnects.
+  std::unique_ptr<ssh::Session> borrowed(&session);
+  HostPatchReport r = run_core(borrowed, endpoint, request, nullptr, new_report(endpoint.name, request));
+  (void)borrowed.release();
   return r;
 }
 

@@ -91,6 +91,11 @@ struct PatchRequest {
 // Runs request.operation on one host. Never throws for host problems: they are in the report.
 HostPatchReport run_patch(ssh::Transport& transport, const ssh::Endpoint& endpoint, const PatchRequest& request);
 
+// The same on a session the caller already holds (an executor running AWS-RunPatchBaseline's
+// PatchLinux step). It never reboots: with RebootIfNeeded and a reboot needed, the summary
+// says RebootRequired and the caller reboots (SSM: exit 194) and runs a Scan afterwards.
+HostPatchReport run_patch_on_session(ssh::Session& session, const ssh::Endpoint& endpoint, const PatchRequest& request);
+
 // AWS-RunPatchBaseline's Linux step, for executors: Operation Scan.
 HostPatchReport scan(ssh::Transport& transport, const ssh::Endpoint& endpoint, PatchRequest request);
 // Operation Install.
