@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
   CLI::App app{"sshm: Systems Manager over SSH, for fleets of Linux servers with no agent", "sshm"};
   app.footer(k_exit_help);
   app.require_subcommand(1);
+  // Global options may also follow the subcommand: `sshm ping -t all -o json`.
+  app.fallthrough();
   app.set_version_flag("--version", "sshm 0.1.0");
 
   GlobalOptions global;
@@ -89,6 +91,7 @@ int main(int argc, char** argv) {
   setup_run(app, global, action);
 #endif
   setup_commands(app, global, action);
+  setup_documents(app, global, action);
 
   try {
     app.parse(argc, argv);
