@@ -92,6 +92,7 @@ int main(int argc, char** argv) {
 #endif
   setup_commands(app, global, action);
   setup_documents(app, global, action);
+  setup_patch(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -4,6 +4,7 @@ target_sources(sshm_lib PRIVATE
   cli/common.cpp
   cli/documents.cpp
   cli/hosts.cpp
+  cli/patch.cpp
   cli/ping.cpp
 )
 if(SSHM_WITH_RUN)

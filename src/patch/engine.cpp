@@ -260,6 +260,14 @@ Classification classify(const HostScan& scan, const Baseline& b, SystemTime now,
       if (!p.available.empty())
         item.reason += fmt::format("; newer {} {}", p.available.front().version, newest_decision.reason);
     }
+    // An install that failed leaves the package Failed even when dpkg unpacked the new
+    // version (a failing postinst leaves it half-configured).
+    if (auto f = failures.find(key); f != failures.end()) {
+      item.state = PatchState::failed;
+      item.reason = fmt::format("install failed: {}; {}", f->second, d.reason);
+      out.items.push_back(std::move(item));
+      continue;
+    }
     // Installed by `sshm patch install` with NoReboot since this boot.
     if (item.state == PatchState::installed || item.state == PatchState::installed_other) {
       for (const auto& s : scan.states) {
