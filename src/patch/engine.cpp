@@ -148,12 +148,16 @@ bool is_non_compliant(PatchState s) {
          s == PatchState::missing || s == PatchState::failed;
 }
 
-VersionDecision decide(const Package& p, const PackageVersion& v, const Baseline& b, const HostScan& scan,
-                       SystemTime now) {
+namespace {
+
+// The decision; reasons are only written when `explain` (NotApplicable counting of tens
+// of thousands of available packages needs the verdict alone).
+VersionDecision decide_impl(const Package& p, const PackageVersion& v, const Baseline& b, const HostScan& scan,
+                            SystemTime now, bool explain) {
   VersionDecision d;
   bool apt = is_apt_os(b.operating_system) || scan.package_manager == "apt";
   d.security = version_is_security(v, apt, scan.package_manager);
-  std::string sec = security_text(v, apt, d.security);
+  std::string sec = explain ? security_text(v, apt, d.security) : std::string();
   if (std::string m = filters_mismatch(b.global_filters, v, scan); !m.empty()) {
     d.reason = "GlobalFilters: " + m;
     return d;
@@ -167,13 +171,13 @@ VersionDecision decide(const Package& p, const PackageVersion& v, const Baseline
   std::vector<std::string> approvals;
   for (size_t i = 0; i < b.rules.size(); ++i) {
     const PatchRule& r = b.rules[i];
-    std::string label = fmt::format("rule {}", i + 1);
+    std::string label = explain ? fmt::format("rule {}", i + 1) : std::string();
     if (std::string m = filters_mismatch(r.filters, v, scan); !m.empty()) {
-      verdicts.push_back(fmt::format("{}: {}", label, m));
+      if (explain) verdicts.push_back(fmt::format("{}: {}", label, m));
       continue;
     }
     if (!r.enable_non_security && !d.security) {
-      verdicts.push_back(fmt::format("{}: {} and EnableNonSecurity is false", label, sec));
+      if (explain) verdicts.push_back(fmt::format("{}: {} and EnableNonSecurity is false", label, sec));
       continue;
     }
     if (!apt) {
@@ -184,8 +188,9 @@ VersionDecision decide(const Package& p, const PackageVersion& v, const Baseline
     }
     if (!d.approved || r.compliance_level > d.level) d.level = r.compliance_level;
     d.approved = true;
-    approvals.push_back(fmt::format("{} ({}; {}{})", label, filters_text(r.filters, v, scan), sec,
-                                    r.enable_non_security ? "; EnableNonSecurity" : ""));
+    if (explain)
+      approvals.push_back(fmt::format("{} ({}; {}{})", label, filters_text(r.filters, v, scan), sec,
+                                      r.enable_non_security ? "; EnableNonSecurity" : ""));
   }
   if (name_listed(b.approved_patches, p, v, apt)) {
     if (b.approved_patches_enable_non_security || d.security) {
@@ -204,6 +209,13 @@ VersionDecision decide(const Package& p, const PackageVersion& v, const Baseline
     d.reason = "not approved: " + join(verdicts, "; ");
   }
   return d;
+}
+
+} // namespace
+
+VersionDecision decide(const Package& p, const PackageVersion& v, const Baseline& b, const HostScan& scan,
+                       SystemTime now) {
+  return decide_impl(p, v, b, scan, now, true);
 }
 
 Classification classify(const HostScan& scan, const Baseline& b, SystemTime now, const InstallFailures& failures) {
@@ -282,7 +294,7 @@ Classification classify(const HostScan& scan, const Baseline& b, SystemTime now,
   }
   for (const auto& p : scan.not_installed) {
     for (const auto& v : p.available) {
-      if (decide(p, v, b, scan, now).approved) {
+      if (decide_impl(p, v, b, scan, now, false).approved) {
         ++out.not_applicable;
         break;
       }
