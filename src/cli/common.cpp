@@ -52,7 +52,7 @@ ssh::ResolveOptions resolve_options(const GlobalOptions& global) {
       throw InputError(fmt::format("unknown host key policy '{}' (use strict, accept-new or off)",
                                    global.host_key_policy));
   }
-  o.connect_timeout = global.connect_timeout;
+  if (global.connect_timeout > 0) o.connect_timeout = global.connect_timeout;
   return o;
 }
 
@@ -66,6 +66,10 @@ ssh::Overrides overrides_for(const inventory::Host& host) {
   o.proxy_jump = c.proxy_jump;
   o.connect_timeout = c.connect_timeout;
   return o;
+}
+
+std::unique_ptr<ssh::Transport> make_transport(const GlobalOptions& global, const ssh::SshConfig& config) {
+  return std::make_unique<ssh::LibsshTransport>(config, resolve_options(global));
 }
 
 ssh::SshConfig load_ssh_config(const GlobalOptions& global) { return ssh::SshConfig::load(global.ssh_config); }

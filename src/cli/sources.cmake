@@ -6,8 +6,8 @@ target_sources(sshm_lib PRIVATE
   cli/hosts.cpp
   cli/patch.cpp
   cli/ping.cpp
+  cli/outputs.cpp
+  cli/run.cpp
+  cli/run_output.cpp
+  cli/sink_options.cpp
 )
-if(SSHM_WITH_RUN)
-target_sources(sshm_lib PRIVATE cli/run.cpp cli/run_output.cpp
-)
-endif()
