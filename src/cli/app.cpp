@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
   setup_run(app, global, action);
   setup_commands(app, global, action);
   setup_documents(app, global, action);
+  setup_patch(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -42,5 +42,6 @@ void setup_outputs(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_run(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_commands(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_documents(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_patch(CLI::App& app, GlobalOptions& global, Action& action);
 
 } // namespace sshm::cli

@@ -4,6 +4,7 @@ target_sources(sshm_lib PRIVATE
   cli/common.cpp
   cli/documents.cpp
   cli/hosts.cpp
+  cli/patch.cpp
   cli/ping.cpp
   cli/outputs.cpp
   cli/run.cpp

@@ -1,0 +1,228 @@
+#include "patch/compliance.hpp"
+#include "patch/config.hpp"
+#include "patch/operations.hpp"
+
+#include <doctest/doctest.h>
+#include <fstream>
+#include <sqlite3.h>
+#include <sstream>
+
+using namespace sshm;
+using namespace sshm::patch;
+
+namespace {
+
+std::string data(const std::string& name) {
+  std::ifstream in(std::string(SSHM_TEST_DATA) + "/patch/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A host that answers sshm's scripts: the scan script with a canned scan, the install
+// script with canned results; it records every command and script it was sent.
+struct ScriptedHost {
+  std::string scan_output;
+  std::string install_output;
+  std::vector<std::string> commands;
+  std::vector<std::string> scripts;
+};
+
+class ScriptedSession : public ssh::Session {
+public:
+  explicit ScriptedSession(ScriptedHost& h) : m_h(h) {}
+  Expected<ssh::ExecResult, ssh::Failure> exec(const ssh::ExecRequest& req) override {
+    m_h.commands.push_back(req.command);
+    m_h.scripts.push_back(req.stdin_data);
+    std::string out;
+    if (req.stdin_data.find("sshm patch scan") != std::string::npos) out = m_h.scan_output;
+    else if (req.stdin_data.find("sshm patch install") != std::string::npos) out = m_h.install_output;
+    if (req.on_stdout && !out.empty()) req.on_stdout(out);
+    ssh::ExecResult r;
+    r.exit_status = 0;
+    return r;
+  }
+  std::chrono::milliseconds connect_time() const override { return std::chrono::milliseconds(1); }
+
+private:
+  ScriptedHost& m_h;
+};
+
+class ScriptedTransport : public ssh::Transport {
+public:
+  ScriptedHost host;
+  bool refuse = false;
+  Expected<std::unique_ptr<ssh::Session>, ssh::Failure> connect(const ssh::Endpoint&, const std::atomic<bool>*) override {
+    if (refuse) return unexpected(ssh::Failure{ssh::FailureKind::connect_refused, "connection refused"});
+    return std::unique_ptr<ssh::Session>(std::make_unique<ScriptedSession>(host));
+  }
+};
+
+PatchRequest request(Operation op) {
+  PatchRequest r;
+  r.operation = op;
+  r.reboot_option = RebootOption::no_reboot;
+  r.run_as = "root";
+  r.choose_baseline = [](const HostScan& s) -> Expected<Baseline, std::string> {
+    return pick_for_os(predefined_baselines(), s.operating_system, "predefined");
+  };
+  return r;
+}
+
+} // namespace
+
+TEST_CASE("scan over a transport: script on stdin, sh -s (sudo only when root is needed), a report") {
+  ScriptedTransport t;
+  t.host.scan_output = data("apt_scan_debian.txt");
+  ssh::Endpoint ep;
+  ep.name = "web-1";
+  ep.user = "deploy";
+  HostPatchReport r = scan(t, ep, request(Operation::scan));
+  CHECK(r.status == "Success");
+  CHECK(r.summary.baseline_id == "AWS-DebianDefaultPatchBaseline");
+  CHECK(r.summary.operation == "Scan");
+  CHECK(r.summary.missing == 3);
+  CHECK(r.summary.installed_pending_reboot == 1);
+  CHECK(r.summary.reboot_required);
+  CHECK(r.summary.compliance == "NON_COMPLIANT");
+  REQUIRE(t.host.commands.size() == 1);
+  CHECK(t.host.commands[0] == "sh -s");  // reading needs no root
+  CHECK(t.host.scripts[0].find("SSHM_UPDATE=0") != std::string::npos);
+  auto j = report_to_json(r);
+  CHECK(j["PatchSummary"]["MissingCount"] == 3);
+  CHECK(j["Patches"].size() == r.items.size());
+
+  PatchRequest upd = request(Operation::scan);
+  upd.update = true;
+  t.host.commands.clear();
+  scan(t, ep, upd);
+  CHECK(t.host.commands[0] == "sudo -n -u 'root' sh -s");  // apt-get update needs root
+}
+
+TEST_CASE("install sends exactly the approved missing packages and records per-package results") {
+  ScriptedTransport t;
+  t.host.scan_output = data("apt_scan_debian.txt");
+  t.host.install_output =
+      "@@sshm-patch-install 1\n@@batch 100\n@@result openssl=3.0.13-1~deb12u1 ok\n"
+      "@@result libssl3=3.0.13-1~deb12u1 failed: now iF  3.0.13-1~deb12u1; dpkg: error processing package libssl3\n"
+      "@@result curl=7.88.1-10+deb12u7 ok\n";
+  ssh::Endpoint ep;
+  ep.name = "web-1";
+  ep.user = "root";
+  HostPatchReport r = install(t, ep, request(Operation::install));
+  // scan, install, write states, rescan
+  REQUIRE(t.host.scripts.size() == 4);
+  const std::string& script = t.host.scripts[1];
+  CHECK(script.find("TARGETS='curl=7.88.1-10+deb12u7 libssl3=3.0.13-1~deb12u1 openssl=3.0.13-1~deb12u1'") !=
+        std::string::npos);
+  CHECK(script.find("--only-upgrade") != std::string::npos);
+  CHECK(script.find("DPkg::Lock::Timeout") != std::string::npos);
+  CHECK(script.find("--force-confold") != std::string::npos);
+  CHECK(t.host.commands[1] == "sh -s");  // already root
+  CHECK(t.host.scripts[2].find("/var/lib/sshm/patch-states.json") != std::string::npos);
+  CHECK(t.host.scripts[2].find("\"curl.amd64:7.88.1-10+deb12u7\"") != std::string::npos);
+  CHECK(t.host.scripts[2].find("InstalledPendingReboot") != std::string::npos);
+  CHECK(r.status == "Failed");
+  CHECK(r.error == "1 package(s) failed to install");
+  for (const auto& i : r.items)
+    if (i.name == "libssl3") CHECK(i.reason.find("dpkg: error processing package libssl3") != std::string::npos);
+}
+
+TEST_CASE("install results parse per target") {
+  auto r = parse_install_results("noise\n@@result a=1 ok\n@@result b=2 failed: now ii  1; E: Could not get lock\n");
+  CHECK(r.at("a=1") == "");
+  CHECK(r.at("b=2") == "now ii  1; E: Could not get lock");
+  // Unsafe specs never reach the script.
+  std::string s = apt_install_script({"ok=1", "bad;rm -rf /=1"}, {"blocked"}, 30);
+  CHECK(s.find("TARGETS='ok=1'") != std::string::npos);
+  CHECK(s.find("Package: blocked\nPin: version *\nPin-Priority: -1") != std::string::npos);
+}
+
+TEST_CASE("an unreachable host is a failed report with the failure kind, not an exception") {
+  ScriptedTransport t;
+  t.refuse = true;
+  ssh::Endpoint ep;
+  ep.name = "down";
+  HostPatchReport r = scan(t, ep, request(Operation::scan));
+  CHECK(r.status == "Failed");
+  CHECK(r.failure_kind == "connect_refused");
+  CHECK(r.error == "connection refused");
+}
+
+TEST_CASE("a baseline for another OS fails the host with a clear message") {
+  ScriptedTransport t;
+  t.host.scan_output = data("apt_scan_debian.txt");
+  ssh::Endpoint ep;
+  ep.name = "web-1";
+  PatchRequest req = request(Operation::scan);
+  std::vector<Baseline> only_ubuntu = {*find_predefined("AWS-UbuntuDefaultPatchBaseline")};
+  req.choose_baseline = [&](const HostScan& s) { return pick_for_os(only_ubuntu, s.operating_system, "--baseline x"); };
+  HostPatchReport r = scan(t, ep, req);
+  CHECK(r.status == "Failed");
+  CHECK(r.error == "--baseline x has no baseline for this host's operating system DEBIAN (it has "
+                   "AWS-UbuntuDefaultPatchBaseline (UBUNTU))");
+}
+
+TEST_CASE("patch config: named baselines, patch groups with one baseline per OS, defaults, did-you-mean") {
+  std::string dir = std::string(SSHM_TEST_DATA) + "/patch";
+  auto c = PatchConfig::parse(
+      "baselines:\n  prod-debian: custom_debian.json\npatch_groups:\n  prod: [prod-debian, AWS-UbuntuDefaultPatchBaseline]\n"
+      "default_baselines: [AWS-UbuntuDefaultPatchBaseline]\n",
+      dir + "/patch.yaml");
+  CHECK(c.baseline_for("prod", "DEBIAN")->id == "prod-debian");
+  CHECK(c.baseline_for("prod", "UBUNTU")->id == "AWS-UbuntuDefaultPatchBaseline");
+  CHECK(c.baseline_for("other", "DEBIAN")->id == "AWS-DebianDefaultPatchBaseline");
+  CHECK(c.baseline_for("", "WINDOWS").error() == "no patch baseline for operating system WINDOWS");
+  CHECK(patch_group_of({{"Patch Group", "prod"}}) == "prod");
+  CHECK(patch_group_of({{"PatchGroup", "web"}}) == "web");
+  CHECK(patch_group_of({{"Env", "x"}}) == "");
+  try {
+    c.resolve("AWS-UbuntuDefaultPatchBaselin");
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(e.suggestion() == "AWS-UbuntuDefaultPatchBaseline");
+  }
+  try {
+    PatchConfig::parse("baselines:\n  prod-debian: custom_debian.json\npatch_groups:\n  prod: [AWS-DebianDefaultPatchBaseline, "
+                       "prod-debian]\n",
+                       dir + "/patch.yaml");
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(e.formatted() == dir + "/patch.yaml:4:42: patch group 'prod' has two baselines for DEBIAN "
+                                 "('AWS-DebianDefaultPatchBaseline' and 'test-debian'); SSM allows one per operating system");
+  }
+  try {
+    PatchConfig::parse("patch_group:\n  x: []\n", "p.yaml");
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(e.formatted() == "p.yaml:1:1: unknown key 'patch_group' in the patch config (allowed: baselines, patch_groups, "
+                           "default_baselines) (did you mean 'patch_groups'?)");
+  }
+}
+
+TEST_CASE("compliance store: latest summary and non-compliant items per host; unreachable keeps the last") {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(":memory:", &db) == SQLITE_OK);
+  ensure_compliance_schema(db);
+  ensure_compliance_schema(db);  // idempotent
+  ScriptedTransport t;
+  t.host.scan_output = data("apt_scan_debian.txt");
+  ssh::Endpoint ep;
+  ep.name = "web-1";
+  save_report(db, scan(t, ep, request(Operation::scan)));
+  auto stored = load_compliance(db);
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].host == "web-1");
+  CHECK(stored[0].summary["ComplianceStatus"] == "NON_COMPLIANT");
+  CHECK(stored[0].non_compliant.size() == 4);  // 3 Missing + 1 InstalledPendingReboot
+  t.refuse = true;
+  save_report(db, scan(t, ep, request(Operation::scan)));
+  stored = load_compliance(db);
+  CHECK(stored[0].summary["MissingCount"] == 3);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM patch_operations", -1, &st, nullptr);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  CHECK(sqlite3_column_int(st, 0) == 2);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
