@@ -191,6 +191,7 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
     t.endpoint = std::move(endpoints[i]);
     t.run_as = !o.run_as.empty() ? o.run_as : hosts[i]->connection.run_as.value_or("");
     t.platform = hosts[i]->platform;
+    t.tags = hosts[i]->tags;
     req.targets.push_back(std::move(t));
   }
 

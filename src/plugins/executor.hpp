@@ -13,11 +13,18 @@
 #include <map>
 #include <string>
 
+namespace sshm::store {
+class Store;
+}
+
 namespace sshm::plugins {
 
 // Everything the plugins need to know about the host and the command.
 struct HostContext {
   ssh::Session* session = nullptr;
+  const ssh::Endpoint* endpoint = nullptr;  // how the session was reached
+  std::map<std::string, std::string> tags;   // the host's inventory tags (Patch Group, ...)
+  store::Store* store = nullptr;             // for plugins that record more (compliance)
   std::string command_id;
   std::string host;
   std::string document_name;

@@ -1,6 +1,7 @@
 #include "scheduler/run.hpp"
 
 #include "plugins/executor.hpp"
+#include "scheduler/builtin_plugins.hpp"
 #include "scheduler/rate.hpp"
 #include "store/store.hpp"
 #include "util/time.hpp"
@@ -90,6 +91,7 @@ void delivery_failure(store::InvocationRecord& inv, const ssh::Failure& f) {
 RunResult run_command(RunRequest request, ssh::Transport& transport, store::Store& store,
                       std::vector<std::unique_ptr<sinks::Sink>>& sinks, RunObserver& observer,
                       const std::atomic<bool>& cancel) {
+  register_builtin_plugins();
   RunResult result;
   store::CommandRecord& cmd = request.command;
   if (cmd.requested_date_time.empty()) cmd.requested_date_time = now_iso();
@@ -137,6 +139,9 @@ RunResult run_command(RunRequest request, ssh::Transport& transport, store::Stor
       auto docs = request.documents.find(target.platform);
       plugins::HostContext ctx;
       ctx.session = session->get();
+      ctx.endpoint = &endpoint;
+      ctx.tags = target.tags;
+      ctx.store = &store;
       ctx.command_id = cmd.command_id;
       ctx.host = target.name;
       ctx.document_name = cmd.document_name;

@@ -25,6 +25,7 @@ struct Target {
   ssh::Endpoint endpoint;
   std::string run_as;
   std::string platform = "Linux";
+  std::map<std::string, std::string> tags;
 };
 
 // Sees the run as it happens (text output, progress, jsonl events). Called from worker

@@ -2,4 +2,5 @@ target_sources(sshm_lib PRIVATE
   scheduler/rate.cpp
   scheduler/dispatch.cpp
   scheduler/run.cpp
+  scheduler/builtin_plugins.cpp
 )
