@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
   Action action;
   setup_hosts(app, global, action);
   setup_ping(app, global, action);
+  setup_help(app, global, action);
 #ifdef SSHM_WITH_RUN
   setup_run(app, global, action);
 #endif

@@ -39,5 +39,6 @@ constexpr int k_exit_interrupted = 130;
 void setup_hosts(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_ping(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_run(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_help(CLI::App& app, GlobalOptions& global, Action& action);
 
 } // namespace sshm::cli

@@ -1,6 +1,7 @@
 target_sources(sshm_lib PRIVATE
   cli/app.cpp
   cli/common.cpp
+  cli/help.cpp
   cli/hosts.cpp
   cli/ping.cpp
 )
