@@ -80,7 +80,8 @@ The format is detected from the content, in this order:
   3. a YAML mapping whose top-level keys are all among defaults, hosts, groups -> native
   4. a YAML mapping with a top-level `all` (or `plugin`) key, or whose every top-level
      value is empty or a mapping of only hosts/children/vars                  -> Ansible YAML
-  5. anything else -> native, whose reader names the unknown key.
+  5. anything else -> native, whose reader names the unknown key (or Ansible INI when
+     the first line does not start like YAML).
 
 Ansible inventories give the same hosts, groups (children, all, ungrouped) and vars as
 `ansible-inventory -i FILE --list`: ranges www[01:50].x, db-[a:f], n[1:10:2]; host:port;

@@ -169,7 +169,9 @@ InventoryFormat Inventory::detect_format(const std::string& text) {
     if (std::find(k_top_keys.begin(), k_top_keys.end(), key) == k_top_keys.end()) all_native = false;
   }
   if (all_native) return InventoryFormat::native;
-  return ansible::looks_like_yaml_inventory(root) ? InventoryFormat::ansible_yaml : InventoryFormat::native;
+  if (ansible::looks_like_yaml_inventory(root)) return InventoryFormat::ansible_yaml;
+  // An INI host line can read as a YAML mapping ('w1 note="a: b"'); its first word has no ':'.
+  return yaml_start ? InventoryFormat::native : InventoryFormat::ansible_ini;
 }
 
 Inventory Inventory::parse(const std::string& text, const std::string& file_name, InventoryFormat format) {

@@ -59,7 +59,9 @@ public:
   //   3. a YAML mapping whose top-level keys are all among defaults, hosts, groups -> native;
   //   4. a YAML mapping with a top-level `all` or `plugin` key, or whose every top-level
   //      value is empty or a mapping with only hosts/children/vars keys -> Ansible YAML;
-  //   5. anything else -> native (whose reader then names the unknown key).
+  //   5. anything else -> native (whose reader then names the unknown key), unless the
+  //      first line does not start like YAML (an INI host line with "a: b" in a value)
+  //      -> Ansible INI.
   static InventoryFormat detect_format(const std::string& text);
   // An inventory with no hosts (used when no file exists).
   Inventory() = default;
