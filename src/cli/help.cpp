@@ -45,7 +45,9 @@ Ansible patterns (as `ansible --list-hosts PATTERN`)
   '~web\d+'                       a regular expression matched from the start of group and
                                   host names (ECMAScript syntax, close to Python's)
   'web[0]'  'web[-1]'             the first / last host of group web (Ansible subscripts,
-  'web[0:2]'  'web[1:]'           0-based, end included) when web names a group or is a glob
+  'web[0:2]'  'web[1:]'           0-based, end included) when web names a group or is a
+                                  glob; write web[1:3], not Ansible's older web[1-3], which
+                                  is a ClusterShell node set here
 
 ClusterShell node sets (as `nodeset -e`)
   'web[01-40]'                    web01 ... web40 (padding from the lower bound)

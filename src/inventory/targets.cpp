@@ -99,9 +99,10 @@ bool names_group(const Inventory& inv, const std::string& pattern) {
                      [&](const auto& kv) { return glob_match(pattern, kv.first); });
 }
 
-// Ansible's subscript: NAME[3], NAME[-1], NAME[0:2], NAME[1-3], NAME[2:].
+// Ansible's subscript: NAME[3], NAME[-1], NAME[0:2], NAME[2:]. Ansible's older NAME[1-3]
+// is left to ClusterShell, for which web[01-03] names hosts web01..web03.
 std::optional<std::pair<std::string, Term::Subscript>> split_subscript(const std::string& t) {
-  static const std::regex k_subscript(R"(^(.+)\[(?:(-?[0-9]+)|([0-9]+)[:-]([0-9]*))\]$)");
+  static const std::regex k_subscript(R"(^(.+)\[(?:(-?[0-9]+)|([0-9]+):([0-9]*))\]$)");
   std::smatch m;
   if (t.size() > 200 || !std::regex_match(t, m, k_subscript)) return std::nullopt;
   Term::Subscript s;
