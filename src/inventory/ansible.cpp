@@ -8,6 +8,7 @@
 #include <cctype>
 #include <climits>
 #include <cmath>
+#include <cstring>
 #include <fmt/format.h>
 #include <functional>
 #include <map>
@@ -53,9 +54,14 @@ private:
 
   bool value(nlohmann::json& out) {
     char c = peek();
-    if (c == '[') return sequence(out, ']');
-    if (c == '(') return tuple(out);
-    if (c == '{') return dict(out);
+    if (c == '[' || c == '(' || c == '{') {
+      // Deeper nesting than any inventory needs is kept as text rather than recursed into.
+      if (m_depth >= k_max_depth) return false;
+      ++m_depth;
+      bool ok = c == '[' ? sequence(out, ']') : c == '(' ? tuple(out) : dict(out);
+      --m_depth;
+      return ok;
+    }
     if (c == '-' || c == '+') {
       ++m_i;
       skip_space();
@@ -319,8 +325,10 @@ private:
     return true;
   }
 
+  static constexpr int k_max_depth = 64;
   std::string_view m_s;
   size_t m_i = 0;
+  int m_depth = 0;
 };
 
 // ---------------------------------------------------------------------------------------

@@ -156,6 +156,8 @@ TEST_CASE("INI values are Python literals, as Ansible reads them") {
   CHECK(python_value("x y") == json("x y"));
   CHECK(python_value("") == json(""));
   CHECK(python_value("prod   # trailing") == json("prod   # trailing"));
+  std::string deep(10000, '[');
+  CHECK(python_value(deep) == json(deep));  // no stack overflow on hostile input
 }
 
 TEST_CASE("INI inline vars: quoting, literals, comments") {
