@@ -15,7 +15,7 @@ struct GlobalOptions {
   std::string state_dir;   // --state-dir, SSHM_STATE_DIR
   std::string output;      // -o, SSHM_OUTPUT: text json jsonl yaml table
   std::string host_key_policy;  // --host-key-policy strict|accept-new|off
-  int connect_timeout = 10;     // --connect-timeout seconds
+  int connect_timeout = 0;      // --connect-timeout seconds; 0: the ssh config's, else 10
   int verbosity = 0;            // -v adds, -q subtracts
   bool no_color = false;
   bool no_progress = false;
@@ -40,5 +40,7 @@ void setup_hosts(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_ping(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_run(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_help(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_commands(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_documents(CLI::App& app, GlobalOptions& global, Action& action);
 
 } // namespace sshm::cli

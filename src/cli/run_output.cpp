@@ -215,7 +215,7 @@ private:
 class JsonObserver : public CliRunObserver {
 public:
   void finish(const scheduler::RunResult& r) override {
-    SyncOut::instance().out(command_with_invocations(r.command, r.invocations).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    SyncOut::instance().out(store::command_report_json(r.command, r.invocations).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   }
 };
 
@@ -230,6 +230,7 @@ public:
         }) {}
 
   void on_start(const store::CommandRecord& c, const scheduler::DispatchPlan& plan) override {
+    m_command = c;
     nlohmann::json e = {{"event", "start"}, {"CommandId", c.command_id}, {"DocumentName", c.document_name},
                         {"TargetCount", plan.targets}, {"Concurrency", plan.concurrency},
                         {"ErrorThreshold", plan.error_threshold}};
@@ -244,7 +245,7 @@ public:
       std::lock_guard<std::mutex> lock(m_mutex);
       m_lines.flush_host(inv.instance_id);
     }
-    nlohmann::json e = store::invocation_to_json(inv);
+    nlohmann::json e = store::invocation_to_json(inv, &m_command);
     e["event"] = "invocation";
     SyncOut::instance().out(e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   }
@@ -257,18 +258,10 @@ public:
 private:
   std::mutex m_mutex;
   LineSplitter m_lines;
+  store::CommandRecord m_command;
 };
 
 } // namespace
-
-nlohmann::json command_with_invocations(const store::CommandRecord& command,
-                                        const std::vector<store::InvocationRecord>& invocations) {
-  nlohmann::json j = store::command_to_json(command);
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& inv : invocations) arr.push_back(store::invocation_to_json(inv));
-  j["Invocations"] = std::move(arr);
-  return j;
-}
 
 std::unique_ptr<CliRunObserver> make_run_observer(const GlobalOptions& g, bool gather, size_t targets) {
   if (g.output == "json" || g.output == "yaml") return std::make_unique<JsonObserver>();

@@ -16,8 +16,4 @@ public:
 
 std::unique_ptr<CliRunObserver> make_run_observer(const GlobalOptions& global, bool gather, size_t targets);
 
-// The object `run -o json` and `commands show -o json` print.
-nlohmann::json command_with_invocations(const store::CommandRecord& command,
-                                        const std::vector<store::InvocationRecord>& invocations);
-
 } // namespace sshm::cli
