@@ -6,8 +6,9 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 
-# 1. Build, unless a binary was given.
+# 1. Build, unless a binary was given (Debian packages are installed first when missing).
 if [ -z "${SSHM:-}" ]; then
+  "$top/tests/install-deps.sh"
   build="$top/build/quickstart"
   if [ ! -f "$build/CMakeCache.txt" ]; then
     echo "== configuring $build"
@@ -37,9 +38,21 @@ echo
 echo "\$ sshm -i $FLEET_INVENTORY -F $FLEET_SSH_CONFIG ping -t all"
 fleet_sshm ping -t all
 
-# ---- QUICKSTART: RUN (placeholder for the lead) -------------------------------------------
-# A real `sshm run` / `sshm exec` against the fleet goes here once those commands exist.
-# --------------------------------------------------------------------------------------------
+# 4. The main job: run commands across the fleet, with rate control, and keep the record.
+export SSHM_STATE_DIR=$FLEET_DIR/state  # history and full outputs of this throwaway fleet
+echo
+echo "\$ sshm exec 'uname -sr; id -un' -t all"
+fleet_sshm exec 'uname -sr; id -un' -t all --no-progress
+echo
+echo "\$ sshm run AWS-RunShellScript -p commands='echo \$AWS_SSM_INSTANCE_ID: \$(nproc) CPUs' -t all --max-concurrency 1 -o json"
+fleet_sshm run AWS-RunShellScript -p commands='echo $AWS_SSM_INSTANCE_ID: $(nproc) CPUs' -t all --max-concurrency 1 -o json \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); print("Status", d["Status"], "| CommandId", d["CommandId"]); [print(" ", i["InstanceId"], i["Status"], i["StandardOutputContent"].strip()) for i in d["Invocations"]]'
+echo
+echo "\$ sshm exec 'exit 3' -t all --max-concurrency 1 --max-errors 0   # SSM's error threshold"
+fleet_sshm exec 'exit 3' -t all --max-concurrency 1 --max-errors 0 --no-progress || echo "(exit status $?: stopped by the error threshold)"
+echo
+echo "\$ sshm commands list"
+fleet_sshm commands list
 
 echo
 echo "== done; the fleet is stopped and removed on exit"

@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
   setup_hosts(app, global, action);
   setup_ping(app, global, action);
   setup_help(app, global, action);
+  setup_outputs(app, global, action);
   setup_run(app, global, action);
   setup_commands(app, global, action);
   setup_documents(app, global, action);

@@ -1,6 +1,7 @@
 // sshm commands list | show ID | output ID HOST: the history of Run Command, as SSM's
 // list-commands and get-command-invocation show it, with the full outputs kept locally.
 #include "cli/common.hpp"
+#include "sinks/spool.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/spell.hpp"
@@ -51,7 +52,7 @@ std::string checked_status(const std::string& status) {
 // --since: an ISO 8601 time, or an age such as 30m, 24h, 7d, 2w (before now).
 std::string since_time(const std::string& since) {
   std::string s = trim(since);
-  if (s.size() >= 2 && s.find_first_not_of("0123456789") == s.size() - 1) {
+  if (s.size() >= 2 && s.size() <= 10 && s.find_first_not_of("0123456789") == s.size() - 1) {
     long long n = std::stoll(s.substr(0, s.size() - 1));
     long long unit = 0;
     switch (s.back()) {
@@ -62,7 +63,11 @@ std::string since_time(const std::string& since) {
       case 'w': unit = 7 * 86400; break;
       default: break;
     }
-    if (unit > 0) return iso8601_ms(SystemClock::instance().now() - std::chrono::seconds(n * unit));
+    if (unit > 0) {
+      long long seconds = n * unit;
+      if (seconds > 100LL * 366 * 86400) return iso8601_ms(SystemTime{});  // older than anything recorded
+      return iso8601_ms(SystemClock::instance().now() - std::chrono::seconds(seconds));
+    }
   }
   if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0])))
     throw InputError(fmt::format("--since '{}' is neither an age (30m, 24h, 7d, 2w) nor an ISO 8601 time", since));
@@ -112,12 +117,14 @@ int run_commands_show(const GlobalOptions& g, const CommandsShowOptions& o) {
   auto db = store::Store::open(state_dir(g));
   store::CommandRecord c = *db->get_command(o.id);
   std::vector<store::InvocationRecord> invocations = db->get_invocations(c.command_id);
-  if (wants_json(g)) {
-    SyncOut::instance().out(store::command_report_json(c, invocations).dump(2) + "\n");
-    return k_exit_ok;
-  }
-  if (g.output == "jsonl") {
-    SyncOut::instance().out(store::command_report_json(c, invocations).dump() + "\n");
+  // Outputs a sink could not deliver yet (`sshm outputs flush` retries them).
+  std::vector<sinks::PendingItem> pending = sinks::pending_for(db->state_dir(), c.command_id);
+  if (wants_json(g) || g.output == "jsonl") {
+    nlohmann::json j = store::command_report_json(c, invocations);
+    nlohmann::json p = nlohmann::json::array();
+    for (const auto& item : pending) p.push_back({{"Kind", item.kind}, {"Host", item.host}, {"Destination", item.destination}, {"Error", item.last_error}});
+    j["PendingDeliveries"] = std::move(p);
+    SyncOut::instance().out(j.dump(wants_json(g) ? 2 : -1) + "\n");
     return k_exit_ok;
   }
   std::string text;
@@ -132,6 +139,8 @@ int run_commands_show(const GlobalOptions& g, const CommandsShowOptions& o) {
                       c.completed_count, c.error_count, c.delivery_timed_out_count);
   text += fmt::format("Rate        max-concurrency {}, max-errors {}\n", c.max_concurrency, c.max_errors);
   if (!c.stop_reason.empty()) text += fmt::format("Stopped     {}\n", c.stop_reason);
+  if (!pending.empty())
+    text += fmt::format("Pending     {} output deliveries wait in the spool (run `sshm outputs flush`)\n", pending.size());
   if (!invocations.empty()) {
     size_t width = 4;
     for (const auto& r : invocations) width = std::max(width, r.instance_id.size());
@@ -141,7 +150,7 @@ int run_commands_show(const GlobalOptions& g, const CommandsShowOptions& o) {
       if (!r.failure_message.empty()) details += (details.empty() ? "" : ": ") + r.failure_message;
       std::string elapsed = store::execution_elapsed_time(r.execution_start_date_time, r.execution_end_date_time);
       text += fmt::format("{:<{}}  {:<16}  {:>5}  {:<10}  {}\n", r.instance_id, width, r.status, r.response_code,
-                          elapsed.empty() ? "-" : elapsed.substr(2), details);
+                          elapsed.empty() ? "-" : to_lower(elapsed.substr(2)), details);
     }
   }
   SyncOut::instance().out(text);

@@ -2,6 +2,10 @@
 // wait, stream, summarise, record.
 #include "cli/common.hpp"
 #include "cli/run_output.hpp"
+#include "cli/sink_options.hpp"
+#include "sinks/sinks.hpp"
+#include "sinks/layout.hpp"
+#include "sinks/spool.hpp"
 #include "documents/document.hpp"
 #include "scheduler/rate.hpp"
 #include "scheduler/run.hpp"
@@ -39,6 +43,7 @@ struct RunOptions {
   std::string run_as;
   bool gather = false;
   std::string shard;
+  sinks::SinkOptions sinks;
   // exec only
   std::string command;
   std::string script;
@@ -50,6 +55,10 @@ struct RunOptions {
 class SignalGuard {
 public:
   explicit SignalGuard(std::atomic<bool>& cancel) : m_cancel(cancel) {
+    // A shell starts background jobs with SIGINT ignored, and an ignored signal is never
+    // delivered to sigwait: take the default disposition back (the signals stay blocked).
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -139,6 +148,18 @@ void copy_outputs(const std::filesystem::path& from_root, const std::string& to_
   }
 }
 
+// Tries what the spool holds from earlier runs; says what was delivered and what waits.
+void retry_spooled_outputs(const sinks::SinkOptions& options, bool quiet) {
+  if (sinks::Spool(options.state_dir).list().empty()) return;
+  sinks::FlushReport report = sinks::flush_spool(options.state_dir, options.aws);
+  if (quiet) return;
+  if (!report.delivered.empty())
+    SyncOut::instance().err(fmt::format("sshm: delivered {} spooled output(s) from earlier runs\n", report.delivered.size()));
+  if (!report.pending.empty())
+    SyncOut::instance().err(fmt::format("sshm: {} spooled output(s) still pending; see `sshm outputs list`\n",
+                                        report.pending.size()));
+}
+
 int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const documents::Document& doc,
                           const documents::ParameterValues& values) {
   // Validate everything before touching the network: rate controls, targets, parameters.
@@ -148,6 +169,10 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
     throw InputError(fmt::format("--timeout {} must be between 1 and 2592000 seconds", o.timeout));
   if (o.execution_timeout != 0 && (o.execution_timeout < 5 || o.execution_timeout > 172800))
     throw InputError(fmt::format("--execution-timeout {} must be between 5 and 172800 seconds", o.execution_timeout));
+
+  sinks::SinkOptions sink_options = o.sinks;
+  sink_options.state_dir = state_dir(g);
+  sinks::validate(sink_options);
 
   auto inv = load_inventory(g);
   auto hosts = apply_shard(select(inv, o.targets), o.shard);
@@ -182,9 +207,17 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   req.delivery_timeout = o.timeout;
   if (const char* r = std::getenv("AWS_REGION"); r && *r) req.region = r;
 
+  cmd.output_s3_bucket_name = sink_options.s3_bucket;
+  cmd.output_s3_key_prefix = sink_options.s3_prefix;
+  if (sink_options.cloudwatch) cmd.cloudwatch_log_group = sink_options.log_group.empty()
+                                                            ? sinks::default_log_group(doc.name)
+                                                            : sink_options.log_group;
+
   auto store = store::Store::open(state_dir(g));
   auto transport = make_transport(g, ssh_config);
-  std::vector<std::unique_ptr<sinks::Sink>> sinks;
+  // Results an earlier run could not deliver go first, so nothing waits forever.
+  retry_spooled_outputs(sink_options, g.verbosity < 0);
+  std::vector<std::unique_ptr<sinks::Sink>> sinks = sinks::make_sinks(sink_options);
 
   std::atomic<bool> cancel{false};
   SignalGuard guard(cancel);
@@ -249,6 +282,7 @@ void add_run_options(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--run-as", o.run_as, "Run as this user on the hosts (sudo -n -u USER)");
   cmd->add_flag("--gather", o.gather, "Print each distinct output once with its hosts (like dshbak -c)");
   cmd->add_option("--shard", o.shard, "Run only shard I of N of the selected hosts (I/N)");
+  add_sink_options(cmd, o.sinks);
 }
 
 } // namespace

@@ -81,10 +81,16 @@ std::string summary_text(const scheduler::RunResult& r) {
                                 c.status, c.status_details, c.target_count, parts);
   if (!c.stop_reason.empty()) out += fmt::format("sshm: dispatch stopped: {}\n", c.stop_reason);
   std::vector<std::string> bad;
-  for (const auto& inv : r.invocations)
-    if (inv.status != "Success") bad.push_back(inv.instance_id);
+  int terminated = 0;
+  for (const auto& inv : r.invocations) {
+    if (inv.status == "Terminated") ++terminated;
+    else if (inv.status != "Success") bad.push_back(inv.instance_id);
+  }
   if (!bad.empty() && bad.size() <= 20) out += fmt::format("sshm: not successful: {}\n", fmt::join(bad, ","));
   else if (!bad.empty()) out += fmt::format("sshm: {} hosts not successful; see: sshm commands show {}\n", bad.size(), c.command_id);
+  if (terminated > 0)
+    out += fmt::format("sshm: {} hosts never dispatched (Terminated); rerun them with -t @terminated:{}\n", terminated,
+                       c.command_id.substr(0, 8));
   for (const auto& s : r.sink_reports)
     if (s.failed) out += fmt::format("sshm: output sink {} failed: {} ({} items spooled; run `sshm outputs flush`)\n",
                                      s.sink, s.message, s.spooled);

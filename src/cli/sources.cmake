@@ -6,6 +6,8 @@ target_sources(sshm_lib PRIVATE
   cli/help.cpp
   cli/hosts.cpp
   cli/ping.cpp
+  cli/outputs.cpp
   cli/run.cpp
   cli/run_output.cpp
+  cli/sink_options.cpp
 )

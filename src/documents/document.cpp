@@ -407,7 +407,9 @@ ResolvedDocument resolve(const Document& doc, const ParameterValues& values, con
 
 ResolvedDocument resolve(const Document& doc, const ParameterValues& values, const std::string& platform,
                          const SsmResolver& ssm) {
-  const SourceMap& map = *doc.source_map;
+  // A Document built by hand has no source map; errors then name only the document.
+  SourceMap unlocated(doc.path.empty() ? doc.name : doc.path);
+  const SourceMap& map = doc.source_map ? *doc.source_map : unlocated;
   std::vector<InputError> errors;
   std::vector<ParameterDef> defs = read_parameter_defs(doc.content, map, errors);
   std::vector<std::string> declared;

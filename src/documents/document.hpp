@@ -68,7 +68,8 @@ ParameterValues parse_cli_parameters(const Document& doc, const std::vector<std:
 
 // Typed values from a JSON object of name -> value, as a --parameters-file or
 // aws:runDocument's documentParameters give them: typed values, text (as with -p), or
-// SSM's wire form (a list of strings). `where` names the source in errors.
+// SSM's wire form (a list of strings); `object` may also be that map as JSON or YAML text.
+// `where` names the source in errors.
 ParameterValues typed_parameters(const Document& doc, const nlohmann::json& object, const std::string& where);
 
 // Resolves one {{ssm:NAME}} reference (NAME may end in :version or :label). `whole_value`

@@ -5,6 +5,8 @@
 #include "util/spell.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
+#include <climits>
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
@@ -70,7 +72,7 @@ std::optional<long long> read_count(const nlohmann::json& v) {
 
 std::vector<ParameterDef> defs_of(const Document& doc) {
   std::vector<InputError> ignored;
-  return read_parameter_defs(doc.content, *doc.source_map, ignored);
+  return read_parameter_defs(doc.content, doc.source_map ? *doc.source_map : SourceMap(doc.name), ignored);
 }
 
 const ParameterDef* find_def(const std::vector<ParameterDef>& defs, const std::string& name) {
@@ -377,7 +379,14 @@ nlohmann::json record_form(const nlohmann::json& value) {
 
 ParameterValues typed_parameters(const Document& doc, const nlohmann::json& object, const std::string& where) {
   std::vector<InputError> errors;
-  ParameterValues out = typed_from_object(doc, object, nullptr, where, errors);
+  ParameterValues out;
+  if (object.is_string()) {
+    // aws:runDocument's documentParameters often arrive as JSON text.
+    ParsedSource parsed = parse_source(object.get<std::string>(), where);
+    out = typed_from_object(doc, parsed.value.is_null() ? nlohmann::json::object() : parsed.value, nullptr, where, errors);
+  } else {
+    out = typed_from_object(doc, object, nullptr, where, errors);
+  }
   if (errors.size() == 1) throw errors.front();
   if (!errors.empty()) throw InputErrors(std::move(errors));
   return out;
@@ -425,6 +434,12 @@ ParameterValues parse_cli_parameters(const Document& doc, const std::vector<std:
     }
   }
   for (auto& [name, v] : given) values[name] = v;
+  // File problems in the order of the file (they were found in name order).
+  auto order = [](const InputError& e) {
+    return std::pair(e.where().line > 0 ? e.where().line : INT_MAX, e.where().column);
+  };
+  std::stable_sort(errors.begin(), errors.end(),
+                   [&](const InputError& a, const InputError& b) { return order(a) < order(b); });
   if (errors.size() == 1) throw errors.front();
   if (!errors.empty()) throw InputErrors(std::move(errors));
   return values;

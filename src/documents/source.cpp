@@ -215,7 +215,13 @@ nlohmann::json yaml_scalar(const YAML::Node& node) {
       return s;
     }
   }
-  if (std::regex_match(s, k_decimal)) return std::stod(s);
+  if (std::regex_match(s, k_decimal)) {
+    try {
+      return std::stod(s);
+    } catch (const std::out_of_range&) {
+      return s;
+    }
+  }
   return s;
 }
 

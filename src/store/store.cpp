@@ -424,7 +424,7 @@ std::unique_ptr<Store> Store::open(const std::filesystem::path& state_dir) {
     if (got != "wal")
       throw RuntimeError(fmt::format("state store '{}': cannot use WAL mode (journal_mode is '{}')", path.string(), got));
   });
-  exec(db, "PRAGMA synchronous=FULL");
+  with_retry([&] { exec(db, "PRAGMA synchronous=FULL"); });
 
   transaction(db, true, [&] {
     int current = 0;

@@ -19,7 +19,7 @@ case_begin() {
 }
 
 _check_result() {
-  local ok=$1 what=$2 expected=$3 actual=$4
+  local ok=$1 what=$2 expected=${3:-} actual=${4:-}
   if [ "$ok" = 1 ]; then
     echo "  ok   $what"
     CHECK_PASSED=$((CHECK_PASSED + 1))

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# sshm commands list | show | output against a state store seeded with the sqlite3 shell
+# (the rows `sshm run` writes), with full outputs in SSM's key layout under outputs/.
+set -uo pipefail
+
+SSHM=${SSHM:?set SSHM to the sshm binary}
+command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 shell not installed (package sqlite3)"; exit 125; }
+command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 125; }
+
+work=$(mktemp -d /tmp/sshm-e2e-commands-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+state="$work/state"
+failures=0
+current=""
+
+case_start() { current=$1; echo "--- $1"; }
+fail() { echo "FAIL [$current]: $*"; failures=$((failures + 1)); }
+expect_eq() { # what expected actual
+  if [ "$2" != "$3" ]; then fail "$1: expected '$2', got '$3'"; fi
+}
+expect_contains() { # what needle haystack
+  case "$3" in *"$2"*) ;; *) fail "$1: expected to contain '$2', got: $3" ;; esac
+}
+sshm() { "$SSHM" --state-dir "$state" "$@"; }
+# Runs sshm, keeping stdout, stderr and the exit status in $out, $err, $rc.
+run() {
+  out=$(sshm "$@" 2>"$work/stderr")
+  rc=$?
+  err=$(cat "$work/stderr")
+}
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+case_start "an empty history lists nothing"
+run commands list
+expect_eq "exit status" 0 "$rc"
+expect_eq "stdout" "" "$out"
+expect_contains "stderr" "No commands match" "$err"
+run -o json commands list
+expect_eq "json" "[]" "$out"
+[ -f "$state/sshm.db" ] || fail "state store: expected $state/sshm.db to exist"
+expect_eq "state dir mode" 700 "$(stat -c %a "$state")"
+expect_eq "db mode" 600 "$(stat -c %a "$state/sshm.db")"
+
+# Two commands: an older success on one host, a newer incomplete one on two hosts.
+c1=aaaa1111-0000-4000-8000-000000000001
+c2=aaaa2222-0000-4000-8000-000000000002
+sqlite3 "$state/sshm.db" <<SQL
+INSERT INTO commands VALUES ('$c1','AWS-RunShellScript','\$DEFAULT','first','{"commands":["uptime"]}',
+  '["web-1"]','2026-01-01T10:00:00.000Z','2026-01-01T10:00:01.000Z','Success','Success',1,1,0,0,'50','0',0,'','','','');
+INSERT INTO commands VALUES ('$c2','AWS-RunShellScript','\$DEFAULT','second','{"commands":["big"]}',
+  '["tag:Env=prod,stage"]','2026-01-05T10:00:00.000Z','2026-01-05T10:00:09.000Z','Failed','Incomplete',2,2,1,0,'10%','1',600,
+  'bucket','runs','','');
+INSERT INTO invocations VALUES ('$c1','web-1','AWS-RunShellScript','Success','Success',0,'2026-01-01T10:00:00.000Z',
+  '2026-01-01T10:00:00.100Z','2026-01-01T10:00:00.350Z','up 3 days','','','','','');
+INSERT INTO invocations VALUES ('$c2','web-1','AWS-RunShellScript','Success','Success',0,'2026-01-05T10:00:00.000Z',
+  '2026-01-05T10:00:00.000Z','2026-01-05T10:00:02.500Z','(truncated copy)','','','','','');
+INSERT INTO invocations VALUES ('$c2','web-2','AWS-RunShellScript','Failed','Failed',1,'2026-01-05T10:00:00.000Z',
+  '2026-01-05T10:00:00.000Z','2026-01-05T10:00:01.000Z','','it broke','','','','');
+INSERT INTO plugins VALUES ('$c2','web-1',0,'0.aws:runShellScript','aws:runShellScript','Success','Success',0,
+  '2026-01-05T10:00:00.000Z','2026-01-05T10:00:02.500Z','x','','',30001,0,'','');
+INSERT INTO plugins VALUES ('$c2','web-2',0,'setup','aws:runShellScript','Success','Success',0,'','','','','',0,0,'','');
+INSERT INTO plugins VALUES ('$c2','web-2',1,'build','aws:runShellScript','Failed','Failed',1,'','','','',
+  '$work/web-2-build-stderr',0,9,'','');
+SQL
+full="$state/outputs/$c2/web-1/awsrunShellScript/0.awsrunShellScript/stdout"
+mkdir -p "$(dirname "$full")"
+python3 -c "import sys; sys.stdout.write('x' * 29990 + 'é' * 5 + '\n')" >"$full"
+printf 'it broke\n' >"$work/web-2-build-stderr"
+
+case_start "list shows the newest first with counts"
+run commands list
+expect_eq "exit status" 0 "$rc"
+expect_contains "header" "CommandId" "$out"
+expect_eq "first row" "$c2" "$(echo "$out" | sed -n 2p | cut -d' ' -f1)"
+expect_eq "second row" "$c1" "$(echo "$out" | sed -n 3p | cut -d' ' -f1)"
+expect_contains "counts of $c2" "2/1/1" "$(echo "$out" | sed -n 2p)"
+
+case_start "list filters"
+run -o json commands list --status Incomplete
+expect_eq "--status Incomplete" "$c2" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
+run -o json commands list --status success
+expect_eq "--status success" "$c1" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
+run -o json commands list --since 2026-01-03
+expect_eq "--since" "$c2" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
+run -o json commands list --since 1d
+expect_eq "--since 1d (all are older)" "0" "$(echo "$out" | json 'len(d)')"
+run -o json commands list --limit 1
+expect_eq "--limit 1" "$c2" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
+run -o json commands list --document Nope
+expect_eq "--document Nope" "0" "$(echo "$out" | json 'len(d)')"
+run commands list --status Sucess
+expect_eq "bad status exit" 2 "$rc"
+expect_contains "bad status suggestion" "did you mean 'Success'" "$err"
+run commands list --since yesterday
+expect_eq "bad --since exit" 2 "$rc"
+
+case_start "list -o json has SSM's Command fields"
+run -o json commands list --limit 1
+expect_eq "Targets" '[{"Key": "tag:Env", "Values": ["prod", "stage"]}]' "$(echo "$out" | json 'json.dumps(d[0]["Targets"])')"
+expect_eq "StatusDetails" "Incomplete" "$(echo "$out" | json 'd[0]["StatusDetails"]')"
+expect_eq "MaxConcurrency" "10%" "$(echo "$out" | json 'd[0]["MaxConcurrency"]')"
+
+case_start "show by prefix prints the command with its invocations"
+run -o json commands show aaaa2
+expect_eq "exit status" 0 "$rc"
+expect_eq "CommandId" "$c2" "$(echo "$out" | json 'd["CommandId"]')"
+expect_eq "hosts" "web-1 web-2" "$(echo "$out" | json '" ".join(i["InstanceId"] for i in d["Invocations"])')"
+expect_eq "web-2 plugins" "setup:Success build:Failed" \
+  "$(echo "$out" | json '" ".join(p["Name"]+":"+p["Status"] for p in d["Invocations"][1]["CommandPlugins"])')"
+expect_eq "1.2 plugin name" "aws:runShellScript" "$(echo "$out" | json 'd["Invocations"][0]["PluginName"]')"
+expect_eq "elapsed" "PT2.5S" "$(echo "$out" | json 'd["Invocations"][0]["ExecutionElapsedTime"]')"
+run commands show aaaa2
+expect_contains "text status" "Failed (Incomplete)" "$out"
+expect_contains "text host line" "web-2" "$out"
+expect_contains "text details" "Failed" "$(echo "$out" | grep '^web-2')"
+
+case_start "show refuses ambiguous and unknown IDs"
+run commands show aaaa
+expect_eq "ambiguous exit" 2 "$rc"
+expect_contains "ambiguous lists" "$c1" "$err"
+expect_contains "ambiguous lists" "$c2" "$err"
+run commands show bbbb
+expect_eq "unknown exit" 2 "$rc"
+expect_contains "unknown message" "no command 'bbbb'" "$err"
+
+case_start "output prints the full output byte for byte"
+sshm commands output "$c2" web-1 >"$work/got" 2>"$work/stderr"
+expect_eq "exit status" 0 "$?"
+cmp -s "$full" "$work/got" || fail "stdout differs from $full ($(wc -c <"$work/got") bytes vs $(wc -c <"$full"))"
+sshm commands output "$c2" web-2 --stderr >"$work/got2"
+cmp -s "$work/web-2-build-stderr" "$work/got2" || fail "stderr of web-2: expected 'it broke', got '$(cat "$work/got2")'"
+run commands output "$c2" web-2 --step setup
+expect_eq "empty step exit" 0 "$rc"
+expect_eq "empty step output" "" "$out"
+
+case_start "output names the unknown host or step"
+run commands output "$c2" web-3
+expect_eq "unknown host exit" 2 "$rc"
+expect_contains "host suggestion" "did you mean 'web-1'" "$err"
+run commands output "$c2" web-2 --step biuld
+expect_eq "unknown step exit" 2 "$rc"
+expect_contains "step suggestion" "did you mean 'build'" "$err"
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures expectation(s) failed"
+  exit 1
+fi
+echo "all passed"
