@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
   Action action;
   setup_hosts(app, global, action);
   setup_ping(app, global, action);
+  setup_help(app, global, action);
   setup_outputs(app, global, action);
   setup_run(app, global, action);
   setup_commands(app, global, action);

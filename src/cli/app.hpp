@@ -40,6 +40,7 @@ void setup_hosts(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_ping(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_outputs(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_run(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_help(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_commands(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_documents(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_patch(CLI::App& app, GlobalOptions& global, Action& action);

@@ -25,6 +25,7 @@ nlohmann::json host_json(const inventory::Host& h) {
           {"user", c.user ? nlohmann::json(*c.user) : nlohmann::json(nullptr)},
           {"tags", h.tags},
           {"groups", h.groups},
+          {"vars", h.vars},
           {"platform", h.platform}};
 }
 

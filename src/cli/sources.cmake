@@ -3,6 +3,7 @@ target_sources(sshm_lib PRIVATE
   cli/commands.cpp
   cli/common.cpp
   cli/documents.cpp
+  cli/help.cpp
   cli/hosts.cpp
   cli/patch.cpp
   cli/ping.cpp

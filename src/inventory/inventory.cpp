@@ -1,8 +1,11 @@
 #include "inventory/inventory.hpp"
 
+#include "inventory/ansible.hpp"
 #include "inventory/targets.hpp"
 #include "util/spell.hpp"
+#include "util/strings.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <fstream>
 #include <functional>
@@ -131,15 +134,67 @@ void merge_defaults(ConnectionSettings& c, const ConnectionSettings& d) {
 
 } // namespace
 
-Inventory Inventory::load(const std::string& path) {
+Inventory Inventory::load(const std::string& path, InventoryFormat format) {
   std::ifstream in(path);
   if (!in) throw InputError(fmt::format("cannot read inventory file '{}'", path));
   std::stringstream ss;
   ss << in.rdbuf();
-  return parse(ss.str(), path);
+  return parse(ss.str(), path, format);
 }
 
-Inventory Inventory::parse(const std::string& text, const std::string& file_name) {
+InventoryFormat Inventory::detect_format(const std::string& text) {
+  if (ansible::starts_with_ini_section(text)) return InventoryFormat::ansible_ini;
+  // The first line that is not blank or a comment, to tell host lines from YAML.
+  std::string first;
+  for (const auto& raw : split(text, '\n')) {
+    std::string line = trim(raw);
+    if (!line.empty() && line[0] != '#' && line[0] != ';') {
+      first = line;
+      break;
+    }
+  }
+  std::string first_word = first.substr(0, first.find_first_of(" \t"));
+  bool yaml_start = ends_with(first_word, ":") || first_word == "-" || first_word == "---" || first[0] == '{';
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception&) {
+    return yaml_start ? InventoryFormat::native : InventoryFormat::ansible_ini;
+  }
+  if (root.IsScalar()) return yaml_start ? InventoryFormat::native : InventoryFormat::ansible_ini;
+  if (!root.IsMap()) return InventoryFormat::native;
+  bool all_native = true;
+  for (const auto& kv : root) {
+    std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+    if (std::find(k_top_keys.begin(), k_top_keys.end(), key) == k_top_keys.end()) all_native = false;
+  }
+  if (all_native) return InventoryFormat::native;
+  if (ansible::looks_like_yaml_inventory(root)) return InventoryFormat::ansible_yaml;
+  // An INI host line can read as a YAML mapping ('w1 note="a: b"'); its first word has no ':'.
+  return yaml_start ? InventoryFormat::native : InventoryFormat::ansible_ini;
+}
+
+Inventory Inventory::parse(const std::string& text, const std::string& file_name, InventoryFormat format) {
+  if (format == InventoryFormat::automatic) format = detect_format(text);
+  Inventory inv;
+  if (format == InventoryFormat::ansible_ini) {
+    inv = ansible::parse_ini(text, file_name);
+  } else if (format == InventoryFormat::ansible_yaml) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+      throw InputError(Location{file_name, e.mark.line + 1, e.mark.column + 1}, e.msg);
+    }
+    inv = ansible::parse_yaml(root, file_name);
+  } else {
+    inv = parse_native(text, file_name);
+  }
+  inv.m_source = file_name;
+  return inv;
+}
+
+Inventory Inventory::parse_native(const std::string& text, const std::string& file_name) {
   Reader r(file_name);
   YAML::Node root;
   try {
@@ -283,9 +338,7 @@ void Inventory::finish() {
     auto& set = members[name];
     for (const auto& h : g.hosts) set.insert(h);
     if (!g.match.empty()) {
-      for (const auto& h : m_hosts) {
-        if (host_matches(*this, h, g.match)) set.insert(h.name);
-      }
+      for (const Host* h : match_hosts(*this, g.match)) set.insert(h->name);
     }
   }
   // A host of a child group belongs to the parent too; children may not form a cycle.

@@ -1,5 +1,5 @@
 #pragma once
-// The fleet as the user describes it: native YAML inventory (and, later, Ansible's).
+// The fleet as the user describes it: sshm's native YAML inventory or an Ansible one.
 #include "util/error.hpp"
 
 #include <map>
@@ -40,11 +40,29 @@ struct Group {
   Location where;
 };
 
+// Which reader an inventory file needs.
+enum class InventoryFormat { automatic, native, ansible_ini, ansible_yaml };
+
 class Inventory {
 public:
-  // Reads a native YAML inventory. Throws InputError with file:line:col.
-  static Inventory load(const std::string& path);
-  static Inventory parse(const std::string& text, const std::string& file_name);
+  // Reads an inventory in `format`; `automatic` detects it (see detect_format). Throws
+  // InputError with file:line:col.
+  static Inventory load(const std::string& path, InventoryFormat format = InventoryFormat::automatic);
+  static Inventory parse(const std::string& text, const std::string& file_name,
+                         InventoryFormat format = InventoryFormat::automatic);
+  // The format of an inventory's text, decided in this order:
+  //   1. the first line that is not blank or a #/; comment is an INI section header such as
+  //      [web] or [web:vars] -> Ansible INI;
+  //   2. the text is not YAML, or YAML that is a single scalar (a list of host lines such as
+  //      "web1 ansible_host=10.0.0.1") and its first line does not start like YAML
+  //      ("key:", "- ", "---") -> Ansible INI;
+  //   3. a YAML mapping whose top-level keys are all among defaults, hosts, groups -> native;
+  //   4. a YAML mapping with a top-level `all` or `plugin` key, or whose every top-level
+  //      value is empty or a mapping with only hosts/children/vars keys -> Ansible YAML;
+  //   5. anything else -> native (whose reader then names the unknown key), unless the
+  //      first line does not start like YAML (an INI host line with "a: b" in a value)
+  //      -> Ansible INI.
+  static InventoryFormat detect_format(const std::string& text);
   // An inventory with no hosts (used when no file exists).
   Inventory() = default;
 
@@ -61,6 +79,8 @@ public:
   void finish();
 
 private:
+  static Inventory parse_native(const std::string& text, const std::string& file_name);
+
   std::vector<Host> m_hosts;
   std::map<std::string, size_t> m_index;
   std::map<std::string, Group> m_groups;
