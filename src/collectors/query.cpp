@@ -220,17 +220,21 @@ bool eval_row(const QueryNode& n, const Row& row, VersionScheme scheme) {
 }
 
 // A Name condition that narrows the candidate rows through the index: Name = x, or Name ~ prefix*.
-void index_hint(const QueryNode& n, std::optional<std::string>& name, std::optional<std::string>& prefix) {
+void index_hint(const std::vector<const QueryNode*>& conj, std::optional<std::string>& name,
+                std::optional<std::string>& prefix) {
   const QueryNode* cond = nullptr;
-  if (n.kind == QueryNode::Kind::cond) {
-    cond = &n;
-  } else if (n.kind == QueryNode::Kind::and_) {
-    for (const auto& c : n.children)
-      if (c->kind == QueryNode::Kind::cond && c->attribute == "Name" &&
-          (c->op == CompareOp::eq || c->op == CompareOp::glob))
-        cond = c.get();
+  for (const QueryNode* c : conj) {
+    if (c->kind == QueryNode::Kind::cond && c->attribute == "Name" &&
+        (c->op == CompareOp::eq || c->op == CompareOp::glob))
+      cond = c;
+    if (conj.size() == 1 && c->kind == QueryNode::Kind::and_) {
+      for (const auto& g : c->children)
+        if (g->kind == QueryNode::Kind::cond && g->attribute == "Name" &&
+            (g->op == CompareOp::eq || g->op == CompareOp::glob))
+          cond = g.get();
+    }
   }
-  if (!cond || cond->attribute != "Name") return;
+  if (!cond) return;
   if (cond->op == CompareOp::eq) {
     name = cond->value;
   } else if (cond->op == CompareOp::glob) {
@@ -238,6 +242,11 @@ void index_hint(const QueryNode& n, std::optional<std::string>& name, std::optio
     if (special == std::string::npos) name = cond->value;
     else if (special > 0) prefix = cond->value.substr(0, special);
   }
+}
+
+bool mentions_name(const QueryNode& n) {
+  if (n.kind == QueryNode::Kind::cond) return n.attribute == "Name";
+  return std::any_of(n.children.begin(), n.children.end(), [](const auto& c) { return mentions_name(*c); });
 }
 
 struct HostRows {
@@ -257,7 +266,8 @@ public:
   HostRows eval(const QueryNode& n) {
     std::set<std::string> types;
     collect_types(n, types);
-    if (types.size() == 1 && n.kind != QueryNode::Kind::not_) return eval_group(n, *types.begin());
+    if (types.size() == 1 && n.kind == QueryNode::Kind::and_) return eval_one_type_and(n, *types.begin());
+    if (types.size() == 1 && n.kind != QueryNode::Kind::not_) return eval_group({&n}, *types.begin());
     HostRows out;
     switch (n.kind) {
     case QueryNode::Kind::not_: {
@@ -287,7 +297,7 @@ public:
       }
       return out;
     }
-    case QueryNode::Kind::cond: return eval_group(n, n.type_name);
+    case QueryNode::Kind::cond: return eval_group({&n}, n.type_name);
     }
     return out;
   }
@@ -304,16 +314,51 @@ private:
     }
   }
 
-  // Hosts with at least one row of `type` for which the group's predicate holds.
-  HostRows eval_group(const QueryNode& n, const std::string& type) {
+  // An AND of conditions on one type. Conditions about one package (Name = openssl AND
+  // Version < 3) hold within one row; each further Name condition is about another row
+  // (Name = bash AND Name = curl: both installed), and a NOT naming a package means no row
+  // matches (AND NOT Name = telnet).
+  HostRows eval_one_type_and(const QueryNode& n, const std::string& type) {
+    std::vector<const QueryNode*> row_group;
+    std::vector<const QueryNode*> separate;
+    bool anchored = false;
+    for (const auto& c : n.children) {
+      bool names = mentions_name(*c);
+      if (!names) {
+        row_group.push_back(c.get());
+      } else if (c->kind != QueryNode::Kind::not_ && !anchored) {
+        row_group.push_back(c.get());
+        anchored = true;
+      } else {
+        separate.push_back(c.get());
+      }
+    }
+    HostRows out = row_group.empty() ? HostRows{m_all, {}} : eval_group(row_group, type);
+    for (const QueryNode* c : separate) {
+      HostRows p = eval(*c);
+      std::set<std::int64_t> keep;
+      std::set_intersection(out.hosts.begin(), out.hosts.end(), p.hosts.begin(), p.hosts.end(),
+                            std::inserter(keep, keep.end()));
+      out.hosts = std::move(keep);
+      merge_rows(out, p);
+    }
+    for (auto it = out.rows.begin(); it != out.rows.end();) it = out.hosts.count(it->first) ? std::next(it) : out.rows.erase(it);
+    return out;
+  }
+
+  // Hosts with at least one row of `type` for which all of `conj` hold.
+  HostRows eval_group(const std::vector<const QueryNode*>& conj, const std::string& type) {
     std::optional<std::string> name, prefix;
-    index_hint(n, name, prefix);
-    bool versioned = has_version_compare(n);
+    index_hint(conj, name, prefix);
+    bool versioned = std::any_of(conj.begin(), conj.end(), [](const QueryNode* c) { return has_version_compare(*c); });
+    auto holds = [&](const Row& row, VersionScheme scheme) {
+      return std::all_of(conj.begin(), conj.end(), [&](const QueryNode* c) { return eval_row(*c, row, scheme); });
+    };
     std::vector<std::int64_t> matched;
     std::map<std::int64_t, std::pair<bool, bool>> by_scheme;  // entry -> (dpkg result, rpm result)
     for (StoredEntry& e : m_store.entries(type, name, prefix)) {
-      bool dpkg = eval_row(n, e.row, VersionScheme::dpkg);
-      bool rpm = versioned ? eval_row(n, e.row, VersionScheme::rpm) : dpkg;
+      bool dpkg = holds(e.row, VersionScheme::dpkg);
+      bool rpm = versioned ? holds(e.row, VersionScheme::rpm) : dpkg;
       if (!dpkg && !rpm) continue;
       matched.push_back(e.id);
       by_scheme[e.id] = {dpkg, rpm};
