@@ -85,6 +85,10 @@ int main(int argc, char** argv) {
   Action action;
   setup_hosts(app, global, action);
   setup_ping(app, global, action);
+#ifdef SSHM_WITH_RUN
+  setup_run(app, global, action);
+#endif
+  setup_commands(app, global, action);
 
   try {
     app.parse(argc, argv);

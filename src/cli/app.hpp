@@ -38,5 +38,7 @@ constexpr int k_exit_interrupted = 130;
 // Command groups; each adds its subcommand and sets `action` when chosen.
 void setup_hosts(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_ping(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_run(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_commands(CLI::App& app, GlobalOptions& global, Action& action);
 
 } // namespace sshm::cli

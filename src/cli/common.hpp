@@ -7,6 +7,7 @@
 #include "ssh/config.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -28,6 +29,9 @@ std::filesystem::path state_dir(const GlobalOptions& global);
 ssh::ResolveOptions resolve_options(const GlobalOptions& global);
 // The inventory's connection settings for a host, as ssh config overrides.
 ssh::Overrides overrides_for(const inventory::Host& host);
+
+// The real SSH transport for a run, configured from the global flags.
+std::unique_ptr<ssh::Transport> make_transport(const GlobalOptions& global, const ssh::SshConfig& config);
 
 // Target flags shared by every command that selects hosts.
 struct TargetOptions {

@@ -4,7 +4,9 @@
 #include "store/records.hpp"
 
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,10 +41,20 @@ public:
   // Updates the command row (status, counts, completion time).
   void save_command(const CommandRecord& command);
 
+  // Commands matching the filter, newest first. `status` matches Status or StatusDetails
+  // without spaces, case-insensitively (as SSM's ListCommands filter: Success, Incomplete,
+  // DeliveryTimedOut, NoInstancesInTag, ...); `since` is compared with RequestedDateTime.
   std::vector<CommandRecord> list_commands(const CommandFilter& filter) const;
-  // Finds a command by its full ID or a unique prefix of it.
+  // Finds a command by its full ID or a unique prefix of it (case-insensitive). Throws
+  // InputError when the prefix matches nothing (with a did-you-mean) or several commands
+  // (listing them); so the result is always engaged.
   std::optional<CommandRecord> get_command(const std::string& id_or_prefix) const;
+  // The command with exactly this ID, or nullopt. Never throws for an unknown ID.
+  std::optional<CommandRecord> find_command(const std::string& command_id) const;
+  // The command's invocations in the order they were first recorded, plugins included.
   std::vector<InvocationRecord> get_invocations(const std::string& command_id) const;
+  // Invocation Status -> how many, for one command (cheap: no outputs are read).
+  std::map<std::string, int> invocation_status_counts(const std::string& command_id) const;
 
   // The raw handle, for folders that keep their own tables (inventory, compliance).
   sqlite3* db() const { return m_db; }
@@ -51,15 +63,55 @@ private:
   Store(std::filesystem::path state_dir, sqlite3* db);
   std::filesystem::path m_state_dir;
   sqlite3* m_db = nullptr;
+  // One Store may be shared by threads: its transactions must not interleave.
+  mutable std::mutex m_mutex;
 };
 
-// SSM's JSON shapes, shared by `run -o json` and `commands show`.
+// SSM's JSON shapes, shared by `run -o json` and `commands show`. Strings that are not
+// valid UTF-8 get U+FFFD for each bad byte, as SSM's JSON does.
+// Command (ListCommands shape).
 nlohmann::json command_to_json(const CommandRecord& command);
-nlohmann::json invocation_to_json(const InvocationRecord& invocation);
-// StandardOutputContent / StandardErrorContent truncation, exactly as SSM.
-std::string truncate_stdout_content(const std::string& full);  // 24000 chars, "--output truncated--"
+// GetCommandInvocation's shape plus "CommandPlugins" (ListCommandInvocations --details).
+// With `command`, Comment, DocumentVersion, CloudWatchOutputConfig and the plugins'
+// OutputS3BucketName/OutputS3KeyPrefix come from it; without, they are empty.
+nlohmann::json invocation_to_json(const InvocationRecord& invocation, const CommandRecord* command = nullptr);
+// The object `run -o json` and `commands show -o json` print: command_to_json plus
+// "Invocations": [invocation_to_json...].
+nlohmann::json command_report_json(const CommandRecord& command, const std::vector<InvocationRecord>& invocations);
+// Our -t expressions as SSM Targets [{Key, Values}]: tag:K=a,b -> tag:K; names ->
+// InstanceIds; group:G -> resource-groups:Name; tag-key:K -> tag-key; all -> InstanceIds [*];
+// Key=..,Values=.. as given; anything else (globs, "-") -> sshm:target [expression].
+nlohmann::json ssm_targets(const std::vector<std::string>& expressions);
+// ExecutionElapsedTime as SSM prints it ("PT0.123S", "PT1M2.5S"); "" unless both are set.
+std::string execution_elapsed_time(const std::string& start, const std::string& end);
+// The name SSM reports for a step: the plugin for a schema 1.2 property id
+// ("0.aws:runShellScript" -> "aws:runShellScript"), else the step name.
+std::string plugin_display_name(const PluginRecord& plugin);
+
+// Characters SSM keeps inline. A caller that passes only the start of a big output gets the
+// same result as with the whole one if it passes at least 4 bytes (one UTF-8 character at
+// most) per character of the limit, plus one character.
+constexpr size_t k_stdout_content_chars = 24000;
+constexpr size_t k_stderr_content_chars = 8000;
+constexpr size_t k_plugin_output_chars = 2500;
+// StandardOutputContent / StandardErrorContent truncation, exactly as SSM, counting UTF-8
+// characters (an invalid byte counts as one) and never splitting one: below the limit the
+// text is unchanged, else its first limit-20 characters and "--output truncated--".
+std::string truncate_stdout_content(const std::string& full);  // 24000 chars
 std::string truncate_stderr_content(const std::string& full);  // 8000 chars
-// CommandPlugin.Output (2500 chars): stdout, "\n----------ERROR-------\n", stderr.
-std::string plugin_output(const std::string& out, const std::string& err);
+// CommandPlugin.Output (2500 chars): stdout, "\n----------ERROR-------\n", stderr, cut with
+// "\n---Output truncated---" / "\n---Error truncated----" as the agent's TruncateOutput does.
+// On exit 168 SSM drops stderr: pass "" for `err` then.
+std::string plugin_output(const std::string& out, const std::string& err, size_t capacity = k_plugin_output_chars);
+
+// Where a step's full output lives: <root>/<CommandId>/<host>/<plugin without ':'>/
+// <step without ':'>/stdout (or stderr), SSM's key layout.
+std::filesystem::path output_path(const std::filesystem::path& root, const std::string& command_id,
+                                  const std::string& host, const std::string& plugin, const std::string& step,
+                                  bool is_stderr);
+// The S3 object key for the same: <prefix>/<CommandId>/<host>/<plugin>/<step>/<stream>, joined
+// as Go's path.Join (no empty segments; an empty prefix starts the key with CommandId/).
+std::string output_key(const std::string& prefix, const std::string& command_id, const std::string& host,
+                       const std::string& plugin, const std::string& step, const std::string& stream);
 
 } // namespace sshm::store

@@ -1,0 +1,272 @@
+#include "cli/run_output.hpp"
+
+#include "cli/common.hpp"
+#include "store/store.hpp"
+
+#include <chrono>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+namespace sshm::cli {
+
+namespace {
+
+constexpr size_t k_max_partial_line = 64 * 1024;
+
+// Splits streamed bytes into whole lines per (host, stream), so lines of different hosts
+// never interleave mid-line. Memory per stream is bounded by k_max_partial_line.
+class LineSplitter {
+public:
+  using Emit = std::function<void(const std::string& host, const std::string& step, bool is_stderr, std::string_view line)>;
+  explicit LineSplitter(Emit emit) : m_emit(std::move(emit)) {}
+
+  void feed(const std::string& host, const std::string& step, bool is_stderr, std::string_view data) {
+    std::string& buf = m_partial[{host, is_stderr}];
+    while (!data.empty()) {
+      size_t nl = data.find('\n');
+      if (nl == std::string_view::npos) {
+        buf.append(data);
+        if (buf.size() >= k_max_partial_line) {
+          m_emit(host, step, is_stderr, buf);
+          buf.clear();
+        }
+        return;
+      }
+      if (buf.empty()) {
+        m_emit(host, step, is_stderr, data.substr(0, nl));
+      } else {
+        buf.append(data.substr(0, nl));
+        m_emit(host, step, is_stderr, buf);
+        buf.clear();
+      }
+      data.remove_prefix(nl + 1);
+    }
+  }
+
+  void flush_host(const std::string& host) {
+    for (bool err : {false, true}) {
+      auto it = m_partial.find({host, err});
+      if (it == m_partial.end()) continue;
+      if (!it->second.empty()) m_emit(host, "", err, it->second);
+      m_partial.erase(it);
+    }
+  }
+
+private:
+  Emit m_emit;
+  std::map<std::pair<std::string, bool>, std::string> m_partial;
+};
+
+std::string describe(const store::InvocationRecord& inv) {
+  if (!inv.failure_kind.empty() && (inv.status == "Undeliverable" || inv.status == "DeliveryTimedOut"))
+    return fmt::format("{} ({}: {})", inv.status, inv.failure_kind, inv.failure_message);
+  if (inv.status == "Failed" && !inv.failure_kind.empty())
+    return fmt::format("Failed ({}: {})", inv.failure_kind, inv.failure_message);
+  if (inv.status == "Failed" && inv.status_details == "RebootRequested") return "Failed (exit 194: reboot requested)";
+  if (inv.status == "Failed" && inv.response_code >= 0) return fmt::format("Failed (exit {})", inv.response_code);
+  if (inv.status == "TimedOut") return "TimedOut (execution timeout: process group killed)";
+  return inv.status;
+}
+
+std::string summary_text(const scheduler::RunResult& r) {
+  std::map<std::string, int> counts;
+  for (const auto& inv : r.invocations) counts[inv.status]++;
+  std::string parts;
+  for (const auto& [status, n] : counts) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", n, status);
+  const auto& c = r.command;
+  std::string out = fmt::format("sshm: command {} ({}): {} [{}]: {} targets: {}\n", c.command_id, c.document_name,
+                                c.status, c.status_details, c.target_count, parts);
+  if (!c.stop_reason.empty()) out += fmt::format("sshm: dispatch stopped: {}\n", c.stop_reason);
+  std::vector<std::string> bad;
+  for (const auto& inv : r.invocations)
+    if (inv.status != "Success") bad.push_back(inv.instance_id);
+  if (!bad.empty() && bad.size() <= 20) out += fmt::format("sshm: not successful: {}\n", fmt::join(bad, ","));
+  else if (!bad.empty()) out += fmt::format("sshm: {} hosts not successful; see: sshm commands show {}\n", bad.size(), c.command_id);
+  for (const auto& s : r.sink_reports)
+    if (s.failed) out += fmt::format("sshm: output sink {} failed: {} ({} items spooled; run `sshm outputs flush`)\n",
+                                     s.sink, s.message, s.spooled);
+  return out;
+}
+
+std::string read_file_or_empty(const std::string& path) {
+  if (path.empty()) return {};
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class TextObserver : public CliRunObserver {
+public:
+  TextObserver(const GlobalOptions& g, bool gather, size_t total)
+      : m_gather(gather), m_quiet(g.verbosity < 0), m_total(total),
+        m_progress(!g.no_progress && isatty_stderr() && g.output == "text"),
+        m_lines([this](const std::string& host, const std::string&, bool err, std::string_view line) {
+          std::string text = fmt::format("{}: {}\n", host, line);
+          write_locked(err, text);
+        }) {}
+
+  void on_start(const store::CommandRecord& c, const scheduler::DispatchPlan& plan) override {
+    m_start = std::chrono::steady_clock::now();
+    if (!m_quiet && m_progress)
+      write_locked(true, fmt::format("sshm: command {} ({}) on {} hosts, {} at once, max errors {}\n", c.command_id,
+                                     c.document_name, plan.targets, plan.concurrency, plan.error_threshold));
+  }
+
+  void on_output(const std::string& host, const std::string& step, bool is_stderr, std::string_view data) override {
+    if (m_gather) return;
+    std::lock_guard<std::mutex> lock(m_split_mutex);
+    m_lines.feed(host, step, is_stderr, data);
+  }
+
+  void on_invocation_start(const std::string&) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    ++m_in_flight;
+  }
+
+  void on_invocation_done(const store::InvocationRecord& inv) override {
+    {
+      std::lock_guard<std::mutex> lock(m_split_mutex);
+      m_lines.flush_host(inv.instance_id);
+    }
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      if (inv.status != "Terminated" && inv.status != "Cancelled" && m_in_flight > 0) --m_in_flight;
+      ++m_done;
+      if (inv.status == "Success") ++m_ok;
+      else ++m_bad;
+    }
+    if (inv.status != "Success" && inv.status != "Terminated" && !m_quiet)
+      write_locked(true, fmt::format("sshm: {}: {}\n", inv.instance_id, describe(inv)));
+    else
+      redraw();
+  }
+
+  void finish(const scheduler::RunResult& r) override {
+    clear_progress();
+    if (m_gather) print_gathered(r);
+    if (!m_quiet) SyncOut::instance().err(summary_text(r));
+  }
+
+private:
+  void print_gathered(const scheduler::RunResult& r) {
+    // Group hosts by identical stdout+stderr, like dshbak -c.
+    std::map<std::string, std::vector<std::string>> groups;
+    std::vector<std::string> order;
+    for (const auto& inv : r.invocations) {
+      if (inv.status == "Terminated") continue;
+      std::string text;
+      for (const auto& p : inv.plugins) text += read_file_or_empty(p.stdout_path) + read_file_or_empty(p.stderr_path);
+      if (!inv.failure_message.empty() && inv.plugins.empty()) text = "sshm: " + describe(inv) + "\n";
+      if (!groups.count(text)) order.push_back(text);
+      groups[text].push_back(inv.instance_id);
+    }
+    std::string out;
+    for (const auto& text : order) {
+      std::string names = fmt::format("{}", fmt::join(groups[text], ","));
+      std::string rule(std::min<size_t>(std::max<size_t>(names.size(), 16), 78), '-');
+      out += fmt::format("{}\n{} ({})\n{}\n{}", rule, names, groups[text].size(), rule, text);
+      if (!text.empty() && text.back() != '\n') out += "\n";
+    }
+    SyncOut::instance().out(out);
+  }
+
+  std::string progress_line() {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+    double rate = secs > 0 ? static_cast<double>(m_done) / secs : 0;
+    std::string eta = rate > 0 ? fmt::format("{:.0f}s", static_cast<double>(m_total - m_done) / rate) : "-";
+    return fmt::format("[{}/{}] ok {} failed {} in flight {} {:.1f}/s ETA {}", m_done, m_total, m_ok, m_bad,
+                       m_in_flight, rate, eta);
+  }
+
+  void clear_progress() {
+    if (!m_progress) return;
+    std::lock_guard<std::mutex> lock(m_mutex);
+    SyncOut::instance().err("\r\033[K");
+  }
+
+  void redraw() {
+    if (!m_progress) return;
+    std::lock_guard<std::mutex> lock(m_mutex);
+    SyncOut::instance().err("\r\033[K" + progress_line());
+  }
+
+  void write_locked(bool err, const std::string& text) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_progress) SyncOut::instance().err("\r\033[K");
+    if (err) SyncOut::instance().err(text);
+    else SyncOut::instance().out(text);
+    if (m_progress) SyncOut::instance().err(progress_line());
+  }
+
+  bool m_gather, m_quiet;
+  size_t m_total;
+  bool m_progress;
+  std::mutex m_mutex;
+  std::mutex m_split_mutex;
+  LineSplitter m_lines;
+  size_t m_done = 0, m_ok = 0, m_bad = 0, m_in_flight = 0;
+  std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
+};
+
+class JsonObserver : public CliRunObserver {
+public:
+  void finish(const scheduler::RunResult& r) override {
+    SyncOut::instance().out(store::command_report_json(r.command, r.invocations).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  }
+};
+
+// One JSON object per line: output lines, finished invocations, the final command.
+class JsonlObserver : public CliRunObserver {
+public:
+  JsonlObserver()
+      : m_lines([](const std::string& host, const std::string& step, bool err, std::string_view line) {
+          nlohmann::json e = {{"event", "output"}, {"host", host}, {"step", step},
+                              {"stream", err ? "stderr" : "stdout"}, {"line", std::string(line)}};
+          SyncOut::instance().out(e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+        }) {}
+
+  void on_start(const store::CommandRecord& c, const scheduler::DispatchPlan& plan) override {
+    m_command = c;
+    nlohmann::json e = {{"event", "start"}, {"CommandId", c.command_id}, {"DocumentName", c.document_name},
+                        {"TargetCount", plan.targets}, {"Concurrency", plan.concurrency},
+                        {"ErrorThreshold", plan.error_threshold}};
+    SyncOut::instance().out(e.dump() + "\n");
+  }
+  void on_output(const std::string& host, const std::string& step, bool is_stderr, std::string_view data) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_lines.feed(host, step, is_stderr, data);
+  }
+  void on_invocation_done(const store::InvocationRecord& inv) override {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_lines.flush_host(inv.instance_id);
+    }
+    nlohmann::json e = store::invocation_to_json(inv, &m_command);
+    e["event"] = "invocation";
+    SyncOut::instance().out(e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  }
+  void finish(const scheduler::RunResult& r) override {
+    nlohmann::json e = store::command_to_json(r.command);
+    e["event"] = "command";
+    SyncOut::instance().out(e.dump() + "\n");
+  }
+
+private:
+  std::mutex m_mutex;
+  LineSplitter m_lines;
+  store::CommandRecord m_command;
+};
+
+} // namespace
+
+std::unique_ptr<CliRunObserver> make_run_observer(const GlobalOptions& g, bool gather, size_t targets) {
+  if (g.output == "json" || g.output == "yaml") return std::make_unique<JsonObserver>();
+  if (g.output == "jsonl") return std::make_unique<JsonlObserver>();
+  return std::make_unique<TextObserver>(g, gather, targets);
+}
+
+} // namespace sshm::cli

@@ -1,0 +1,396 @@
+#include "plugins/executor.hpp"
+
+#include "store/store.hpp"
+#include "util/ids.hpp"
+#include "util/time.hpp"
+#include "util/strings.hpp"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+namespace sshm::plugins {
+
+namespace {
+
+constexpr int k_exit_success_and_stop = 168;
+constexpr int k_exit_failure_and_stop = 169;
+constexpr int k_exit_reboot = 194;
+constexpr int k_killed_code = 137;
+
+std::string without_colons(const std::string& s) {
+  std::string out;
+  for (char c : s)
+    if (c != ':') out += c;
+  return out;
+}
+
+bool valid_env_name(const std::string& name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+// runCommand is a string or a (nested) list of strings; SSM joins lines with "\n".
+void flatten_commands(const nlohmann::json& value, std::vector<std::string>& lines) {
+  if (value.is_string()) {
+    lines.push_back(value.get<std::string>());
+  } else if (value.is_array()) {
+    for (const auto& v : value) flatten_commands(v, lines);
+  } else if (!value.is_null()) {
+    lines.push_back(value.dump());
+  }
+}
+
+std::string remote_shell(const HostContext& ctx) {
+  if (ctx.run_as.empty()) return "sh -s";
+  return fmt::format("sudo -n -u {} sh -s", shell_quote(ctx.run_as));
+}
+
+std::mutex& table_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+std::map<std::string, Plugin>& mutable_table();
+
+StepResult failed(const std::string& message, int code = 1) {
+  StepResult r;
+  r.status = "Failed";
+  r.status_details = "Failed";
+  r.response_code = code;
+  r.flow = Flow::next;
+  r.message = message;
+  return r;
+}
+
+StepResult run_document_plugin(HostContext& ctx, const documents::Step& step, OutputCapture& capture) {
+  const auto& in = step.inputs;
+  std::string type = in.value("documentType", "SSMDocument");
+  std::string path = in.value("documentPath", "");
+  if (path.empty()) return failed("aws:runDocument needs documentPath");
+  if (type != "SSMDocument" && type != "LocalPath")
+    return failed(fmt::format("aws:runDocument documentType must be SSMDocument or LocalPath, not '{}'", type));
+  documents::ParameterValues values;
+  nlohmann::json params = in.value("documentParameters", nlohmann::json::object());
+  if (params.is_string()) {
+    try {
+      params = params.get<std::string>().empty() ? nlohmann::json::object() : nlohmann::json::parse(params.get<std::string>());
+    } catch (const nlohmann::json::exception&) {
+      return failed("aws:runDocument documentParameters is not a JSON object");
+    }
+  }
+  if (!params.is_object()) return failed("aws:runDocument documentParameters must be a map");
+  for (auto it = params.begin(); it != params.end(); ++it) values[it.key()] = it.value();
+  try {
+    documents::Document sub = documents::load(path);
+    documents::ResolvedDocument resolved = documents::resolve(sub, values, ctx.platform);
+    return run_steps_into(ctx, resolved.steps, capture);
+  } catch (const InputError& e) {
+    return failed(fmt::format("aws:runDocument {}: {}", path, e.formatted()));
+  }
+}
+
+std::map<std::string, Plugin>& mutable_table() {
+  static std::map<std::string, Plugin> table = {
+      {"aws:runShellScript", run_shell_script},
+      {"aws:runDocument", run_document_plugin},
+  };
+  return table;
+}
+
+// Applies the step's onFailure / onSuccess and SSM's special exit codes to the flow.
+void apply_controls(const documents::Step& step, StepResult& r) {
+  if (r.flow == Flow::cancelled || r.flow == Flow::reboot) return;
+  if (r.response_code == k_exit_success_and_stop && r.status == "Failed") {
+    r.status = "Success";
+    r.status_details = "Success";
+    r.flow = Flow::exit_success;
+    return;
+  }
+  if (r.response_code == k_exit_failure_and_stop && r.status == "Failed") {
+    r.flow = Flow::exit_failure;
+    return;
+  }
+  bool failed_step = r.status == "Failed" || r.status == "TimedOut";
+  if (failed_step && step.on_failure == "exit") r.flow = Flow::exit_failure;
+  if (failed_step && step.on_failure == "successAndExit") {
+    r.status = "Success";
+    r.status_details = "Success";
+    r.response_code = k_exit_success_and_stop;
+    r.flow = Flow::exit_success;
+  }
+  if (r.status == "Success" && step.on_success == "exit" && r.flow == Flow::next) r.flow = Flow::exit_success;
+}
+
+StepResult execute_step(HostContext& ctx, const documents::Step& step, OutputCapture& capture) {
+  if (!step.failure_reason.empty()) return failed(step.failure_reason);
+  if (!step.skip_reason.empty()) {
+    StepResult r;
+    r.status = "Skipped";
+    r.status_details = "Skipped";
+    r.message = step.skip_reason;
+    return r;
+  }
+  Plugin plugin;
+  {
+    std::lock_guard<std::mutex> lock(table_mutex());
+    auto it = mutable_table().find(step.action);
+    if (it != mutable_table().end()) plugin = it->second;
+  }
+  if (!plugin) return failed(fmt::format("unsupported plugin {}", step.action));
+  StepResult r = plugin(ctx, step, capture);
+  apply_controls(step, r);
+  return r;
+}
+
+} // namespace
+
+const std::map<std::string, Plugin>& plugin_table() { return mutable_table(); }
+
+void register_plugin(const std::string& action, Plugin plugin) {
+  std::lock_guard<std::mutex> lock(table_mutex());
+  mutable_table()[action] = std::move(plugin);
+}
+
+std::string build_wrapper(const std::string& dir, const std::string& script, const std::string& working_directory,
+                          const std::map<std::string, std::string>& environment, int timeout_seconds) {
+  const std::string delimiter = "SSHM_SCRIPT_END_" + random_hex(8);
+  std::string w;
+  w += "umask 077\n";
+  w += "d=" + dir + "\n";
+  w += "mkdir \"$d\" || { echo \"sshm: cannot create the private directory $d\" >&2; exit 253; }\n";
+  w += "cat >\"$d/_script.sh\" <<'" + delimiter + "'\n";
+  w += script;
+  if (!script.empty() && script.back() != '\n') w += "\n";
+  w += delimiter + "\n";
+  w += "chmod 700 \"$d/_script.sh\"\n";
+  for (const auto& [name, value] : environment) w += "export " + name + "=" + shell_quote(value) + "\n";
+  if (!working_directory.empty()) {
+    w += "cd " + shell_quote(working_directory) + " 2>/dev/null || { echo \"sshm: workingDirectory " +
+         shell_quote(working_directory) + " does not exist\" >&2; rm -rf \"$d\"; exit 1; }\n";
+  }
+  // The script runs as `sh -c PATH` (SSM: the #! line picks the interpreter), with stdin
+  // from /dev/null, in a session and process group of its own when setsid exists.
+  w += "IFS= read -r first <\"$d/_script.sh\" || first=\n";
+  w += "case $first in '#!'*) run=\"$d/_script.sh\" ;; *) run=\"sh $d/_script.sh\" ;; esac\n";
+  w += "if command -v setsid >/dev/null 2>&1; then setsid $run </dev/null & else $run </dev/null & fi\n";
+  w += "p=$!\n";
+  // A watchdog on the host kills the group even if the controller goes away.
+  w += fmt::format("( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep {} & s=$!; wait $s; "
+                   "kill -KILL -$p 2>/dev/null; kill -KILL $p 2>/dev/null; rm -rf \"$d\" ) </dev/null >/dev/null 2>&1 &\n",
+                   timeout_seconds + 10);
+  w += "wd=$!\n";
+  w += "echo \"$p $$ $wd\" >\"$d/pids\"\n";
+  w += "wait $p; rc=$?\n";
+  w += "kill -TERM $wd 2>/dev/null\n";
+  w += "rm -rf \"$d\"\n";
+  w += "exit $rc\n";
+  return w;
+}
+
+std::string build_kill_command(const std::string& dir) {
+  return "d=" + dir +
+         "; if [ -r \"$d/pids\" ]; then read -r p w wd <\"$d/pids\"; kill -KILL -\"$p\" 2>/dev/null; "
+         "kill -KILL \"$p\" 2>/dev/null; kill -TERM \"$wd\" 2>/dev/null; kill -KILL \"$w\" 2>/dev/null; fi; "
+         "rm -rf \"$d\"; exit 0";
+}
+
+StepResult run_shell_script(HostContext& ctx, const documents::Step& step, OutputCapture& capture) {
+  std::vector<std::string> lines;
+  flatten_commands(step.inputs.value("runCommand", nlohmann::json()), lines);
+  if (lines.empty()) return failed("aws:runShellScript needs runCommand");
+  std::string script = join(lines, "\n") + "\n";
+  std::string wd = step.inputs.value("workingDirectory", "");
+
+  std::map<std::string, std::string> env = {
+      {"SSM_COMMAND_ID", ctx.command_id},       {"AWS_SSM_INSTANCE_ID", ctx.host},
+      {"AWS_SSM_REGION_NAME", ctx.region},      {"SSHM_COMMAND_ID", ctx.command_id},
+      {"SSHM_HOST", ctx.host},                  {"SSHM_STEP", step.name},
+  };
+  for (const auto& [name, value] : step.environment) {
+    if (!valid_env_name(name)) return failed(fmt::format("'{}' is not a valid environment variable name", name));
+    env[name] = value;
+  }
+  int timeout = ctx.execution_timeout_override > 0 ? ctx.execution_timeout_override : step.timeout_seconds;
+
+  // The private directory name is chosen here so the kill command can find it.
+  std::string dir = "\"${TMPDIR:-/tmp}/sshm-" + ctx.command_id.substr(0, 8) + "-" + random_hex(6) + "\"";
+
+  ssh::ExecRequest req;
+  req.command = remote_shell(ctx);
+  req.stdin_data = build_wrapper(dir, script, wd, env, timeout);
+  req.timeout = std::chrono::seconds(timeout);
+  req.cancel = ctx.cancel;
+  bool sudo_prefix_checked = ctx.run_as.empty();
+  std::string sudo_err;
+  req.on_stdout = [&](std::string_view d) { capture.write(false, d); };
+  req.on_stderr = [&](std::string_view d) {
+    if (!sudo_prefix_checked && sudo_err.size() < 256) sudo_err.append(d.substr(0, 256 - sudo_err.size()));
+    capture.write(true, d);
+  };
+  auto result = ctx.session->exec(req);
+  if (!result) {
+    StepResult r = failed(fmt::format("{}: {}", ssh::to_string(result.error().kind), result.error().message));
+    r.connection_lost = result.error().kind == ssh::FailureKind::dropped;
+    r.status_details = r.connection_lost ? "ConnectionLost" : "Failed";
+    r.response_code = -1;
+    return r;
+  }
+  const ssh::ExecResult& x = *result;
+  if (x.timed_out || x.cancelled) {
+    // Kill the whole remote process group, background children included.
+    ssh::ExecRequest kill;
+    kill.command = remote_shell(ctx);
+    kill.stdin_data = build_kill_command(dir);
+    kill.timeout = std::chrono::seconds(30);
+    (void)ctx.session->exec(kill);
+    StepResult r;
+    r.response_code = k_killed_code;
+    if (x.timed_out) {
+      r.status = "TimedOut";
+      r.status_details = "ExecutionTimedOut";
+      r.flow = Flow::next;
+      r.message = fmt::format("step timed out after {} s; its process group was killed", timeout);
+    } else {
+      r.status = "Cancelled";
+      r.status_details = "Cancelled";
+      r.flow = Flow::cancelled;
+    }
+    return r;
+  }
+  if (!ctx.run_as.empty() && x.exit_status == 1 && starts_with(sudo_err, "sudo: ")) {
+    StepResult r = failed(fmt::format("sudo -n -u {} refused: {}", ctx.run_as, trim(sudo_err)));
+    r.status_details = "Failed";
+    return r;
+  }
+  StepResult r;
+  if (x.exit_status < 0) {
+    r = failed(fmt::format("the remote shell ended by signal {}", x.exit_signal.empty() ? "?" : x.exit_signal), -1);
+    return r;
+  }
+  r.response_code = x.exit_status;
+  if (x.exit_status == 0) {
+    r.status = "Success";
+    r.status_details = "Success";
+  } else if (x.exit_status == k_exit_reboot) {
+    r.status = "SuccessAndReboot";
+    r.status_details = "RebootRequested";
+    r.flow = Flow::reboot;
+    r.message = "the step exited 194 to ask for a reboot; sshm does not reboot hosts from Run Command, "
+                "so the remaining steps did not run";
+  } else {
+    r.status = "Failed";
+    r.status_details = "Failed";
+  }
+  return r;
+}
+
+StepResult run_steps_into(HostContext& ctx, const std::vector<documents::Step>& steps, OutputCapture& capture) {
+  StepResult overall;
+  bool stopped = false;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const auto& step = steps[i];
+    bool is_finally = step.finally_step && i + 1 == steps.size();
+    if (stopped && !is_finally) continue;
+    if (ctx.cancel && ctx.cancel->load()) {
+      overall.status = "Cancelled";
+      overall.status_details = "Cancelled";
+      overall.flow = Flow::cancelled;
+      break;
+    }
+    StepResult r = execute_step(ctx, step, capture);
+    if (r.status == "Skipped") continue;
+    if (!r.message.empty()) capture.write(true, "sshm: " + step.name + ": " + r.message + "\n");
+    if (r.status != "Success" || overall.status == "Success") {
+      overall.status = r.status;
+      overall.status_details = r.status_details;
+    }
+    overall.response_code = r.response_code;
+    overall.connection_lost |= r.connection_lost;
+    if (r.flow != Flow::next) {
+      overall.flow = r.flow;
+      stopped = true;
+      if (r.flow == Flow::cancelled || r.connection_lost) break;
+    }
+  }
+  return overall;
+}
+
+DocumentResult run_document(HostContext& ctx, const documents::ResolvedDocument& doc) {
+  DocumentResult result;
+  bool stopped = false;
+  bool any_failed = false, any_timed_out = false, any_cancelled = false, any_reboot = false;
+  std::string out_all, err_all;
+  for (size_t i = 0; i < doc.steps.size(); ++i) {
+    const auto& step = doc.steps[i];
+    store::PluginRecord rec;
+    rec.name = step.name;
+    rec.plugin = step.action;
+    bool is_finally = step.finally_step && i + 1 == doc.steps.size();
+    if ((stopped && !is_finally) || (ctx.cancel && ctx.cancel->load() && !is_finally) || result.connection_lost) {
+      rec.status = ctx.cancel && ctx.cancel->load() ? "Cancelled" : "Skipped";
+      rec.status_details = rec.status;
+      rec.output = stopped ? "Step was not run: an earlier step ended the document." : "";
+      result.plugins.push_back(rec);
+      continue;
+    }
+    auto base = ctx.outputs_root / ctx.command_id / ctx.host / without_colons(step.action) / without_colons(step.name);
+    OutputCapture capture(base / "stdout", base / "stderr", [&](bool is_err, std::string_view d) {
+      if (ctx.on_output) ctx.on_output(step.name, is_err, d);
+    });
+    rec.response_start_date_time = iso8601_ms(std::chrono::system_clock::now());
+    rec.status = "InProgress";
+    StepResult r = execute_step(ctx, step, capture);
+    if (!r.message.empty() && r.status != "Skipped") capture.write(true, "sshm: " + r.message + "\n");
+    capture.close();
+    if (r.flow == Flow::exit_success && r.response_code == k_exit_success_and_stop) capture.drop_stderr_head();
+    rec.response_finish_date_time = iso8601_ms(std::chrono::system_clock::now());
+    rec.status = r.status;
+    rec.status_details = r.status_details;
+    rec.response_code = r.status == "Skipped" ? 0 : r.response_code;
+    rec.stdout_path = capture.stdout_file();
+    rec.stderr_path = capture.stderr_file();
+    rec.stdout_bytes = capture.stdout_bytes();
+    rec.stderr_bytes = capture.stderr_bytes();
+    if (r.status == "Skipped") {
+      rec.output = "Step execution skipped due to unsatisfied preconditions: " + r.message;
+    } else {
+      rec.output = store::plugin_output(capture.stdout_head(), capture.stderr_head());
+    }
+    if (ctx.on_step_done) ctx.on_step_done(step, rec, capture);
+    out_all += capture.stdout_head();
+    err_all += capture.stderr_head();
+    if (out_all.size() > k_head_bytes) out_all.resize(k_head_bytes);
+    if (err_all.size() > k_head_bytes) err_all.resize(k_head_bytes);
+
+    any_failed |= r.status == "Failed";
+    any_timed_out |= r.status == "TimedOut";
+    any_cancelled |= r.status == "Cancelled";
+    any_reboot |= r.status == "SuccessAndReboot";
+    result.connection_lost |= r.connection_lost;
+    if (r.status != "Skipped") result.response_code = rec.response_code;
+    if (r.flow != Flow::next) stopped = true;
+    result.plugins.push_back(std::move(rec));
+  }
+  // SSM's aggregation: reboot, then Failed, TimedOut, Cancelled, else Success.
+  if (any_reboot) {
+    result.status = "Failed";
+    result.status_details = "RebootRequested";
+  } else if (any_failed) {
+    result.status = "Failed";
+    result.status_details = result.connection_lost ? "ConnectionLost" : "Failed";
+  } else if (any_timed_out) {
+    result.status = "TimedOut";
+    result.status_details = "ExecutionTimedOut";
+  } else if (any_cancelled) {
+    result.status = "Cancelled";
+    result.status_details = "Cancelled";
+  }
+  result.stdout_content = store::truncate_stdout_content(out_all);
+  result.stderr_content = store::truncate_stderr_content(err_all);
+  return result;
+}
+
+} // namespace sshm::plugins

@@ -1,0 +1,78 @@
+#pragma once
+// Runs a resolved command document on one connected host with SSM's step control flow
+// (onFailure, onSuccess, finallyStep, exit 168/169/194), writing full outputs to files in
+// SSM's layout and reporting per-step records.
+#include "documents/document.hpp"
+#include "plugins/output_capture.hpp"
+#include "ssh/transport.hpp"
+#include "store/records.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+
+namespace sshm::plugins {
+
+// Everything the plugins need to know about the host and the command.
+struct HostContext {
+  ssh::Session* session = nullptr;
+  std::string command_id;
+  std::string host;
+  std::string document_name;
+  std::string platform = "Linux";
+  std::string region = "local";
+  std::string run_as;  // "" runs as the login user; else `sudo -n -u USER`
+  std::filesystem::path outputs_root;  // <state-dir>/outputs
+  const std::atomic<bool>* cancel = nullptr;
+  int execution_timeout_override = 0;  // --execution-timeout, 0 keeps the document's
+  // Live output, from the worker thread: step name, stream, bytes.
+  std::function<void(const std::string& step, bool is_stderr, std::string_view data)> on_output;
+  // Called when a step ends, with its record and the capture (files closed).
+  std::function<void(const documents::Step& step, store::PluginRecord& record, const OutputCapture& capture)> on_step_done;
+};
+
+// How a step ended, beyond its status: whether the document goes on.
+enum class Flow { next, exit_success, exit_failure, reboot, cancelled };
+
+struct StepResult {
+  std::string status = "Success";  // Success Failed TimedOut Cancelled Skipped SuccessAndReboot
+  std::string status_details = "Success";
+  int response_code = 0;
+  Flow flow = Flow::next;
+  std::string message;  // shown in stderr-less failures (unsupported plugin, connection lost)
+  bool connection_lost = false;
+};
+
+// A plugin runs one step; output goes to `capture`.
+using Plugin = std::function<StepResult(HostContext&, const documents::Step&, OutputCapture&)>;
+// Plugins by action name. Unknown actions fail with "unsupported plugin NAME".
+const std::map<std::string, Plugin>& plugin_table();
+void register_plugin(const std::string& action, Plugin plugin);
+
+struct DocumentResult {
+  std::vector<store::PluginRecord> plugins;
+  std::string status = "Success";  // invocation Status
+  std::string status_details = "Success";
+  int response_code = 0;
+  std::string stdout_content;  // SSM inline copies, truncated
+  std::string stderr_content;
+  bool connection_lost = false;
+};
+
+DocumentResult run_document(HostContext& ctx, const documents::ResolvedDocument& doc);
+
+// Runs steps in order with SSM's control flow, all writing to `capture` (aws:runDocument).
+StepResult run_steps_into(HostContext& ctx, const std::vector<documents::Step>& steps, OutputCapture& capture);
+
+// The shell plugin, exposed for aws:runShellScript-like callers.
+StepResult run_shell_script(HostContext& ctx, const documents::Step& step, OutputCapture& capture);
+
+// The remote program that runs a script: sent on stdin, never in argv. Exposed for tests.
+std::string build_wrapper(const std::string& dir, const std::string& script, const std::string& working_directory,
+                          const std::map<std::string, std::string>& environment, int timeout_seconds);
+// The command that kills what a wrapper started in `dir` and removes the directory.
+std::string build_kill_command(const std::string& dir);
+
+} // namespace sshm::plugins

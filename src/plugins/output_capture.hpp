@@ -1,0 +1,55 @@
+#pragma once
+// Captures one step's stdout and stderr as they stream: full copies to files (created only
+// when the first byte arrives, so empty outputs leave no file), a bounded head for SSM's
+// inline content, and a callback for live display and streaming sinks.
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace sshm::plugins {
+
+class OutputCapture {
+public:
+  using Listener = std::function<void(bool is_stderr, std::string_view data)>;
+
+  OutputCapture(std::filesystem::path stdout_path, std::filesystem::path stderr_path, Listener listener);
+  ~OutputCapture();
+  OutputCapture(const OutputCapture&) = delete;
+  OutputCapture& operator=(const OutputCapture&) = delete;
+
+  void write(bool is_stderr, std::string_view data);
+  // Flushes and closes the files; returns false when a write failed (disk full).
+  bool close();
+
+  // The first bytes of each stream (enough for SSM's 24000/8000-char inline copies).
+  const std::string& stdout_head() const { return m_out.head; }
+  const std::string& stderr_head() const { return m_err.head; }
+  long long stdout_bytes() const { return m_out.bytes; }
+  long long stderr_bytes() const { return m_err.bytes; }
+  // Paths of the files, "" when the stream was empty.
+  std::string stdout_file() const { return m_out.bytes ? m_out.path.string() : std::string(); }
+  std::string stderr_file() const { return m_err.bytes ? m_err.path.string() : std::string(); }
+  // Forgets stderr for the inline copies (SSM clears it on exit 168).
+  void drop_stderr_head() { m_err.head.clear(); }
+
+private:
+  struct Stream {
+    std::filesystem::path path;
+    std::FILE* file = nullptr;
+    std::string head;
+    long long bytes = 0;
+    bool failed = false;
+  };
+  void append(Stream& s, std::string_view data);
+
+  Stream m_out, m_err;
+  Listener m_listener;
+};
+
+// Bytes kept in memory per stream: 24000 characters of up to 4 UTF-8 bytes each, plus slack.
+constexpr size_t k_head_bytes = 24000 * 4 + 16;
+
+} // namespace sshm::plugins

@@ -1,0 +1,6 @@
+if(SSHM_WITH_RUN)
+target_sources(sshm_lib PRIVATE
+  plugins/output_capture.cpp
+  plugins/executor.cpp
+)
+endif()

@@ -1,0 +1,4 @@
+target_sources(sshm_lib PRIVATE
+  store/ssm_json.cpp
+  store/store.cpp
+)

@@ -1,0 +1,603 @@
+// The SQLite side of the store: schema and migrations, short write transactions that
+// retry while another sshm process holds the lock, and the record <-> row mapping.
+#include "store/store.hpp"
+
+#include "util/error.hpp"
+#include "util/spell.hpp"
+#include "util/strings.hpp"
+#include "util/time.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <random>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+#include <unordered_map>
+
+namespace sshm::store {
+
+namespace {
+
+// How long one SQLite call waits for a lock before returning SQLITE_BUSY.
+constexpr int k_busy_timeout_ms = 5000;
+// How long a whole transaction keeps retrying before the store is reported locked.
+constexpr auto k_retry_limit = std::chrono::seconds(120);
+
+// Schema migrations: entry i takes user_version i to i+1. Append only; never edit one.
+const char* const k_migrations[] = {
+    R"sql(
+CREATE TABLE commands (
+  command_id TEXT PRIMARY KEY,
+  document_name TEXT NOT NULL,
+  document_version TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  parameters TEXT NOT NULL,
+  targets TEXT NOT NULL,
+  requested_date_time TEXT NOT NULL,
+  completed_date_time TEXT NOT NULL,
+  status TEXT NOT NULL,
+  status_details TEXT NOT NULL,
+  target_count INTEGER NOT NULL,
+  completed_count INTEGER NOT NULL,
+  error_count INTEGER NOT NULL,
+  delivery_timed_out_count INTEGER NOT NULL,
+  max_concurrency TEXT NOT NULL,
+  max_errors TEXT NOT NULL,
+  timeout_seconds INTEGER NOT NULL,
+  output_s3_bucket_name TEXT NOT NULL,
+  output_s3_key_prefix TEXT NOT NULL,
+  cloudwatch_log_group TEXT NOT NULL,
+  stop_reason TEXT NOT NULL
+);
+CREATE INDEX commands_requested ON commands(requested_date_time);
+CREATE TABLE invocations (
+  command_id TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  document_name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  status_details TEXT NOT NULL,
+  response_code INTEGER NOT NULL,
+  requested_date_time TEXT NOT NULL,
+  execution_start_date_time TEXT NOT NULL,
+  execution_end_date_time TEXT NOT NULL,
+  standard_output_content TEXT NOT NULL,
+  standard_error_content TEXT NOT NULL,
+  standard_output_url TEXT NOT NULL,
+  standard_error_url TEXT NOT NULL,
+  failure_kind TEXT NOT NULL,
+  failure_message TEXT NOT NULL,
+  PRIMARY KEY (command_id, instance_id)
+);
+CREATE TABLE plugins (
+  command_id TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  plugin TEXT NOT NULL,
+  status TEXT NOT NULL,
+  status_details TEXT NOT NULL,
+  response_code INTEGER NOT NULL,
+  response_start_date_time TEXT NOT NULL,
+  response_finish_date_time TEXT NOT NULL,
+  output TEXT NOT NULL,
+  stdout_path TEXT NOT NULL,
+  stderr_path TEXT NOT NULL,
+  stdout_bytes INTEGER NOT NULL,
+  stderr_bytes INTEGER NOT NULL,
+  standard_output_url TEXT NOT NULL,
+  standard_error_url TEXT NOT NULL,
+  PRIMARY KEY (command_id, instance_id, seq)
+);
+)sql",
+};
+constexpr int k_schema_version = static_cast<int>(sizeof(k_migrations) / sizeof(k_migrations[0]));
+
+// Another connection holds the lock; the whole transaction is retried.
+struct Busy {};
+
+bool is_busy(int rc) {
+  int primary = rc & 0xff;
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+}
+
+[[noreturn]] void fail(sqlite3* db, int rc, const std::string& what) {
+  if (is_busy(rc)) throw Busy{};
+  throw RuntimeError(fmt::format("state store: {}: {}", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+}
+
+void exec(sqlite3* db, const char* sql) {
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) fail(db, rc, sql);
+}
+
+// A prepared statement, finalized on scope exit.
+class Statement {
+public:
+  Statement(sqlite3* db, const char* sql) : m_db(db) {
+    int rc = sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr);
+    if (rc != SQLITE_OK) fail(db, rc, "prepare");
+  }
+  ~Statement() { sqlite3_finalize(m_stmt); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  void bind(int index, const std::string& value) {
+    check(sqlite3_bind_text(m_stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT));
+  }
+  void bind(int index, long long value) { check(sqlite3_bind_int64(m_stmt, index, value)); }
+  // Runs one step; true when a row is ready.
+  bool step() {
+    int rc = sqlite3_step(m_stmt);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail(m_db, rc, sqlite3_sql(m_stmt));
+  }
+  void run() {
+    while (step()) {
+    }
+    reset();
+  }
+  void reset() {
+    sqlite3_reset(m_stmt);
+    sqlite3_clear_bindings(m_stmt);
+  }
+  std::string text(int column) const {
+    const auto* data = static_cast<const char*>(sqlite3_column_blob(m_stmt, column));
+    int size = sqlite3_column_bytes(m_stmt, column);
+    return data ? std::string(data, static_cast<size_t>(size)) : std::string();
+  }
+  long long integer(int column) const { return sqlite3_column_int64(m_stmt, column); }
+
+private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) fail(m_db, rc, "bind");
+  }
+  sqlite3* m_db;
+  sqlite3_stmt* m_stmt = nullptr;
+};
+
+// Runs `body` until it completes without meeting a lock, backing off with jitter so that
+// several sshm processes started by the same cron minute do not retry in step.
+template <typename F> void with_retry(F&& body) {
+  auto deadline = std::chrono::steady_clock::now() + k_retry_limit;
+  std::minstd_rand jitter(static_cast<unsigned>(::getpid()) ^
+                          static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  int delay_ms = 2;
+  for (;;) {
+    try {
+      body();
+      return;
+    } catch (const Busy&) {
+      if (std::chrono::steady_clock::now() > deadline)
+        throw RuntimeError("state store: the database stayed locked by another sshm process for too long");
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms + static_cast<int>(jitter() % 8)));
+      delay_ms = std::min(delay_ms * 2, 200);
+    }
+  }
+}
+
+// One transaction (IMMEDIATE for writers, so the write lock is taken up front and a
+// busy writer is seen at BEGIN, not half way), rolled back on any error and retried
+// as a whole when the database is busy.
+template <typename F> void transaction(sqlite3* db, bool write, F&& body) {
+  with_retry([&] {
+    exec(db, write ? "BEGIN IMMEDIATE" : "BEGIN");
+    try {
+      body();
+      exec(db, "COMMIT");
+    } catch (...) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  });
+}
+
+const char* const k_command_columns =
+    "command_id, document_name, document_version, comment, parameters, targets, requested_date_time, "
+    "completed_date_time, status, status_details, target_count, completed_count, error_count, "
+    "delivery_timed_out_count, max_concurrency, max_errors, timeout_seconds, output_s3_bucket_name, "
+    "output_s3_key_prefix, cloudwatch_log_group, stop_reason";
+
+void bind_command(Statement& st, const CommandRecord& c) {
+  int i = 1;
+  st.bind(i++, c.command_id);
+  st.bind(i++, c.document_name);
+  st.bind(i++, c.document_version);
+  st.bind(i++, c.comment);
+  st.bind(i++, c.parameters.dump());
+  st.bind(i++, nlohmann::json(c.targets).dump());
+  st.bind(i++, c.requested_date_time);
+  st.bind(i++, c.completed_date_time);
+  st.bind(i++, c.status);
+  st.bind(i++, c.status_details);
+  st.bind(i++, static_cast<long long>(c.target_count));
+  st.bind(i++, static_cast<long long>(c.completed_count));
+  st.bind(i++, static_cast<long long>(c.error_count));
+  st.bind(i++, static_cast<long long>(c.delivery_timed_out_count));
+  st.bind(i++, c.max_concurrency);
+  st.bind(i++, c.max_errors);
+  st.bind(i++, static_cast<long long>(c.timeout_seconds));
+  st.bind(i++, c.output_s3_bucket_name);
+  st.bind(i++, c.output_s3_key_prefix);
+  st.bind(i++, c.cloudwatch_log_group);
+  st.bind(i++, c.stop_reason);
+}
+
+nlohmann::json parse_json_column(const std::string& text, nlohmann::json fallback) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  return j.is_discarded() ? fallback : j;
+}
+
+CommandRecord read_command(const Statement& st) {
+  CommandRecord c;
+  int i = 0;
+  c.command_id = st.text(i++);
+  c.document_name = st.text(i++);
+  c.document_version = st.text(i++);
+  c.comment = st.text(i++);
+  c.parameters = parse_json_column(st.text(i++), nlohmann::json::object());
+  nlohmann::json targets = parse_json_column(st.text(i++), nlohmann::json::array());
+  for (const auto& t : targets)
+    if (t.is_string()) c.targets.push_back(t.get<std::string>());
+  c.requested_date_time = st.text(i++);
+  c.completed_date_time = st.text(i++);
+  c.status = st.text(i++);
+  c.status_details = st.text(i++);
+  c.target_count = static_cast<int>(st.integer(i++));
+  c.completed_count = static_cast<int>(st.integer(i++));
+  c.error_count = static_cast<int>(st.integer(i++));
+  c.delivery_timed_out_count = static_cast<int>(st.integer(i++));
+  c.max_concurrency = st.text(i++);
+  c.max_errors = st.text(i++);
+  c.timeout_seconds = static_cast<int>(st.integer(i++));
+  c.output_s3_bucket_name = st.text(i++);
+  c.output_s3_key_prefix = st.text(i++);
+  c.cloudwatch_log_group = st.text(i++);
+  c.stop_reason = st.text(i++);
+  return c;
+}
+
+const char* const k_invocation_columns =
+    "command_id, instance_id, document_name, status, status_details, response_code, requested_date_time, "
+    "execution_start_date_time, execution_end_date_time, standard_output_content, standard_error_content, "
+    "standard_output_url, standard_error_url, failure_kind, failure_message";
+
+InvocationRecord read_invocation(const Statement& st) {
+  InvocationRecord r;
+  int i = 0;
+  r.command_id = st.text(i++);
+  r.instance_id = st.text(i++);
+  r.document_name = st.text(i++);
+  r.status = st.text(i++);
+  r.status_details = st.text(i++);
+  r.response_code = static_cast<int>(st.integer(i++));
+  r.requested_date_time = st.text(i++);
+  r.execution_start_date_time = st.text(i++);
+  r.execution_end_date_time = st.text(i++);
+  r.standard_output_content = st.text(i++);
+  r.standard_error_content = st.text(i++);
+  r.standard_output_url = st.text(i++);
+  r.standard_error_url = st.text(i++);
+  r.failure_kind = st.text(i++);
+  r.failure_message = st.text(i++);
+  return r;
+}
+
+const char* const k_plugin_columns =
+    "instance_id, name, plugin, status, status_details, response_code, response_start_date_time, "
+    "response_finish_date_time, output, stdout_path, stderr_path, stdout_bytes, stderr_bytes, "
+    "standard_output_url, standard_error_url";
+
+PluginRecord read_plugin(const Statement& st) {
+  PluginRecord p;
+  int i = 1;  // column 0 is instance_id
+  p.name = st.text(i++);
+  p.plugin = st.text(i++);
+  p.status = st.text(i++);
+  p.status_details = st.text(i++);
+  p.response_code = static_cast<int>(st.integer(i++));
+  p.response_start_date_time = st.text(i++);
+  p.response_finish_date_time = st.text(i++);
+  p.output = st.text(i++);
+  p.stdout_path = st.text(i++);
+  p.stderr_path = st.text(i++);
+  p.stdout_bytes = st.integer(i++);
+  p.stderr_bytes = st.integer(i++);
+  p.standard_output_url = st.text(i++);
+  p.standard_error_url = st.text(i++);
+  return p;
+}
+
+// Writes invocations and their plugins inside an open transaction, reusing statements.
+void write_invocations(sqlite3* db, const std::vector<InvocationRecord>& invocations) {
+  Statement upsert(db, R"sql(
+INSERT INTO invocations (command_id, instance_id, document_name, status, status_details, response_code,
+  requested_date_time, execution_start_date_time, execution_end_date_time, standard_output_content,
+  standard_error_content, standard_output_url, standard_error_url, failure_kind, failure_message)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+ON CONFLICT (command_id, instance_id) DO UPDATE SET
+  document_name = excluded.document_name, status = excluded.status,
+  status_details = excluded.status_details, response_code = excluded.response_code,
+  requested_date_time = excluded.requested_date_time,
+  execution_start_date_time = excluded.execution_start_date_time,
+  execution_end_date_time = excluded.execution_end_date_time,
+  standard_output_content = excluded.standard_output_content,
+  standard_error_content = excluded.standard_error_content,
+  standard_output_url = excluded.standard_output_url, standard_error_url = excluded.standard_error_url,
+  failure_kind = excluded.failure_kind, failure_message = excluded.failure_message
+)sql");
+  Statement clear(db, "DELETE FROM plugins WHERE command_id = ?1 AND instance_id = ?2");
+  Statement insert_plugin(db, R"sql(
+INSERT INTO plugins (command_id, instance_id, seq, name, plugin, status, status_details, response_code,
+  response_start_date_time, response_finish_date_time, output, stdout_path, stderr_path, stdout_bytes,
+  stderr_bytes, standard_output_url, standard_error_url)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+)sql");
+  for (const InvocationRecord& r : invocations) {
+    int i = 1;
+    upsert.bind(i++, r.command_id);
+    upsert.bind(i++, r.instance_id);
+    upsert.bind(i++, r.document_name);
+    upsert.bind(i++, r.status);
+    upsert.bind(i++, r.status_details);
+    upsert.bind(i++, static_cast<long long>(r.response_code));
+    upsert.bind(i++, r.requested_date_time);
+    upsert.bind(i++, r.execution_start_date_time);
+    upsert.bind(i++, r.execution_end_date_time);
+    upsert.bind(i++, r.standard_output_content);
+    upsert.bind(i++, r.standard_error_content);
+    upsert.bind(i++, r.standard_output_url);
+    upsert.bind(i++, r.standard_error_url);
+    upsert.bind(i++, r.failure_kind);
+    upsert.bind(i++, r.failure_message);
+    upsert.run();
+
+    clear.bind(1, r.command_id);
+    clear.bind(2, r.instance_id);
+    clear.run();
+    long long seq = 0;
+    for (const PluginRecord& p : r.plugins) {
+      int j = 1;
+      insert_plugin.bind(j++, r.command_id);
+      insert_plugin.bind(j++, r.instance_id);
+      insert_plugin.bind(j++, seq++);
+      insert_plugin.bind(j++, p.name);
+      insert_plugin.bind(j++, p.plugin);
+      insert_plugin.bind(j++, p.status);
+      insert_plugin.bind(j++, p.status_details);
+      insert_plugin.bind(j++, static_cast<long long>(p.response_code));
+      insert_plugin.bind(j++, p.response_start_date_time);
+      insert_plugin.bind(j++, p.response_finish_date_time);
+      insert_plugin.bind(j++, p.output);
+      insert_plugin.bind(j++, p.stdout_path);
+      insert_plugin.bind(j++, p.stderr_path);
+      insert_plugin.bind(j++, p.stdout_bytes);
+      insert_plugin.bind(j++, p.stderr_bytes);
+      insert_plugin.bind(j++, p.standard_output_url);
+      insert_plugin.bind(j++, p.standard_error_url);
+      insert_plugin.run();
+    }
+  }
+}
+
+// Creates the directory (and missing parents) private to the user when it does not exist.
+void make_private_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return;
+  if (!dir.parent_path().empty() && dir.parent_path() != dir) make_private_dir(dir.parent_path());
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    throw RuntimeError(fmt::format("cannot create state directory '{}': {}", dir.string(), std::strerror(errno)));
+}
+
+} // namespace
+
+Store::Store(std::filesystem::path state_dir, sqlite3* db) : m_state_dir(std::move(state_dir)), m_db(db) {}
+
+Store::~Store() { sqlite3_close_v2(m_db); }
+
+std::unique_ptr<Store> Store::open(const std::filesystem::path& state_dir) {
+  make_private_dir(state_dir);
+  make_private_dir(state_dir / "outputs");
+  std::filesystem::path path = state_dir / "sshm.db";
+  // Create the file ourselves so it is 0600 whatever the umask; SQLite gives the -wal and
+  // -shm files the database file's permissions.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw RuntimeError(fmt::format("cannot open state store '{}': {}", path.string(), std::strerror(errno)));
+  ::close(fd);
+
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  std::unique_ptr<Store> store(new Store(state_dir, db));  // closes db on any throw below
+  if (rc != SQLITE_OK)
+    throw RuntimeError(fmt::format("cannot open state store '{}': {}", path.string(), sqlite3_errstr(rc)));
+  sqlite3_busy_timeout(db, k_busy_timeout_ms);
+  sqlite3_extended_result_codes(db, 1);
+
+  with_retry([&] {
+    Statement mode(db, "PRAGMA journal_mode=WAL");
+    std::string got = mode.step() ? to_lower(mode.text(0)) : "";
+    if (got != "wal")
+      throw RuntimeError(fmt::format("state store '{}': cannot use WAL mode (journal_mode is '{}')", path.string(), got));
+  });
+  exec(db, "PRAGMA synchronous=FULL");
+
+  transaction(db, true, [&] {
+    int current = 0;
+    {
+      Statement version(db, "PRAGMA user_version");
+      if (version.step()) current = static_cast<int>(version.integer(0));
+    }
+    if (current > k_schema_version)
+      throw RuntimeError(fmt::format("state store '{}' has schema version {}, newer than this sshm knows ({}); "
+                                     "upgrade sshm",
+                                     path.string(), current, k_schema_version));
+    for (int v = current; v < k_schema_version; ++v) exec(db, k_migrations[v]);
+    if (current != k_schema_version) exec(db, fmt::format("PRAGMA user_version={}", k_schema_version).c_str());
+  });
+  return store;
+}
+
+void Store::begin_command(const CommandRecord& command, const std::vector<InvocationRecord>& invocations) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  transaction(m_db, true, [&] {
+    Statement exists(m_db, "SELECT 1 FROM commands WHERE command_id = ?1");
+    exists.bind(1, command.command_id);
+    if (exists.step()) throw RuntimeError(fmt::format("state store: command {} already exists", command.command_id));
+    Statement insert(m_db, fmt::format("INSERT INTO commands ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                                       "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                                       k_command_columns)
+                               .c_str());
+    bind_command(insert, command);
+    insert.run();
+    write_invocations(m_db, invocations);
+  });
+}
+
+void Store::save_invocations(const std::vector<InvocationRecord>& invocations) {
+  if (invocations.empty()) return;
+  std::lock_guard<std::mutex> lock(m_mutex);
+  transaction(m_db, true, [&] { write_invocations(m_db, invocations); });
+}
+
+void Store::save_command(const CommandRecord& command) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  transaction(m_db, true, [&] {
+    Statement upsert(m_db, fmt::format("INSERT OR REPLACE INTO commands ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                                       "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                                       k_command_columns)
+                               .c_str());
+    bind_command(upsert, command);
+    upsert.run();
+  });
+}
+
+std::vector<CommandRecord> Store::list_commands(const CommandFilter& filter) const {
+  std::string sql = fmt::format("SELECT {} FROM commands WHERE 1=1", k_command_columns);
+  if (!filter.status.empty())
+    sql += " AND (lower(status) = lower(?1) OR lower(replace(status_details, ' ', '')) = lower(?1))";
+  if (!filter.document_name.empty()) sql += " AND document_name = ?2";
+  std::string since;
+  if (!filter.since.empty()) {
+    since = iso8601_ms(parse_iso8601(filter.since));  // the form the records use, so text order is time order
+    sql += " AND requested_date_time >= ?3";
+  }
+  sql += " ORDER BY requested_date_time DESC, rowid DESC";
+  if (filter.limit > 0) sql += fmt::format(" LIMIT {}", filter.limit);
+
+  std::lock_guard<std::mutex> lock(m_mutex);
+  std::vector<CommandRecord> out;
+  transaction(m_db, false, [&] {
+    out.clear();
+    Statement st(m_db, sql.c_str());
+    if (!filter.status.empty()) st.bind(1, filter.status);
+    if (!filter.document_name.empty()) st.bind(2, filter.document_name);
+    if (!since.empty()) st.bind(3, since);
+    while (st.step()) out.push_back(read_command(st));
+  });
+  return out;
+}
+
+std::optional<CommandRecord> Store::find_command(const std::string& command_id) const {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  std::optional<CommandRecord> found;
+  transaction(m_db, false, [&] {
+    found.reset();
+    Statement st(m_db, fmt::format("SELECT {} FROM commands WHERE command_id = ?1", k_command_columns).c_str());
+    st.bind(1, command_id);
+    if (st.step()) found = read_command(st);
+  });
+  return found;
+}
+
+std::optional<CommandRecord> Store::get_command(const std::string& id_or_prefix) const {
+  std::string prefix = to_lower(trim(id_or_prefix));
+  if (prefix.empty()) throw InputError("a command ID (or a unique prefix of one) is required");
+  std::vector<CommandRecord> matches;
+  std::vector<std::string> recent;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    transaction(m_db, false, [&] {
+      matches.clear();
+      recent.clear();
+      Statement st(m_db, fmt::format("SELECT {} FROM commands WHERE substr(lower(command_id), 1, ?1) = ?2 "
+                                     "ORDER BY requested_date_time DESC LIMIT 11",
+                                     k_command_columns)
+                             .c_str());
+      st.bind(1, static_cast<long long>(prefix.size()));
+      st.bind(2, prefix);
+      while (st.step()) matches.push_back(read_command(st));
+      if (matches.empty()) {
+        Statement ids(m_db, "SELECT command_id FROM commands ORDER BY requested_date_time DESC LIMIT 1000");
+        while (ids.step()) recent.push_back(ids.text(0));
+      }
+    });
+  }
+  for (const CommandRecord& c : matches)
+    if (to_lower(c.command_id) == prefix) return c;
+  if (matches.size() == 1) return matches.front();
+  if (matches.empty()) {
+    std::vector<std::string> prefixes;
+    for (const std::string& id : recent) prefixes.push_back(to_lower(id.substr(0, std::min(id.size(), prefix.size()))));
+    std::string near = closest_match(prefix, prefixes);
+    std::string suggestion;
+    for (const std::string& id : recent)
+      if (!near.empty() && to_lower(id).rfind(near, 0) == 0) {
+        suggestion = id;
+        break;
+      }
+    throw InputError(fmt::format("no command '{}' in the history ({})", id_or_prefix,
+                                 recent.empty() ? "it is empty" : "see `sshm commands list`"),
+                     suggestion);
+  }
+  std::string list;
+  for (size_t i = 0; i < matches.size() && i < 10; ++i)
+    list += fmt::format("\n  {}  {}  {}", matches[i].command_id, matches[i].requested_date_time,
+                        matches[i].document_name);
+  if (matches.size() > 10) list += "\n  ...";
+  throw InputError(fmt::format("command ID prefix '{}' is ambiguous; it matches:{}", id_or_prefix, list));
+}
+
+std::vector<InvocationRecord> Store::get_invocations(const std::string& command_id) const {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  std::vector<InvocationRecord> out;
+  transaction(m_db, false, [&] {
+    out.clear();
+    Statement st(m_db, fmt::format("SELECT {} FROM invocations WHERE command_id = ?1 ORDER BY rowid",
+                                   k_invocation_columns)
+                           .c_str());
+    st.bind(1, command_id);
+    std::unordered_map<std::string, size_t> index;
+    while (st.step()) {
+      out.push_back(read_invocation(st));
+      index[out.back().instance_id] = out.size() - 1;
+    }
+    Statement plugins(m_db, fmt::format("SELECT {} FROM plugins WHERE command_id = ?1 ORDER BY instance_id, seq",
+                                        k_plugin_columns)
+                                .c_str());
+    plugins.bind(1, command_id);
+    while (plugins.step()) {
+      auto it = index.find(plugins.text(0));
+      if (it != index.end()) out[it->second].plugins.push_back(read_plugin(plugins));
+    }
+  });
+  return out;
+}
+
+std::map<std::string, int> Store::invocation_status_counts(const std::string& command_id) const {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  std::map<std::string, int> counts;
+  transaction(m_db, false, [&] {
+    counts.clear();
+    Statement st(m_db, "SELECT status, count(*) FROM invocations WHERE command_id = ?1 GROUP BY status");
+    st.bind(1, command_id);
+    while (st.step()) counts[st.text(0)] = static_cast<int>(st.integer(1));
+  });
+  return counts;
+}
+
+} // namespace sshm::store
