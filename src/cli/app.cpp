@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
   setup_run(app, global, action);
 #endif
   setup_commands(app, global, action);
+  setup_inventory(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -40,5 +40,6 @@ void setup_hosts(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_ping(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_run(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_commands(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_inventory(CLI::App& app, GlobalOptions& global, Action& action);
 
 } // namespace sshm::cli

@@ -3,6 +3,7 @@ target_sources(sshm_lib PRIVATE
   cli/commands.cpp
   cli/common.cpp
   cli/hosts.cpp
+  cli/inventory.cpp
   cli/ping.cpp
 )
 if(SSHM_WITH_RUN)
