@@ -29,6 +29,7 @@ struct CollectOptions {
   TargetOptions targets;
   std::vector<std::string> types;
   std::string files;
+  std::vector<std::string> custom_dirs;
   bool file_hash = false;
   int concurrency = 50;
   int timeout = 300;
@@ -100,6 +101,7 @@ int run_collect(const GlobalOptions& g, const CollectOptions& o) {
   collectors::select_types(base, o.types);
   if (!o.files.empty()) base.files = collectors::parse_file_rules(o.files);
   base.file_hash = o.file_hash;
+  base.custom_dirs = o.custom_dirs;
   base.timeout = std::chrono::seconds(o.timeout);
   bool custom = base.custom;
   // Resolve connection settings before anything connects.
@@ -359,6 +361,8 @@ void setup_inventory(CLI::App& app, GlobalOptions& global, Action& action) {
       ->delimiter(',');
   c->add_option("--files", collect->files,
                 "AWS:File filter as SSM: [{\"Path\":\"/etc\",\"Pattern\":[\"*.conf\"],\"Recursive\":false}]");
+  c->add_option("--custom-dir", collect->custom_dirs,
+                "Also read custom inventory JSON files from this directory on each host (repeatable)");
   c->add_flag("--file-hash", collect->file_hash, "Add a sha256 Hash to AWS:File entries");
   c->add_option("--max-concurrency", collect->concurrency, "Hosts gathered at once (default 50)")
       ->check(CLI::Range(1, 10000));

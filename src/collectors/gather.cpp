@@ -139,6 +139,9 @@ std::string build_gather_input(const GatherOptions& o, const std::string& nonce)
     s += "\n";
   }
   s += "}\n";
+  s += "sshm_extra_custom() {\n  :\n";
+  for (const std::string& d : o.custom_dirs) s += "  sshm_custom_dir " + shell_quote(d) + "\n";
+  s += "}\n";
   s += gather_script_body();
   return s;
 }

@@ -32,6 +32,9 @@ struct GatherOptions {
   bool services = true;
   bool processes = true;
   bool custom = true;
+  // Custom inventory directories read besides /etc/sshm/inventory/custom and
+  // /var/lib/amazon/ssm/*/inventory/custom (SSM's policy Location override).
+  std::vector<std::string> custom_dirs;
   std::vector<FileRule> files;  // AWS:File is gathered when not empty
   bool file_hash = false;       // adds Hash (sha256) to AWS:File rows
   size_t max_files = 500;       // SSM's limit on AWS:File entries

@@ -115,17 +115,25 @@ main() {
   fi
 
   if [ "$SSHM_CUSTOM" = 1 ]; then
-    for f in /etc/sshm/inventory/custom/* /var/lib/amazon/ssm/*/inventory/custom/*; do
-      [ -f "$f" ] || continue
-      sec "custom $f"
-      cat "$f" 2>/dev/null
+    for d in /etc/sshm/inventory/custom /var/lib/amazon/ssm/*/inventory/custom; do
+      sshm_custom_dir "$d"
     done
+    sshm_extra_custom
   fi
   sec end
 }
 
 sec() { printf '\n@@SSHM@@%s %s\n' "$SSHM_NONCE" "$1"; }
 have() { command -v "$1" >/dev/null 2>&1; }
+
+# Every regular file of one custom inventory directory, each as its own section.
+sshm_custom_dir() {
+  for f in "$1"/*; do
+    [ -f "$f" ] || continue
+    sec "custom $f"
+    cat "$f" 2>/dev/null
+  done
+}
 
 # One --files rule: PATH RECURSIVE(0|1) DIRSCANLIMIT PATTERN...
 # Prints "name US size US mtime US atime RS" per matching regular file, or sha256sum lines.

@@ -70,19 +70,28 @@ void check_local_gather(const std::string& shell) {
   std::ofstream(dir / "b.txt") << "beta\n";
   std::ofstream(dir / "sub" / "c.conf") << "gamma\n";
   std::ofstream(dir / "it's here.conf") << "quote\n";
+  auto custom = dir / "custom dir";
+  std::filesystem::create_directories(custom);
+  std::ofstream(custom / "rack.json") << R"({"SchemaVersion":"1.0","TypeName":"Custom:Rack","Content":{"Rack":"R7"}})";
+  std::ofstream(custom / "bad.json") << R"({"SchemaVersion":"1.0","TypeName":"Custom:Bad","Content":{"U":2}})";
 
   LocalShellSession session(shell);
   GatherOptions o;
   o.instance_id = "local";
   o.files = parse_file_rules(R"([{"Path":")" + dir.string() + R"(","Pattern":["*.conf"],"Recursive":true}])");
   o.file_hash = true;
+  o.custom_dirs = {custom.string()};
   std::vector<std::string> warnings;
   std::string pm;
   auto items = gather(session, o, &warnings, &pm);
   std::filesystem::remove_all(dir);
   REQUIRE(items);
-  CHECK(warnings.empty());
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("bad.json rejected: attribute 'U' is not a string") != std::string::npos);
   CHECK(pm == "dpkg");
+  const InventoryItem* rack = find_item(*items, "Custom:Rack");
+  REQUIRE(rack);
+  CHECK(rack->content.at(0).at("Rack") == "R7");
 
   // AWS:Application equals `dpkg-query -W` here, names and versions.
   const InventoryItem* apps = find_item(*items, "AWS:Application");
