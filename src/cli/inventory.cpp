@@ -5,6 +5,9 @@
 #include "collectors/gather.hpp"
 #include "collectors/inventory_store.hpp"
 #include "collectors/query.hpp"
+#ifdef SSHM_WITH_RUN
+#include "ssh/libssh_transport.hpp"
+#endif
 #include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/spell.hpp"
@@ -80,6 +83,8 @@ collectors::StoredHost stored_host(const InventoryStore& inv, const std::string&
                    closest_match(name, names));
 }
 
+// `collect` needs the libssh transport and ssh config resolution (branch ssh); until they
+// are on main it is built only with SSHM_WITH_RUN, like `run`.
 #ifdef SSHM_WITH_RUN
 struct HostOutcome {
   std::string host;
@@ -105,11 +110,11 @@ int run_collect(const GlobalOptions& g, const CollectOptions& o) {
   base.timeout = std::chrono::seconds(o.timeout);
   bool custom = base.custom;
   // Resolve connection settings before anything connects.
-  auto ssh_config = ssh::SshConfig::load(g.ssh_config);
+  auto ssh_config = load_ssh_config(g);
   auto ropts = resolve_options(g);
-  std::vector<ssh::Endpoint> endpoints;
-  for (const auto* h : hosts) endpoints.push_back(ssh_config.resolve(h->name, overrides_for(*h), ropts));
-  auto transport = make_transport(g, ssh_config);
+  auto endpoints = endpoints_for(hosts, ssh_config, ropts);
+  prepare_key_passphrase(endpoints);
+  auto transport = std::make_unique<ssh::LibsshTransport>(ssh_config, ropts);
   auto db = store::Store::open(state_dir(g));
   InventoryStore inv(db->db());
 

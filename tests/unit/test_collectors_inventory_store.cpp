@@ -202,6 +202,13 @@ TEST_CASE("history keeps the last snapshots only; custom types a host stops repo
   InventoryItem custom{"Custom:Rack", "1.0", "2026-01-01T00:00:00Z", {{{"Rack", "R1"}}}};
   s.store_snapshot("h", "dpkg", {custom}, true);
   CHECK(s.current("h", "Custom:Rack").size() == 1);
+  custom.content[0]["Rack"] = "R2";
+  s.store_snapshot("h", "dpkg", {custom}, true);
+  auto d = s.diff("h");
+  REQUIRE(d.size() == 2);
+  CHECK(d[1].type_name == "Custom:Rack");
+  REQUIRE(d[1].changed.size() == 1);  // one object changed, not one removed and one added
+  CHECK(d[1].changed[0].second.at("Rack") == "R2");
   s.store_snapshot("h", "dpkg", {}, true);
   CHECK(s.current("h", "Custom:Rack").empty());
   CHECK(s.current("h", "AWS:Application").size() == 1);
