@@ -295,10 +295,10 @@ std::vector<TypeDiff> InventoryStore::diff(const std::string& host) const {
     }
     // A single row without a name on both sides (a custom type's one object) is one thing that changed.
     bool single = before.size() == 1 && now.size() == 1 && !before[0].count("Name") && !now[0].count("Name");
-    auto key = [&](const Row& r) { return single ? std::string() : row_key(d.type_name, r); };
+    auto key_of = [&](const Row& r) { return single ? std::string() : row_key(d.type_name, r); };
     std::multimap<std::string, Row> old_rows, new_rows;
-    for (Row& r : before) old_rows.emplace(key(r), std::move(r));
-    for (Row& r : now) new_rows.emplace(key(r), std::move(r));
+    for (Row& r : before) old_rows.emplace(key_of(r), std::move(r));
+    for (Row& r : now) new_rows.emplace(key_of(r), std::move(r));
     for (auto& [key, row] : new_rows) {
       auto it = old_rows.find(key);
       if (it == old_rows.end()) {
