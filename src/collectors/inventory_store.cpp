@@ -101,6 +101,7 @@ CREATE TABLE IF NOT EXISTS inventory_current(
   type_id INTEGER NOT NULL,
   snapshot_id INTEGER NOT NULL UNIQUE,
   PRIMARY KEY(host_id, type_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS inventory_current_by_type ON inventory_current(type_id, snapshot_id);
 )SQL";
 
 std::string row_text(const Row& row) { return row_to_json(row).dump(); }
