@@ -398,4 +398,9 @@ std::map<std::int64_t, std::set<std::string>> InventoryStore::values_by_host(con
   return out;
 }
 
+void store_snapshot(sqlite3* db, const std::string& host, const std::string& package_manager,
+                    const std::vector<InventoryItem>& items, bool replace_custom) {
+  InventoryStore(db).store_snapshot(host, package_manager, items, replace_custom);
+}
+
 } // namespace sshm::collectors

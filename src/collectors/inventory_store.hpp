@@ -98,4 +98,8 @@ private:
   std::unordered_map<std::string, std::int64_t> m_entry_cache;
 };
 
+// Stores one host's collection in the store behind `db` (for the aws:softwareInventory plugin).
+void store_snapshot(sqlite3* db, const std::string& host, const std::string& package_manager,
+                    const std::vector<InventoryItem>& items, bool replace_custom = true);
+
 } // namespace sshm::collectors
