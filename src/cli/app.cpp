@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
   CLI::App app{"sshm: Systems Manager over SSH, for fleets of Linux servers with no agent", "sshm"};
   app.footer(k_exit_help);
   app.require_subcommand(1);
+  // Global options may also follow the subcommand: `sshm ping -t all -o json`.
+  app.fallthrough();
   app.set_version_flag("--version", "sshm 0.1.0");
 
   GlobalOptions global;
@@ -75,7 +77,7 @@ int main(int argc, char** argv) {
   app.add_option("--state-dir", global.state_dir, "State store directory (default ~/.local/state/sshm)");
   app.add_option("-o,--output", global.output, "Output format: text, json, jsonl, yaml, table");
   app.add_option("--host-key-policy", global.host_key_policy, "strict (default), accept-new or off");
-  app.add_option("--connect-timeout", global.connect_timeout, "Seconds for DNS, TCP, key exchange and auth")
+  app.add_option("--connect-timeout", global.connect_timeout, "Seconds for DNS, TCP, key exchange and auth (default: ssh config ConnectTimeout, else 10)")
       ->check(CLI::Range(1, 3600));
   app.add_flag("-v,--verbose", [&](std::int64_t n) { global.verbosity += static_cast<int>(n); }, "More output");
   app.add_flag("-q,--quiet", [&](std::int64_t n) { global.verbosity -= static_cast<int>(n); }, "Less output");
@@ -85,10 +87,10 @@ int main(int argc, char** argv) {
   Action action;
   setup_hosts(app, global, action);
   setup_ping(app, global, action);
-#ifdef SSHM_WITH_RUN
+  setup_outputs(app, global, action);
   setup_run(app, global, action);
-#endif
   setup_commands(app, global, action);
+  setup_documents(app, global, action);
   setup_inventory(app, global, action);
 
   try {

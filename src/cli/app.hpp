@@ -15,7 +15,7 @@ struct GlobalOptions {
   std::string state_dir;   // --state-dir, SSHM_STATE_DIR
   std::string output;      // -o, SSHM_OUTPUT: text json jsonl yaml table
   std::string host_key_policy;  // --host-key-policy strict|accept-new|off
-  int connect_timeout = 10;     // --connect-timeout seconds
+  int connect_timeout = 0;      // --connect-timeout seconds; 0: the ssh config's, else 10
   int verbosity = 0;            // -v adds, -q subtracts
   bool no_color = false;
   bool no_progress = false;
@@ -38,8 +38,10 @@ constexpr int k_exit_interrupted = 130;
 // Command groups; each adds its subcommand and sets `action` when chosen.
 void setup_hosts(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_ping(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_outputs(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_run(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_commands(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_documents(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_inventory(CLI::App& app, GlobalOptions& global, Action& action);
 
 } // namespace sshm::cli

@@ -1,11 +1,16 @@
 #include "cli/common.hpp"
 
+#include "ssh/libssh_transport.hpp"
 #include "util/error.hpp"
+#include "util/strings.hpp"
 
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <iostream>
+#include <set>
+#include <termios.h>
 #include <unistd.h>
 
 namespace sshm::cli {
@@ -47,7 +52,7 @@ ssh::ResolveOptions resolve_options(const GlobalOptions& global) {
       throw InputError(fmt::format("unknown host key policy '{}' (use strict, accept-new or off)",
                                    global.host_key_policy));
   }
-  o.connect_timeout = global.connect_timeout;
+  if (global.connect_timeout > 0) o.connect_timeout = global.connect_timeout;
   return o;
 }
 
@@ -61,6 +66,56 @@ ssh::Overrides overrides_for(const inventory::Host& host) {
   o.proxy_jump = c.proxy_jump;
   o.connect_timeout = c.connect_timeout;
   return o;
+}
+
+std::unique_ptr<ssh::Transport> make_transport(const GlobalOptions& global, const ssh::SshConfig& config) {
+  return std::make_unique<ssh::LibsshTransport>(config, resolve_options(global));
+}
+
+ssh::SshConfig load_ssh_config(const GlobalOptions& global) { return ssh::SshConfig::load(global.ssh_config); }
+
+std::vector<ssh::Endpoint> endpoints_for(const std::vector<const inventory::Host*>& hosts, const ssh::SshConfig& config,
+                                         const ssh::ResolveOptions& options) {
+  std::vector<ssh::Endpoint> out;
+  out.reserve(hosts.size());
+  for (const auto* h : hosts) out.push_back(config.resolve(h->name, overrides_for(*h), options));
+  return out;
+}
+
+void prepare_key_passphrase(const std::vector<ssh::Endpoint>& endpoints) {
+  if (std::getenv("SSHM_KEY_PASSPHRASE")) return;
+  std::set<std::string> seen;
+  std::vector<std::string> files;
+  for (const auto& e : endpoints)
+    for (const auto& f : e.identity_files)
+      if (seen.insert(f).second) files.push_back(f);
+  int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (tty < 0) return;
+  if (!::isatty(STDIN_FILENO)) {
+    ::close(tty);
+    return;
+  }
+  auto locked = ssh::keys_needing_passphrase(files);
+  if (locked.empty()) {
+    ::close(tty);
+    return;
+  }
+  std::string prompt = fmt::format("Passphrase for {}: ", join(locked, ", "));
+  [[maybe_unused]] ssize_t w = ::write(tty, prompt.data(), prompt.size());
+  termios old{};
+  bool restore = ::tcgetattr(tty, &old) == 0;
+  if (restore) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(tty, TCSAFLUSH, &quiet);
+  }
+  std::string pass;
+  char c = 0;
+  while (::read(tty, &c, 1) == 1 && c != '\n') pass += c;
+  if (restore) ::tcsetattr(tty, TCSAFLUSH, &old);
+  w = ::write(tty, "\n", 1);
+  ::close(tty);
+  ssh::set_key_passphrase(std::move(pass));
 }
 
 void add_target_options(CLI::App* cmd, TargetOptions& opts, bool required) {

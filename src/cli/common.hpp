@@ -32,6 +32,15 @@ ssh::Overrides overrides_for(const inventory::Host& host);
 
 // The real SSH transport for a run, configured from the global flags.
 std::unique_ptr<ssh::Transport> make_transport(const GlobalOptions& global, const ssh::SshConfig& config);
+// The ssh config named by -F / SSHM_SSH_CONFIG (default ~/.ssh/config then
+// /etc/ssh/ssh_config), parsed once for the whole run.
+ssh::SshConfig load_ssh_config(const GlobalOptions& global);
+// Effective connection settings of each host: ssh config, then the inventory's overrides.
+std::vector<ssh::Endpoint> endpoints_for(const std::vector<const inventory::Host*>& hosts, const ssh::SshConfig& config,
+                                         const ssh::ResolveOptions& options);
+// Asks once on the terminal for the passphrase of encrypted identity files the endpoints use,
+// unless SSHM_KEY_PASSPHRASE is set or there is no terminal. Never per host.
+void prepare_key_passphrase(const std::vector<ssh::Endpoint>& endpoints);
 
 // Target flags shared by every command that selects hosts.
 struct TargetOptions {

@@ -1,5 +1,6 @@
 // sshm hosts list | show: what the inventory and ssh config make of the fleet.
 #include "cli/common.hpp"
+#include "util/strings.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -10,6 +11,10 @@ namespace {
 
 struct HostsListOptions {
   TargetOptions targets;
+};
+
+struct HostsShowOptions {
+  std::string name;
 };
 
 nlohmann::json host_json(const inventory::Host& h) {
@@ -49,6 +54,40 @@ int run_hosts_list(const GlobalOptions& g, const HostsListOptions& o) {
   return k_exit_ok;
 }
 
+// A host's effective connection settings; works for hosts only the ssh config knows.
+int run_hosts_show(const GlobalOptions& g, const HostsShowOptions& o) {
+  auto inv = load_inventory(g);
+  auto config = load_ssh_config(g);
+  ssh::Overrides overrides;
+  if (const auto* h = inv.find(o.name)) overrides = overrides_for(*h);
+  ssh::Endpoint e = config.resolve(o.name, overrides, resolve_options(g));
+  if (g.output == "json" || g.output == "yaml" || g.output == "jsonl") {
+    nlohmann::json j = {{"name", e.name},
+                        {"hostname", e.hostname},
+                        {"port", e.port},
+                        {"user", e.user},
+                        {"identity_files", e.identity_files},
+                        {"identities_only", e.identities_only},
+                        {"proxy_jump", e.proxy_jump.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.proxy_jump)},
+                        {"known_hosts_files", e.known_hosts_files},
+                        {"host_key_policy", ssh::to_string(e.host_key_policy)},
+                        {"connect_timeout", e.connect_timeout_s},
+                        {"in_inventory", inv.find(o.name) != nullptr}};
+    SyncOut::instance().out(j.dump(g.output == "jsonl" ? -1 : 2) + "\n");
+    return k_exit_ok;
+  }
+  // One `key value` per line, like `ssh -G`.
+  std::string text = fmt::format("name {}\nhostname {}\nport {}\nuser {}\n", e.name, e.hostname, e.port, e.user);
+  for (const auto& f : e.identity_files) text += fmt::format("identityfile {}\n", f);
+  text += fmt::format("identitiesonly {}\n", e.identities_only ? "yes" : "no");
+  if (!e.proxy_jump.empty()) text += fmt::format("proxyjump {}\n", e.proxy_jump);
+  text += fmt::format("userknownhostsfile {}\n", join(e.known_hosts_files, " "));
+  text += fmt::format("hostkeypolicy {}\n", ssh::to_string(e.host_key_policy));
+  text += fmt::format("connecttimeout {}\n", e.connect_timeout_s);
+  SyncOut::instance().out(text);
+  return k_exit_ok;
+}
+
 } // namespace
 
 void setup_hosts(CLI::App& app, GlobalOptions& global, Action& action) {
@@ -59,6 +98,11 @@ void setup_hosts(CLI::App& app, GlobalOptions& global, Action& action) {
   auto* list = hosts->add_subcommand("list", "List the hosts a target selects (default: all)");
   add_target_options(list, list_opts->targets, false);
   list->callback([&global, &action, list_opts] { action = [&global, list_opts] { return run_hosts_list(global, *list_opts); }; });
+
+  auto show_opts = std::make_shared<HostsShowOptions>();
+  auto* show = hosts->add_subcommand("show", "Show a host's effective connection settings (inventory, then ssh config)");
+  show->add_option("name", show_opts->name, "Host name (from the inventory or the ssh config)")->required();
+  show->callback([&global, &action, show_opts] { action = [&global, show_opts] { return run_hosts_show(global, *show_opts); }; });
 }
 
 } // namespace sshm::cli

@@ -1,13 +1,12 @@
 // sshm inventory collect | show HOST | query EXPR | diff HOST | export DIR: SSM Inventory
 // over SSH. One `sh -s` per host with the gatherer on stdin; snapshots in the state store.
+#include "aws/client.hpp"
 #include "cli/common.hpp"
+#include "cli/sink_options.hpp"
 #include "collectors/export.hpp"
 #include "collectors/gather.hpp"
 #include "collectors/inventory_store.hpp"
 #include "collectors/query.hpp"
-#ifdef SSHM_WITH_RUN
-#include "ssh/libssh_transport.hpp"
-#endif
 #include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/spell.hpp"
@@ -51,7 +50,7 @@ struct QueryOptions {
 struct ExportCliOptions {
   std::string dest;
   std::string account_id;
-  std::string region;
+  aws::AwsOptions aws;
 };
 
 bool wants_json(const GlobalOptions& g) { return g.output == "json" || g.output == "yaml" || g.output == "jsonl"; }
@@ -83,9 +82,6 @@ collectors::StoredHost stored_host(const InventoryStore& inv, const std::string&
                    closest_match(name, names));
 }
 
-// `collect` needs the libssh transport and ssh config resolution (branch ssh); until they
-// are on main it is built only with SSHM_WITH_RUN, like `run`.
-#ifdef SSHM_WITH_RUN
 struct HostOutcome {
   std::string host;
   bool ok = false;
@@ -114,7 +110,7 @@ int run_collect(const GlobalOptions& g, const CollectOptions& o) {
   auto ropts = resolve_options(g);
   auto endpoints = endpoints_for(hosts, ssh_config, ropts);
   prepare_key_passphrase(endpoints);
-  auto transport = std::make_unique<ssh::LibsshTransport>(ssh_config, ropts);
+  auto transport = make_transport(g, ssh_config);
   auto db = store::Store::open(state_dir(g));
   InventoryStore inv(db->db());
 
@@ -189,7 +185,6 @@ int run_collect(const GlobalOptions& g, const CollectOptions& o) {
   if (ok == outcomes.size()) return k_exit_ok;
   return ok == 0 ? k_exit_unreachable : k_exit_failed;
 }
-#endif
 
 int run_show(const GlobalOptions& g, const ShowOptions& o) {
   auto db = store::Store::open(state_dir(g));
@@ -324,22 +319,23 @@ int run_diff(const GlobalOptions& g, const ShowOptions& o) {
 }
 
 int run_export(const GlobalOptions& g, const ExportCliOptions& o) {
-  if (starts_with(o.dest, "s3://"))
-    throw InputError(fmt::format("s3 export needs the AWS client (src/aws), which this build does not have yet; "
-                                 "export to a directory and upload it, e.g. `aws s3 sync DIR {}`",
-                                 o.dest));
   collectors::ExportOptions eo;
   if (!o.account_id.empty()) eo.account_id = o.account_id;
-  if (!o.region.empty()) {
-    eo.region = o.region;
-  } else if (const char* r = std::getenv("AWS_REGION"); r && *r) {
-    eo.region = r;
-  } else if (const char* dr = std::getenv("AWS_DEFAULT_REGION"); dr && *dr) {
-    eo.region = dr;
-  }
+  // The region= partition is the AWS region: --region, AWS_REGION, the profile's, us-east-1.
+  eo.region = aws::resolve_region(o.aws, aws::process_env());
   auto db = store::Store::open(state_dir(g));
   InventoryStore inv(db->db());
-  auto summary = collectors::export_to_dir(inv, o.dest, eo);
+  collectors::ExportSummary summary;
+  if (starts_with(o.dest, "s3://")) {
+    std::string rest = o.dest.substr(5);
+    std::string bucket = rest.substr(0, rest.find('/'));
+    std::string prefix = rest.find('/') == std::string::npos ? "" : rest.substr(rest.find('/') + 1);
+    if (bucket.empty()) throw InputError(fmt::format("'{}' names no bucket (use s3://bucket/prefix)", o.dest));
+    aws::AwsContext context(o.aws);
+    summary = collectors::export_to_s3(inv, context, bucket, prefix, eo);
+  } else {
+    summary = collectors::export_to_dir(inv, o.dest, eo);
+  }
   if (wants_json(g)) {
     SyncOut::instance().out(
         nlohmann::json{{"Hosts", summary.hosts}, {"Files", summary.files}, {"Lines", summary.lines}}.dump(2) + "\n");
@@ -356,7 +352,6 @@ void setup_inventory(CLI::App& app, GlobalOptions& global, Action& action) {
   auto* inv = app.add_subcommand("inventory", "SSM Inventory: collect, show, query, diff and export");
   inv->require_subcommand(1);
 
-#ifdef SSHM_WITH_RUN
   auto collect = std::make_shared<CollectOptions>();
   auto* c = inv->add_subcommand("collect", "Gather inventory from hosts (one sh -s per host) and store snapshots");
   add_target_options(c, collect->targets);
@@ -374,7 +369,6 @@ void setup_inventory(CLI::App& app, GlobalOptions& global, Action& action) {
   c->add_option("--timeout", collect->timeout, "Seconds the gatherer may run on a host (default 300)")
       ->check(CLI::Range(1, 86400));
   c->callback([&global, &action, collect] { action = [&global, collect] { return run_collect(global, *collect); }; });
-#endif
 
   auto show = std::make_shared<ShowOptions>();
   auto* s = inv->add_subcommand("show", "A host's current inventory (-o json: SSM's TypeName + Content)");
@@ -399,7 +393,7 @@ void setup_inventory(CLI::App& app, GlobalOptions& global, Action& action) {
   auto* e = inv->add_subcommand("export", "Write current inventory in Resource Data Sync's layout (JSON Lines)");
   e->add_option("dest", exp->dest, "Directory (or s3://bucket/prefix)")->required();
   e->add_option("--account-id", exp->account_id, "accountid= partition (default 000000000000)");
-  e->add_option("--region", exp->region, "region= partition (default $AWS_REGION, else us-east-1)");
+  add_aws_options(e, exp->aws);  // --region also names the region= partition
   e->callback([&global, &action, exp] { action = [&global, exp] { return run_export(global, *exp); }; });
 }
 

@@ -50,6 +50,10 @@ struct RunOptions {
 class SignalGuard {
 public:
   explicit SignalGuard(std::atomic<bool>& cancel) : m_cancel(cancel) {
+    // A shell starts background jobs with SIGINT ignored, and an ignored signal is never
+    // delivered to sigwait: take the default disposition back (the signals stay blocked).
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -157,14 +161,15 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   for (const auto* h : hosts) platforms.insert(h->platform);
   for (const auto& p : platforms) req.documents[p] = documents::resolve(doc, values, p);
 
-  auto ssh_config = ssh::SshConfig::load(g.ssh_config);
-  auto ropts = resolve_options(g);
-  for (const auto* h : hosts) {
+  auto ssh_config = load_ssh_config(g);
+  auto endpoints = endpoints_for(hosts, ssh_config, resolve_options(g));
+  prepare_key_passphrase(endpoints);
+  for (size_t i = 0; i < hosts.size(); ++i) {
     scheduler::Target t;
-    t.name = h->name;
-    t.endpoint = ssh_config.resolve(h->name, overrides_for(*h), ropts);
-    t.run_as = !o.run_as.empty() ? o.run_as : h->connection.run_as.value_or("");
-    t.platform = h->platform;
+    t.name = hosts[i]->name;
+    t.endpoint = std::move(endpoints[i]);
+    t.run_as = !o.run_as.empty() ? o.run_as : hosts[i]->connection.run_as.value_or("");
+    t.platform = hosts[i]->platform;
     req.targets.push_back(std::move(t));
   }
 

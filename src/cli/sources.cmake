@@ -2,11 +2,12 @@ target_sources(sshm_lib PRIVATE
   cli/app.cpp
   cli/commands.cpp
   cli/common.cpp
+  cli/documents.cpp
   cli/hosts.cpp
   cli/inventory.cpp
   cli/ping.cpp
+  cli/outputs.cpp
+  cli/run.cpp
+  cli/run_output.cpp
+  cli/sink_options.cpp
 )
-if(SSHM_WITH_RUN)
-target_sources(sshm_lib PRIVATE cli/run.cpp cli/run_output.cpp
-)
-endif()

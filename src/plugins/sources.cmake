@@ -1,6 +1,4 @@
-if(SSHM_WITH_RUN)
 target_sources(sshm_lib PRIVATE
   plugins/output_capture.cpp
   plugins/executor.cpp
 )
-endif()

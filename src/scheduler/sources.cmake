@@ -1,8 +1,5 @@
-# Enabled once the store and the transport land.
-if(SSHM_WITH_RUN)
 target_sources(sshm_lib PRIVATE
   scheduler/rate.cpp
   scheduler/dispatch.cpp
   scheduler/run.cpp
 )
-endif()

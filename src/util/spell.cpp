@@ -26,8 +26,10 @@ int edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
-  // Like ninja's spellcheck: allow about one edit per three characters, at least one.
-  const int max_distance = std::max<int>(1, static_cast<int>(word.size()) / 3);
+  // Like ninja's spellcheck: allow about one edit per three characters, at least two
+  // (so web-1 finds web-001), never as many as the word has characters.
+  const int max_distance =
+      std::min<int>(std::max<int>(2, static_cast<int>(word.size()) / 3), std::max<int>(1, static_cast<int>(word.size()) - 1));
   std::string best;
   int best_distance = max_distance + 1;
   for (const auto& c : candidates) {

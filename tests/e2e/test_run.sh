@@ -74,7 +74,9 @@ id=$(json_get "$FLEET_DIR/to.json" 'd["CommandId"]')
 check_eq "private temp dir removed" "" "$(ls -d /tmp/sshm-"${id:0:8}"-* 2>/dev/null || true)"
 
 case_begin "Ctrl-C cancels in-flight hosts, records Cancelled, exits 130"
-fleet_sshm exec 'touch '"$shared"'/started.$AWS_SSM_INSTANCE_ID; sleep 316' -t web-004,web-005 --no-progress >/dev/null 2>"$FLEET_DIR/int.err" &
+# sshm itself in the background (not a function's subshell), so the signal reaches it.
+SSH_AUTH_SOCK= "$SSHM" -i "$FLEET_INVENTORY" -F "$FLEET_SSH_CONFIG" exec 'touch '"$shared"'/started.$AWS_SSM_INSTANCE_ID; sleep 316' \
+  -t web-004,web-005 --no-progress >/dev/null 2>"$FLEET_DIR/int.err" &
 pid=$!
 for _ in $(seq 100); do [ "$(ls "$shared"/started.* 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
 kill -INT $pid

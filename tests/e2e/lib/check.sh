@@ -1,51 +1,60 @@
 # shellcheck shell=bash
 # Named cases and expectations for e2e suites: each failed expectation prints what was
-# expected and what came, the suite goes on, and check_done exits 1 if any failed.
+# expected and what came; the suite goes on and the final call exits 1 if any failed.
 #
-#   case_begin "name"             starts a named case
-#   check_eq WHAT EXPECTED ACTUAL expects equality
-#   check_contains WHAT NEEDLE HAYSTACK
-#   check_not_contains WHAT NEEDLE HAYSTACK
-#   check_le WHAT LIMIT ACTUAL    expects ACTUAL <= LIMIT (integers)
-#   check_done                    prints the tally, exits 0 or 1
+#   case_begin "name"               starts a named case
+#   check WHAT EXPECTED ACTUAL      expects equality (check_eq is the same)
+#   check_contains WHAT NEEDLE HAYSTACK / check_not_contains
+#   check_le WHAT LIMIT ACTUAL      expects ACTUAL <= LIMIT (integers)
+#   checks_done                     prints the tally and exits 0 or 1 (check_done: same)
+#   json_get FILE|- PYTHON_EXPR     reads JSON (as `d`) and prints the expression
 
-CHECK_FAILED=0
+CHECK_FAILURES=0
 CHECK_PASSED=0
 CHECK_CASE=""
 
 case_begin() {
   CHECK_CASE=$1
-  echo "--- case: $1"
+  echo "== $CHECK_CASE"
 }
 
-_check_fail() {
-  CHECK_FAILED=$((CHECK_FAILED + 1))
-  echo "FAIL [$CHECK_CASE] $1"
-  printf '  expected: %s\n  actual:   %s\n' "$2" "$3"
+_check_result() {
+  local ok=$1 what=$2 expected=${3:-} actual=${4:-}
+  if [ "$ok" = 1 ]; then
+    echo "  ok   $what"
+    CHECK_PASSED=$((CHECK_PASSED + 1))
+  else
+    echo "  FAIL $what [$CHECK_CASE]"
+    echo "       expected: $expected"
+    echo "       actual:   ${actual:0:2000}"
+    CHECK_FAILURES=$((CHECK_FAILURES + 1))
+  fi
 }
 
-check_eq() {
-  if [ "$2" == "$3" ]; then CHECK_PASSED=$((CHECK_PASSED + 1)); else _check_fail "$1" "$2" "$3"; fi
+check() {
+  if [ "$2" == "$3" ]; then _check_result 1 "$1"; else _check_result 0 "$1" "$2" "$3"; fi
 }
+check_eq() { check "$@"; }
 
 check_contains() {
-  if [[ "$3" == *"$2"* ]]; then CHECK_PASSED=$((CHECK_PASSED + 1)); else _check_fail "$1" "to contain '$2'" "${3:0:2000}"; fi
+  if [[ "$3" == *"$2"* ]]; then _check_result 1 "$1"; else _check_result 0 "$1" "to contain: $2" "$3"; fi
 }
 
 check_not_contains() {
-  if [[ "$3" != *"$2"* ]]; then CHECK_PASSED=$((CHECK_PASSED + 1)); else _check_fail "$1" "not to contain '$2'" "${3:0:2000}"; fi
+  if [[ "$3" != *"$2"* ]]; then _check_result 1 "$1"; else _check_result 0 "$1" "not to contain: $2" "$3"; fi
 }
 
 check_le() {
-  if [ "$3" -le "$2" ] 2>/dev/null; then CHECK_PASSED=$((CHECK_PASSED + 1)); else _check_fail "$1" "<= $2" "$3"; fi
+  if [ "$3" -le "$2" ] 2>/dev/null; then _check_result 1 "$1"; else _check_result 0 "$1" "<= $2" "$3"; fi
 }
 
-check_done() {
-  echo "=== $CHECK_PASSED passed, $CHECK_FAILED failed"
-  [ "$CHECK_FAILED" -eq 0 ]
+checks_done() {
+  echo "$CHECK_PASSED passed, $CHECK_FAILURES failed"
+  [ "$CHECK_FAILURES" -eq 0 ] && exit 0
+  exit 1
 }
+check_done() { checks_done; }
 
-# jq-free JSON access: json_get FILE_OR_- PYTHON_EXPR (the parsed JSON is `d`).
 json_get() {
   python3 -c 'import json,sys
 src = sys.argv[1]

@@ -1,0 +1,38 @@
+#pragma once
+// The few Amazon S3 calls sshm needs: PutObject, and multipart upload for large files.
+// Path-style addressing when an endpoint is set (moto, MinIO), virtual-hosted on AWS.
+#include "aws/client.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace sshm::aws {
+
+// Files larger than this go up in parts of this size.
+constexpr std::uint64_t k_multipart_part_size = 8 * 1024 * 1024;
+
+class S3Client {
+public:
+  explicit S3Client(AwsContext& context, RetryPolicy policy = {}) : m_context(context), m_policy(policy) {}
+
+  // The object's https URL as SSM reports it (StandardOutputUrl), or under the endpoint.
+  std::string object_url(const std::string& bucket, const std::string& key) const;
+  // Uploads `body` to bucket/key. nullopt on success.
+  std::optional<AwsError> put_object(const std::string& bucket, const std::string& key, const std::string& body);
+  // Uploads a file: one PutObject up to `part_size`, else a multipart upload (aborted
+  // when a part fails). `parts_used` says how many parts were sent (1 for PutObject).
+  std::optional<AwsError> upload_file(const std::string& bucket, const std::string& key,
+                                      const std::filesystem::path& file, int* parts_used = nullptr,
+                                      std::uint64_t part_size = k_multipart_part_size);
+
+private:
+  std::string request_url(const std::string& bucket, const std::string& key) const;
+  std::optional<AwsError> call(const std::string& method, const std::string& url, std::string body,
+                               HttpResponse& response);
+  AwsContext& m_context;
+  RetryPolicy m_policy;
+};
+
+} // namespace sshm::aws

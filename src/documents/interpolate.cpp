@@ -1,0 +1,127 @@
+// SSM's {{ name }} and {{ssm:name}} substitution.
+#include "documents/document.hpp"
+
+#include <regex>
+
+namespace sshm::documents {
+
+namespace {
+
+// Go's \s, which the agent's patterns use.
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// A {{ name }} token at `at` ("{{", spaces, [a-zA-Z0-9]+, spaces, "}}"): its name and end,
+// or an empty name when there is none.
+std::pair<std::string, size_t> token_at(const std::string& s, size_t at) {
+  if (s.compare(at, 2, "{{") != 0) return {};
+  size_t i = at + 2;
+  while (i < s.size() && is_space(s[i])) ++i;
+  size_t name_start = i;
+  while (i < s.size() && is_name_char(s[i])) ++i;
+  if (i == name_start) return {};
+  std::string name = s.substr(name_start, i - name_start);
+  while (i < s.size() && is_space(s[i])) ++i;
+  if (s.compare(i, 2, "}}") != 0) return {};
+  return {name, i + 2};
+}
+
+// The agent's embedded form: strings as they are, anything else JSON-encoded.
+std::string as_text(const nlohmann::json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+// "$$" -> "$": the agent substitutes through a regexp replacement template.
+std::string collapse_dollars(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    out += s[i];
+    if (s[i] == '$' && i + 1 < s.size() && s[i + 1] == '$') ++i;
+  }
+  return out;
+}
+
+nlohmann::json interpolate_string(const std::string& s, const ParameterValues& values) {
+  // The whole string is one token: the typed value, untouched.
+  if (auto [name, end] = token_at(s, 0); !name.empty() && end == s.size()) {
+    if (auto it = values.find(name); it != values.end()) return it->second;
+  }
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t open = s.find("{{", i);
+    if (open == std::string::npos) break;
+    auto [name, end] = token_at(s, open);
+    auto it = name.empty() ? values.end() : values.find(name);
+    if (it == values.end()) {
+      out.append(s, i, open + 2 - i);
+      i = open + 2;
+      continue;
+    }
+    out.append(s, i, open - i);
+    out += collapse_dollars(as_text(it->second));
+    i = end;
+  }
+  out.append(s, i, std::string::npos);
+  return out;
+}
+
+const std::regex& ssm_reference() {
+  static const std::regex re(R"(\{\{ *ssm:([/\w.:-]+) *\}\})");
+  return re;
+}
+
+nlohmann::json resolve_ssm_string(const std::string& s, const SsmResolver& ssm) {
+  std::smatch m;
+  if (std::regex_match(s, m, ssm_reference())) return ssm(m[1].str(), true);
+  std::string out;
+  auto begin = s.cbegin();
+  while (std::regex_search(begin, s.cend(), m, ssm_reference())) {
+    out.append(begin, m[0].first);
+    nlohmann::json value = ssm(m[1].str(), false);
+    if (!value.is_string())
+      throw InputError(
+          "Parameter Store value {{ssm:" + m[1].str() + "}} is a list and cannot be used as a String inside other text");
+    out += value.get<std::string>();
+    begin = m[0].second;
+  }
+  out.append(begin, s.cend());
+  return out;
+}
+
+} // namespace
+
+nlohmann::json interpolate(const nlohmann::json& node, const ParameterValues& values) {
+  if (node.is_string()) return interpolate_string(node.get_ref<const std::string&>(), values);
+  if (node.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : node) out.push_back(interpolate(item, values));
+    return out;
+  }
+  if (node.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [key, item] : node.items()) out[key] = interpolate(item, values);
+    return out;
+  }
+  return node;
+}
+
+nlohmann::json resolve_ssm_references(const nlohmann::json& node, const SsmResolver& ssm) {
+  if (!ssm) return node;
+  if (node.is_string()) return resolve_ssm_string(node.get_ref<const std::string&>(), ssm);
+  if (node.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : node) out.push_back(resolve_ssm_references(item, ssm));
+    return out;
+  }
+  if (node.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [key, item] : node.items()) out[key] = resolve_ssm_references(item, ssm);
+    return out;
+  }
+  return node;
+}
+
+} // namespace sshm::documents

@@ -1,0 +1,406 @@
+#include "ssh/config.hpp"
+
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <glob.h>
+#include <optional>
+#include <pwd.h>
+#include <sstream>
+#include <unistd.h>
+
+namespace sshm::ssh {
+
+namespace {
+
+constexpr int k_max_include_depth = 16;
+
+// A `Host` or `Match` line: which host names the lines after it apply to.
+struct Condition {
+  std::vector<std::string> patterns;  // "!" prefix negates
+  bool always = false;                // `Match all`
+  bool never = false;                 // any other `Match`: out of scope, never applies
+};
+
+// One setting line with the conditions (outer Include contexts first) that gate it.
+struct Entry {
+  std::vector<size_t> conditions;
+  std::string keyword;  // lower case
+  std::vector<std::string> args;
+  Location where;
+};
+
+// OpenSSH's pattern match: `*` and `?` only, case-sensitive.
+bool wildcard_match(std::string_view p, std::string_view s) {
+  size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
+  while (si < s.size()) {
+    if (pi < p.size() && (p[pi] == '?' || p[pi] == s[si])) {
+      ++pi;
+      ++si;
+    } else if (pi < p.size() && p[pi] == '*') {
+      star = pi++;
+      mark = si;
+    } else if (star != std::string_view::npos) {
+      pi = star + 1;
+      si = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
+}
+
+bool condition_matches(const Condition& c, const std::string& name) {
+  if (c.always) return true;
+  if (c.never) return false;
+  bool positive = false;
+  for (const auto& p : c.patterns) {
+    if (!p.empty() && p[0] == '!') {
+      if (wildcard_match(std::string_view(p).substr(1), name)) return false;
+    } else if (wildcard_match(p, name)) {
+      positive = true;
+    }
+  }
+  return positive;
+}
+
+// Splits the arguments of a config line as ssh does: whitespace separated, double quotes
+// group, an unquoted `#` starting an argument ends the line.
+std::vector<std::string> split_args(std::string_view s, const Location& where) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    if (i >= s.size()) break;
+    if (s[i] == '#') break;
+    std::string arg;
+    if (s[i] == '"') {
+      size_t end = s.find('"', i + 1);
+      if (end == std::string_view::npos) throw InputError(where, "unterminated quote in ssh config");
+      arg = std::string(s.substr(i + 1, end - i - 1));
+      i = end + 1;
+    } else {
+      while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) arg += s[i++];
+    }
+    out.push_back(std::move(arg));
+  }
+  return out;
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string local_hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+// Expands %-tokens as ssh does for IdentityFile and UserKnownHostsFile, then `~`.
+std::string expand_tokens(const std::string& value, const LocalIdentity& local, const Endpoint& e,
+                          const std::string& original) {
+  std::string out;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != '%' || i + 1 >= value.size()) {
+      out += value[i];
+      continue;
+    }
+    char t = value[++i];
+    switch (t) {
+    case '%': out += '%'; break;
+    case 'd': out += local.home; break;
+    case 'u': out += local.user; break;
+    case 'h': out += e.hostname; break;
+    case 'r': out += e.user; break;
+    case 'p': out += std::to_string(e.port); break;
+    case 'n': out += original; break;
+    case 'i': out += std::to_string(::getuid()); break;
+    case 'l': out += local_hostname(); break;
+    case 'L': {
+      std::string h = local_hostname();
+      out += h.substr(0, h.find('.'));
+      break;
+    }
+    default:
+      out += '%';
+      out += t;
+    }
+  }
+  return expand_tilde(out, local.home);
+}
+
+bool parse_yes_no(const std::string& v, const Location& where, const std::string& keyword) {
+  std::string l = to_lower(v);
+  if (l == "yes" || l == "true") return true;
+  if (l == "no" || l == "false") return false;
+  throw InputError(where, fmt::format("{} wants yes or no, not '{}'", keyword, v));
+}
+
+int parse_int(const std::string& v, int lo, int hi, const Location& where, const std::string& keyword) {
+  char* end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < lo || n > hi)
+    throw InputError(where, fmt::format("{} wants a number from {} to {}, not '{}'", keyword, lo, hi, v));
+  return static_cast<int>(n);
+}
+
+} // namespace
+
+std::string expand_tilde(const std::string& path, const std::string& home) {
+  if (path == "~") return home;
+  if (starts_with(path, "~/")) return home + path.substr(1);
+  return path;
+}
+
+LocalIdentity LocalIdentity::current() {
+  LocalIdentity id;
+  if (const passwd* pw = ::getpwuid(::geteuid())) {
+    id.user = pw->pw_name ? pw->pw_name : "";
+    id.home = pw->pw_dir ? pw->pw_dir : "";
+  }
+  if (id.home.empty())
+    if (const char* h = std::getenv("HOME")) id.home = h;
+  if (id.user.empty())
+    if (const char* u = std::getenv("USER")) id.user = u;
+  return id;
+}
+
+struct SshConfig::Impl {
+  LocalIdentity local;
+  std::vector<Condition> conditions;
+  std::vector<Entry> entries;
+  std::vector<std::string> files;
+
+  // Adds the lines of one file; `outer` gates them (the Include's context); `base` is where
+  // relative Include paths point.
+  void parse_text(const std::string& text, const std::string& file_name, const std::vector<size_t>& outer,
+                  const std::string& base, int depth) {
+    files.push_back(file_name);
+    std::optional<size_t> current;
+    std::istringstream in(text);
+    std::string line;
+    int line_no = 0;
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      size_t i = line.find_first_not_of(" \t");
+      if (i == std::string::npos || line[i] == '#') continue;
+      size_t k = i;
+      while (k < line.size() && !std::isspace(static_cast<unsigned char>(line[k])) && line[k] != '=') ++k;
+      std::string keyword = to_lower(line.substr(i, k - i));
+      size_t rest = line.find_first_not_of(" \t", k);
+      if (rest != std::string::npos && line[rest] == '=') rest = line.find_first_not_of(" \t", rest + 1);
+      Location where{file_name, line_no, static_cast<int>(i) + 1};
+      std::vector<std::string> args =
+          rest == std::string::npos ? std::vector<std::string>{} : split_args(std::string_view(line).substr(rest), where);
+      if (keyword == "host") {
+        if (args.empty()) throw InputError(where, "Host needs at least one pattern");
+        conditions.push_back(Condition{args, false, false});
+        current = conditions.size() - 1;
+        continue;
+      }
+      if (keyword == "match") {
+        bool all = args.size() == 1 && to_lower(args[0]) == "all";
+        conditions.push_back(Condition{{}, all, !all});
+        current = conditions.size() - 1;
+        continue;
+      }
+      std::vector<size_t> gate = outer;
+      if (current) gate.push_back(*current);
+      if (keyword == "include") {
+        if (args.empty()) throw InputError(where, "Include needs a file name");
+        if (depth >= k_max_include_depth) throw InputError(where, "Include nested too deeply");
+        for (const auto& a : args) include(a, gate, base, depth, where);
+        continue;
+      }
+      entries.push_back(Entry{std::move(gate), keyword, std::move(args), where});
+      validate(entries.back());
+    }
+  }
+
+  void include(const std::string& arg, const std::vector<size_t>& gate, const std::string& base, int depth,
+               const Location& where) {
+    std::string pattern = expand_tilde(arg, local.home);
+    if (pattern.empty() || pattern[0] != '/') pattern = base + "/" + pattern;
+    glob_t g{};
+    int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
+    std::vector<std::string> paths;
+    if (rc == 0)
+      for (size_t i = 0; i < g.gl_pathc; ++i) paths.emplace_back(g.gl_pathv[i]);
+    ::globfree(&g);
+    for (const auto& p : paths) {
+      if (std::filesystem::is_directory(p)) continue;
+      auto text = read_file(p);
+      if (!text) throw InputError(where, fmt::format("cannot read included file '{}'", p));
+      parse_text(*text, p, gate, base, depth + 1);
+    }
+  }
+
+  // Rejects values ssh itself would reject, with the line they are on.
+  static void validate(const Entry& e) {
+    auto need = [&](size_t n) {
+      if (e.args.size() < n) throw InputError(e.where, fmt::format("{} needs a value", e.keyword));
+    };
+    if (e.keyword == "port") {
+      need(1);
+      parse_int(e.args[0], 1, 65535, e.where, "Port");
+    } else if (e.keyword == "connecttimeout") {
+      need(1);
+      if (to_lower(e.args[0]) != "none") parse_int(e.args[0], 0, 86400, e.where, "ConnectTimeout");
+    } else if (e.keyword == "identitiesonly") {
+      need(1);
+      parse_yes_no(e.args[0], e.where, "IdentitiesOnly");
+    } else if (e.keyword == "stricthostkeychecking") {
+      need(1);
+      static const std::vector<std::string> ok = {"yes", "no", "ask", "accept-new", "off", "true", "false"};
+      if (std::find(ok.begin(), ok.end(), to_lower(e.args[0])) == ok.end())
+        throw InputError(e.where, fmt::format("StrictHostKeyChecking wants yes, no, ask, accept-new or off, not '{}'",
+                                              e.args[0]));
+    } else if (e.keyword == "hostname" || e.keyword == "user" || e.keyword == "identityfile" ||
+               e.keyword == "proxyjump" || e.keyword == "userknownhostsfile") {
+      need(1);
+    }
+  }
+};
+
+SshConfig::SshConfig() : m_impl(std::make_unique<Impl>()) { m_impl->local = LocalIdentity::current(); }
+SshConfig::~SshConfig() = default;
+SshConfig::SshConfig(SshConfig&&) noexcept = default;
+SshConfig& SshConfig::operator=(SshConfig&&) noexcept = default;
+
+SshConfig SshConfig::load(const std::string& path) {
+  SshConfig c;
+  Impl& impl = *c.m_impl;
+  std::string user_dir = impl.local.home + "/.ssh";
+  if (!path.empty()) {
+    std::string p = expand_tilde(path, impl.local.home);
+    if (p == "none") return c;
+    auto text = read_file(p);
+    if (!text) throw InputError(fmt::format("ssh config file '{}' cannot be read", path));
+    impl.parse_text(*text, p, {}, user_dir, 0);
+    return c;
+  }
+  if (auto text = read_file(user_dir + "/config")) impl.parse_text(*text, user_dir + "/config", {}, user_dir, 0);
+  if (auto text = read_file("/etc/ssh/ssh_config")) impl.parse_text(*text, "/etc/ssh/ssh_config", {}, "/etc/ssh", 0);
+  return c;
+}
+
+SshConfig SshConfig::parse(const std::string& text, const std::string& file_name, const LocalIdentity& local) {
+  SshConfig c;
+  c.m_impl->local = local;
+  c.m_impl->parse_text(text, file_name, {}, local.home + "/.ssh", 0);
+  return c;
+}
+
+const std::vector<std::string>& SshConfig::files() const { return m_impl->files; }
+
+Endpoint SshConfig::resolve(const std::string& name, const Overrides& overrides, const ResolveOptions& options) const {
+  const Impl& impl = *m_impl;
+  std::optional<std::string> hostname, user, proxy_jump, strict;
+  std::optional<int> port, connect_timeout;
+  std::optional<bool> identities_only;
+  std::optional<std::vector<std::string>> known_hosts;
+  std::vector<std::string> identity_files;
+
+  // Each condition is evaluated at most once per host.
+  std::vector<signed char> verdict(impl.conditions.size(), -1);
+  auto active = [&](const Entry& e) {
+    for (size_t c : e.conditions) {
+      if (verdict[c] < 0) verdict[c] = condition_matches(impl.conditions[c], name) ? 1 : 0;
+      if (verdict[c] == 0) return false;
+    }
+    return true;
+  };
+  for (const Entry& e : impl.entries) {
+    if (e.args.empty() || !active(e)) continue;
+    const std::string& v = e.args[0];
+    if (e.keyword == "hostname") {
+      if (!hostname) hostname = v;
+    } else if (e.keyword == "user") {
+      if (!user) user = v;
+    } else if (e.keyword == "port") {
+      if (!port) port = std::stoi(v);
+    } else if (e.keyword == "identityfile") {
+      identity_files.push_back(v);
+    } else if (e.keyword == "identitiesonly") {
+      if (!identities_only) identities_only = parse_yes_no(v, e.where, "IdentitiesOnly");
+    } else if (e.keyword == "proxyjump") {
+      if (!proxy_jump) proxy_jump = v;
+    } else if (e.keyword == "connecttimeout") {
+      if (!connect_timeout) connect_timeout = to_lower(v) == "none" ? 0 : std::stoi(v);
+    } else if (e.keyword == "userknownhostsfile") {
+      if (!known_hosts) known_hosts = e.args;
+    } else if (e.keyword == "stricthostkeychecking") {
+      if (!strict) strict = to_lower(v);
+    }
+  }
+
+  Endpoint ep;
+  ep.name = name;
+  // HostName may carry %h (the name as given) and %%.
+  std::string hn = name;
+  if (hostname) {
+    hn.clear();
+    for (size_t i = 0; i < hostname->size(); ++i) {
+      if ((*hostname)[i] == '%' && i + 1 < hostname->size()) {
+        char t = (*hostname)[++i];
+        if (t == 'h') hn += name;
+        else if (t == '%') hn += '%';
+        else {
+          hn += '%';
+          hn += t;
+        }
+      } else {
+        hn += (*hostname)[i];
+      }
+    }
+  }
+  ep.hostname = overrides.hostname.value_or(hn);
+  ep.port = overrides.port.value_or(port.value_or(22));
+  ep.user = overrides.user.value_or(user.value_or(impl.local.user));
+  ep.identities_only = identities_only.value_or(false);
+  ep.proxy_jump = overrides.proxy_jump.value_or(proxy_jump.value_or(""));
+  if (to_lower(ep.proxy_jump) == "none") ep.proxy_jump.clear();
+
+  std::vector<std::string> ids;
+  if (overrides.identity_file) {
+    ids = {*overrides.identity_file};
+  } else if (!identity_files.empty()) {
+    ids = identity_files;
+  } else {
+    ids = {"~/.ssh/id_rsa",        "~/.ssh/id_ecdsa", "~/.ssh/id_ecdsa_sk", "~/.ssh/id_ed25519",
+           "~/.ssh/id_ed25519_sk", "~/.ssh/id_xmss",  "~/.ssh/id_dsa"};
+  }
+  for (const auto& f : ids) {
+    std::string x = expand_tokens(f, impl.local, ep, name);
+    if (std::find(ep.identity_files.begin(), ep.identity_files.end(), x) == ep.identity_files.end())
+      ep.identity_files.push_back(std::move(x));
+  }
+  for (const auto& f : known_hosts.value_or(std::vector<std::string>{"~/.ssh/known_hosts", "~/.ssh/known_hosts2"})) {
+    if (to_lower(f) == "none") continue;
+    ep.known_hosts_files.push_back(expand_tokens(f, impl.local, ep, name));
+  }
+
+  if (options.host_key_policy) ep.host_key_policy = *options.host_key_policy;
+  else if (strict == "accept-new") ep.host_key_policy = HostKeyPolicy::accept_new;
+  else ep.host_key_policy = HostKeyPolicy::strict;  // `no`/`off` never weakens sshm's policy
+
+  if (overrides.connect_timeout) ep.connect_timeout_s = *overrides.connect_timeout;
+  else if (options.connect_timeout) ep.connect_timeout_s = *options.connect_timeout;
+  else if (connect_timeout && *connect_timeout > 0) ep.connect_timeout_s = *connect_timeout;
+  else ep.connect_timeout_s = 10;
+  return ep;
+}
+
+} // namespace sshm::ssh

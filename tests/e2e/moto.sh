@@ -1,0 +1,76 @@
+# Sourced by the AWS e2e suites: a moto_server on 127.0.0.1 that checks SigV4 signatures,
+# an IAM user with an access key made within the unauthenticated budget, and helpers.
+# Needs: moto_server and the aws CLI on PATH (or under /root/.pyenv/shims), jq.
+
+export PATH="$PATH:/root/.pyenv/shims"
+for tool in moto_server aws jq; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "FAIL: prerequisite '$tool' is missing: the AWS suites need moto_server, the aws CLI and jq" >&2
+    exit 1
+  fi
+done
+
+work=$(mktemp -d /tmp/sshm-aws.XXXXXX)
+moto_pid=
+cleanup() {
+  [ -n "$moto_pid" ] && kill "$moto_pid" 2>/dev/null && wait "$moto_pid" 2>/dev/null
+  [ -n "${extra_pids:-}" ] && for p in $extra_pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+failures=0
+pass() { echo "ok   - $1"; }
+fail() { echo "FAIL - $1"; failures=$((failures + 1)); }
+# expect NAME EXPECTED ACTUAL
+expect() {
+  if [ "$2" == "$3" ]; then pass "$1"; else
+    fail "$1"; printf '       expected: %s\n       actual:   %s\n' "$2" "$3"; fi
+}
+# expect_contains NAME NEEDLE HAYSTACK
+expect_contains() {
+  if [[ "$3" == *"$2"* ]]; then pass "$1"; else
+    fail "$1"; printf '       expected to contain: %s\n       actual: %s\n' "$2" "$3"; fi
+}
+expect_not_contains() {
+  if [[ "$3" != *"$2"* ]]; then pass "$1"; else
+    fail "$1"; printf '       expected not to contain: %s\n       actual: %s\n' "$2" "$3"; fi
+}
+
+# start_moto PORT: starts moto (3 unauthenticated calls), creates the IAM user `sshm` with
+# s3:* and logs:* and exports its key as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+start_moto() {
+  moto_port=$1
+  endpoint="http://127.0.0.1:$moto_port"
+  INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto-$moto_port.log" 2>&1 &
+  moto_pid=$!
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "$endpoint/moto-api/" 2>/dev/null && break
+    sleep 0.1
+  done
+  # The three unauthenticated actions: user, policy, key. Everything after is signed.
+  local setup=(env AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup aws --endpoint-url "$endpoint")
+  "${setup[@]}" iam create-user --user-name sshm >/dev/null
+  "${setup[@]}" iam put-user-policy --user-name sshm --policy-name sshm-results --policy-document \
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","logs:*"],"Resource":"*"}]}'
+  local key
+  key=$("${setup[@]}" iam create-access-key --user-name sshm)
+  AWS_ACCESS_KEY_ID=$(jq -r .AccessKey.AccessKeyId <<<"$key")
+  AWS_SECRET_ACCESS_KEY=$(jq -r .AccessKey.SecretAccessKey <<<"$key")
+  export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+}
+
+stop_moto() {
+  kill "$moto_pid" 2>/dev/null
+  wait "$moto_pid" 2>/dev/null
+  moto_pid=
+}
+
+# A private AWS environment: no real credentials or config files leak in.
+export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+export AWS_CONFIG_FILE="$work/aws-config" AWS_SHARED_CREDENTIALS_FILE="$work/aws-credentials"
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_LOGS
+awsm() { aws --endpoint-url "$endpoint" "$@"; }

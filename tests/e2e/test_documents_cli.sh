@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# sshm documents list | show | validate: output and exit statuses a user relies on.
+set -u
+: "${SSHM:?set SSHM to the sshm binary}"
+: "${SSHM_SOURCE_DIR:?set SSHM_SOURCE_DIR to the source tree}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state"
+failures=0
+
+# expect NAME EXPECTED ACTUAL: one named expectation, printing both sides on failure.
+expect() {
+  if [ "$2" == "$3" ]; then
+    echo "ok   $1"
+  else
+    echo "FAIL $1"
+    echo "     expected: $2"
+    echo "     actual:   $3"
+    failures=$((failures + 1))
+  fi
+}
+# expect_contains NAME NEEDLE HAYSTACK
+expect_contains() {
+  if [[ "$3" == *"$2"* ]]; then
+    echo "ok   $1"
+  else
+    echo "FAIL $1"
+    echo "     expected to contain: $2"
+    echo "     actual: $3"
+    failures=$((failures + 1))
+  fi
+}
+
+# list
+out=$("$SSHM" documents list); rc=$?
+expect "list exits 0" 0 "$rc"
+expect_contains "list names AWS-RunShellScript with its description" \
+  "AWS-RunShellScript           Run a shell script or specify the commands to run." "$out"
+expect_contains "list names AWS-RunDocument" "AWS-RunDocument" "$out"
+out=$("$SSHM" -o json documents list)
+expect "list -o json is an array of documents" "AWS-RunShellScript 1.2 JSON" \
+  "$(python3 -c 'import json,sys; d=[x for x in json.load(sys.stdin) if x["Name"]=="AWS-RunShellScript"][0]; print(d["Name"], d["SchemaVersion"], d["DocumentFormat"])' <<<"$out")"
+
+# show
+"$SSHM" documents show AWS-RunShellScript >"$work/shown.json"; rc=$?
+expect "show exits 0" 0 "$rc"
+if cmp -s "$work/shown.json" "$SSHM_SOURCE_DIR/documents/AWS-RunShellScript.json"; then same=yes; else same=no; fi
+expect "show prints AWS-RunShellScript byte for byte" yes "$same"
+out=$("$SSHM" documents show AWS-RunShellScript -o yaml)
+expect_contains "show -o yaml prints YAML" 'schemaVersion: "1.2"' "$out"
+out=$("$SSHM" documents show AWS-RunDocument -o json)
+expect "show converts a YAML built-in to JSON" "2.2 aws:runDocument" \
+  "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["schemaVersion"], d["mainSteps"][0]["action"])' <<<"$out")"
+err=$("$SSHM" documents show AWS-RunShelScript 2>&1 >/dev/null); rc=$?
+expect "show of an unknown name exits 2" 2 "$rc"
+expect_contains "show of an unknown name suggests the right one" "(did you mean 'AWS-RunShellScript'?)" "$err"
+
+# validate: a valid file
+out=$("$SSHM" documents validate "$SSHM_SOURCE_DIR/documents/AWS-RunShellScript.json"); rc=$?
+expect "validate of a valid document exits 0" 0 "$rc"
+expect "validate says valid" "$SSHM_SOURCE_DIR/documents/AWS-RunShellScript.json: valid" "$out"
+
+# validate: every error with FILE:LINE:COL, exit 2
+cat >"$work/bad.yaml" <<'DOC'
+schemaVersion: "2.2"
+parameters:
+  Operation:
+    type: Strng
+mainSteps:
+- action: aws:runShellScript
+  name: run
+  inputs:
+    runCommand: [echo]
+    onFailure: exti
+DOC
+err=$("$SSHM" documents validate "$work/bad.yaml" 2>&1 >/dev/null); rc=$?
+expect "validate of a bad document exits 2" 2 "$rc"
+expect "validate prints every error with file:line:col" \
+  "$work/bad.yaml:4:5: parameter 'Operation': unknown type 'Strng' (use String, StringList, Integer, Boolean, StringMap, MapList) (did you mean 'String'?)
+$work/bad.yaml:10:5: onFailure must be exit or successAndExit, got 'exti' (did you mean 'exit'?)" "$err"
+
+printf '{\n  "schemaVersion": "3.0",\n  "mainSteps": [{"action": "a", "name": "b"}]\n}\n' >"$work/v3.json"
+err=$("$SSHM" documents validate "$work/v3.json" 2>&1); rc=$?
+expect "validate refuses schemaVersion 3.0 with exit 2" 2 "$rc"
+expect_contains "validate names the schemaVersion line" "$work/v3.json:2:3: unsupported schemaVersion '3.0'" "$err"
+
+printf '{\n  "schemaVersion": "2.2",,\n}\n' >"$work/syntax.json"
+err=$("$SSHM" documents validate "$work/syntax.json" 2>&1); rc=$?
+expect "validate of broken JSON exits 2" 2 "$rc"
+expect_contains "broken JSON is located" "$work/syntax.json:2:26: invalid JSON" "$err"
+
+err=$("$SSHM" documents validate "$work/missing.yaml" 2>&1); rc=$?
+expect "validate of a missing file exits 2" 2 "$rc"
+expect_contains "a missing file is named" "$work/missing.yaml: cannot read the document file" "$err"
+
+out=$("$SSHM" -o json documents validate "$work/bad.yaml"); rc=$?
+expect "validate -o json exits 2 on errors" 2 "$rc"
+expect "validate -o json lists the errors" "False 2 4 5" \
+  "$(python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; print(d["Valid"], len(d["Errors"]), d["Errors"][0]["Line"], d["Errors"][0]["Column"])' <<<"$out")"
+
+if [ "$failures" -gt 0 ]; then
+  echo "$failures expectation(s) failed"
+  exit 1
+fi
+echo "all passed"
