@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
   setup_commands(app, global, action);
   setup_documents(app, global, action);
   setup_patch(app, global, action);
+  setup_inventory(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -6,6 +6,7 @@ target_sources(sshm_lib PRIVATE
   cli/help.cpp
   cli/hosts.cpp
   cli/patch.cpp
+  cli/inventory.cpp
   cli/ping.cpp
   cli/outputs.cpp
   cli/run.cpp

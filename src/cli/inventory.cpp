@@ -1,0 +1,400 @@
+// sshm inventory collect | show HOST | query EXPR | diff HOST | export DIR: SSM Inventory
+// over SSH. One `sh -s` per host with the gatherer on stdin; snapshots in the state store.
+#include "aws/client.hpp"
+#include "cli/common.hpp"
+#include "cli/sink_options.hpp"
+#include "collectors/export.hpp"
+#include "collectors/gather.hpp"
+#include "collectors/inventory_store.hpp"
+#include "collectors/query.hpp"
+#include "store/store.hpp"
+#include "util/error.hpp"
+#include "util/spell.hpp"
+#include "util/strings.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <mutex>
+#include <thread>
+
+namespace sshm::cli {
+
+namespace {
+
+using collectors::InventoryItem;
+using collectors::InventoryStore;
+using collectors::Row;
+
+struct CollectOptions {
+  TargetOptions targets;
+  std::vector<std::string> types;
+  std::string files;
+  std::vector<std::string> custom_dirs;
+  bool file_hash = false;
+  int concurrency = 50;
+  int timeout = 300;
+};
+
+struct ShowOptions {
+  std::string host;
+  std::string type;
+};
+
+struct QueryOptions {
+  std::string expr;
+  std::string count_by;
+};
+
+struct ExportCliOptions {
+  std::string dest;
+  std::string account_id;
+  aws::AwsOptions aws;
+};
+
+bool wants_json(const GlobalOptions& g) { return g.output == "json" || g.output == "yaml" || g.output == "jsonl"; }
+
+// "Attr=Value" pairs of a row, values quoted when they hold spaces.
+std::string row_text(const Row& row) {
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : row) {
+    bool quote = v.empty() || v.find_first_of(" \t\"") != std::string::npos;
+    parts.push_back(quote ? fmt::format("{}={}", k, nlohmann::json(v).dump()) : fmt::format("{}={}", k, v));
+  }
+  return join(parts, " ");
+}
+
+// A short label of a row for diffs: its Name (and Version), else all attributes.
+std::string row_label(const Row& row) {
+  auto name = row.find("Name");
+  if (name == row.end()) return row_text(row);
+  auto version = row.find("Version");
+  return version == row.end() ? name->second : name->second + " " + version->second;
+}
+
+// The host as the store knows it; an unknown name gets a did-you-mean.
+collectors::StoredHost stored_host(const InventoryStore& inv, const std::string& name) {
+  if (auto h = inv.find_host(name)) return *h;
+  std::vector<std::string> names;
+  for (const auto& h : inv.hosts()) names.push_back(h.name);
+  throw InputError(fmt::format("no inventory for host '{}' (run `sshm inventory collect -t {}` first)", name, name),
+                   closest_match(name, names));
+}
+
+struct HostOutcome {
+  std::string host;
+  bool ok = false;
+  std::string error_kind;
+  std::string error;
+  std::vector<std::string> warnings;
+  std::map<std::string, size_t> counts;  // type -> entries
+  double seconds = 0;
+};
+
+int run_collect(const GlobalOptions& g, const CollectOptions& o) {
+  // Load the fleet and choose hosts.
+  auto inv_file = load_inventory(g);
+  auto hosts = select(inv_file, o.targets);
+  if (hosts.empty()) throw InputError("no hosts match the targets");
+  // Map the flags to what the gatherer collects.
+  collectors::GatherOptions base;
+  collectors::select_types(base, o.types);
+  if (!o.files.empty()) base.files = collectors::parse_file_rules(o.files);
+  base.file_hash = o.file_hash;
+  base.custom_dirs = o.custom_dirs;
+  base.timeout = std::chrono::seconds(o.timeout);
+  bool custom = base.custom;
+  // Resolve connection settings before anything connects.
+  auto ssh_config = load_ssh_config(g);
+  auto ropts = resolve_options(g);
+  auto endpoints = endpoints_for(hosts, ssh_config, ropts);
+  prepare_key_passphrase(endpoints);
+  auto transport = make_transport(g, ssh_config);
+  auto db = store::Store::open(state_dir(g));
+  InventoryStore inv(db->db());
+
+  // Gather with a pool of workers; each result is stored before it is reported.
+  std::atomic<size_t> next{0};
+  std::mutex store_mutex;
+  std::vector<HostOutcome> outcomes(hosts.size());
+  bool json = wants_json(g);
+  auto work = [&] {
+    for (size_t i = next++; i < hosts.size(); i = next++) {
+      HostOutcome& out = outcomes[i];
+      out.host = hosts[i]->name;
+      auto start = std::chrono::steady_clock::now();
+      auto session = transport->connect(endpoints[i]);
+      if (!session) {
+        out.error_kind = ssh::to_string(session.error().kind);
+        out.error = session.error().message;
+      } else {
+        collectors::GatherOptions opts = base;
+        opts.instance_id = out.host;
+        std::string pm;
+        auto items = collectors::gather(**session, opts, &out.warnings, &pm);
+        if (!items) {
+          out.error_kind = ssh::to_string(items.error().kind);
+          out.error = items.error().message;
+        } else {
+          try {
+            std::lock_guard<std::mutex> lock(store_mutex);
+            inv.store_snapshot(out.host, pm, *items, custom);
+            out.ok = true;
+          } catch (const RuntimeError& e) {
+            out.error_kind = "store";
+            out.error = e.what();
+          }
+          for (const InventoryItem& it : *items) out.counts[it.type_name] = it.content.size();
+        }
+      }
+      out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (json) continue;
+      std::string line;
+      if (out.ok) {
+        auto count = [&](const char* t) { return out.counts.count(t) ? out.counts[t] : 0; };
+        line = fmt::format("{}  ok  {} types, {} applications ({:.1f}s)\n", out.host, out.counts.size(),
+                           count("AWS:Application"), out.seconds);
+      } else {
+        line = fmt::format("{}  failed  {}: {}\n", out.host, out.error_kind, out.error);
+      }
+      for (const std::string& w : out.warnings) line += fmt::format("{}  warning  {}\n", out.host, w);
+      SyncOut::instance().out(line);
+    }
+  };
+  size_t workers = std::min<size_t>(static_cast<size_t>(std::max(1, o.concurrency)), hosts.size());
+  std::vector<std::thread> pool;
+  for (size_t w = 0; w < workers; ++w) pool.emplace_back(work);
+  for (auto& t : pool) t.join();
+
+  size_t ok = 0;
+  for (const auto& out : outcomes) ok += out.ok ? 1 : 0;
+  if (json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& out : outcomes) {
+      nlohmann::json j = {{"Host", out.host}, {"Status", out.ok ? "Success" : "Failed"}};
+      if (!out.ok) j["Error"] = {{"Kind", out.error_kind}, {"Message", out.error}};
+      j["Types"] = out.counts;
+      j["Warnings"] = out.warnings;
+      arr.push_back(j);
+    }
+    SyncOut::instance().out(arr.dump(2) + "\n");
+  } else if (g.verbosity >= 0) {
+    SyncOut::instance().err(fmt::format("{} of {} hosts collected\n", ok, outcomes.size()));
+  }
+  if (ok == outcomes.size()) return k_exit_ok;
+  return ok == 0 ? k_exit_unreachable : k_exit_failed;
+}
+
+int run_show(const GlobalOptions& g, const ShowOptions& o) {
+  auto db = store::Store::open(state_dir(g));
+  InventoryStore inv(db->db());
+  stored_host(inv, o.host);
+  auto items = inv.current(o.host, o.type);
+  if (!o.type.empty() && items.empty()) {
+    std::vector<std::string> types;
+    for (const auto& i : inv.current(o.host)) types.push_back(i.type_name);
+    throw InputError(fmt::format("host '{}' has no inventory of type '{}'", o.host, o.type),
+                     closest_match(o.type, types));
+  }
+  if (wants_json(g)) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& i : items) arr.push_back(collectors::item_to_json(i));
+    SyncOut::instance().out(arr.dump(2) + "\n");
+    return k_exit_ok;
+  }
+  std::string text;
+  for (const auto& i : items) {
+    text += fmt::format("{} (schema {}, captured {}, {} entries)\n", i.type_name, i.schema_version, i.capture_time,
+                        i.content.size());
+    for (const Row& r : i.content) text += "  " + row_text(r) + "\n";
+  }
+  SyncOut::instance().out(text);
+  return k_exit_ok;
+}
+
+int run_query(const GlobalOptions& g, const QueryOptions& o) {
+  auto db = store::Store::open(state_dir(g));
+  InventoryStore inv(db->db());
+  std::vector<collectors::QueryMatch> matches;
+  if (!trim(o.expr).empty()) {
+    auto q = collectors::parse_query(o.expr);
+    collectors::check_names(*q, inv, o.expr);
+    matches = collectors::run_query(inv, *q);
+  } else if (o.count_by.empty()) {
+    throw InputError("give a query expression, --count-by Type.Attribute, or both");
+  } else {
+    for (const auto& h : inv.hosts()) matches.push_back({h.name, {}});
+  }
+  if (!o.count_by.empty()) {
+    std::vector<std::string> names;
+    for (const auto& m : matches) names.push_back(m.host);
+    auto counts = collectors::count_by(inv, names, o.count_by);
+    if (wants_json(g)) {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& [v, n] : counts) arr.push_back({{"Value", v}, {"Count", n}});
+      SyncOut::instance().out(arr.dump(2) + "\n");
+    } else {
+      std::string text;
+      for (const auto& [v, n] : counts) text += fmt::format("{:>6}  {}\n", n, v);
+      SyncOut::instance().out(text);
+    }
+    return k_exit_ok;
+  }
+  if (wants_json(g)) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& m : matches) {
+      nlohmann::json rows = nlohmann::json::array();
+      for (const auto& [type, row] : m.rows)
+        rows.push_back({{"TypeName", type}, {"Content", collectors::row_to_json(row)}});
+      arr.push_back({{"Host", m.host}, {"Rows", rows}});
+    }
+    SyncOut::instance().out(arr.dump(2) + "\n");
+  } else {
+    std::string text;
+    for (const auto& m : matches) {
+      text += m.host + "\n";
+      for (const auto& [type, row] : m.rows) text += fmt::format("  {}  {}\n", type, row_text(row));
+    }
+    SyncOut::instance().out(text);
+    if (g.verbosity >= 0)
+      SyncOut::instance().err(fmt::format("{} of {} hosts match\n", matches.size(), inv.hosts().size()));
+  }
+  return k_exit_ok;
+}
+
+int run_diff(const GlobalOptions& g, const ShowOptions& o) {
+  auto db = store::Store::open(state_dir(g));
+  InventoryStore inv(db->db());
+  stored_host(inv, o.host);
+  auto diffs = inv.diff(o.host);
+  if (wants_json(g)) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& d : diffs) {
+      nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array(),
+                     changed = nlohmann::json::array();
+      for (const Row& r : d.added) added.push_back(collectors::row_to_json(r));
+      for (const Row& r : d.removed) removed.push_back(collectors::row_to_json(r));
+      for (const auto& [b, a] : d.changed)
+        changed.push_back({{"Before", collectors::row_to_json(b)}, {"After", collectors::row_to_json(a)}});
+      arr.push_back({{"TypeName", d.type_name},
+                     {"PreviousCaptureTime", d.previous_capture_time},
+                     {"CaptureTime", d.capture_time},
+                     {"Added", added},
+                     {"Removed", removed},
+                     {"Changed", changed}});
+    }
+    SyncOut::instance().out(arr.dump(2) + "\n");
+    return k_exit_ok;
+  }
+  std::string text;
+  for (const auto& d : diffs) {
+    if (d.previous_capture_time.empty()) {
+      text += fmt::format("{}: first collection ({})\n", d.type_name, d.capture_time);
+      continue;
+    }
+    if (d.added.empty() && d.removed.empty() && d.changed.empty()) continue;
+    text += fmt::format("{} ({} -> {})\n", d.type_name, d.previous_capture_time, d.capture_time);
+    for (const Row& r : d.added) text += "  + " + row_label(r) + "\n";
+    for (const Row& r : d.removed) text += "  - " + row_label(r) + "\n";
+    for (const auto& [before, after] : d.changed) {
+      std::vector<std::string> changes;
+      std::set<std::string> keys;
+      for (const auto& [k, v] : before) keys.insert(k);
+      for (const auto& [k, v] : after) keys.insert(k);
+      for (const std::string& k : keys) {
+        auto b = before.find(k);
+        auto a = after.find(k);
+        std::string bv = b == before.end() ? "" : b->second;
+        std::string av = a == after.end() ? "" : a->second;
+        if (bv != av) changes.push_back(fmt::format("{}: {} -> {}", k, bv, av));
+      }
+      auto name = after.find("Name");
+      text += fmt::format("  ~ {}{}\n", name == after.end() ? "" : name->second + " ", join(changes, ", "));
+    }
+  }
+  if (text.empty()) text = "no changes since the previous collection\n";
+  SyncOut::instance().out(text);
+  return k_exit_ok;
+}
+
+int run_export(const GlobalOptions& g, const ExportCliOptions& o) {
+  collectors::ExportOptions eo;
+  if (!o.account_id.empty()) eo.account_id = o.account_id;
+  // The region= partition is the AWS region: --region, AWS_REGION, the profile's, us-east-1.
+  eo.region = aws::resolve_region(o.aws, aws::process_env());
+  auto db = store::Store::open(state_dir(g));
+  InventoryStore inv(db->db());
+  collectors::ExportSummary summary;
+  if (starts_with(o.dest, "s3://")) {
+    std::string rest = o.dest.substr(5);
+    std::string bucket = rest.substr(0, rest.find('/'));
+    std::string prefix = rest.find('/') == std::string::npos ? "" : rest.substr(rest.find('/') + 1);
+    if (bucket.empty()) throw InputError(fmt::format("'{}' names no bucket (use s3://bucket/prefix)", o.dest));
+    aws::AwsContext context(o.aws);
+    summary = collectors::export_to_s3(inv, context, bucket, prefix, eo);
+  } else {
+    summary = collectors::export_to_dir(inv, o.dest, eo);
+  }
+  if (wants_json(g)) {
+    SyncOut::instance().out(
+        nlohmann::json{{"Hosts", summary.hosts}, {"Files", summary.files}, {"Lines", summary.lines}}.dump(2) + "\n");
+  } else {
+    SyncOut::instance().out(fmt::format("exported {} hosts: {} files, {} entries to {}\n", summary.hosts,
+                                        summary.files, summary.lines, o.dest));
+  }
+  return k_exit_ok;
+}
+
+} // namespace
+
+void setup_inventory(CLI::App& app, GlobalOptions& global, Action& action) {
+  auto* inv = app.add_subcommand("inventory", "SSM Inventory: collect, show, query, diff and export");
+  inv->require_subcommand(1);
+
+  auto collect = std::make_shared<CollectOptions>();
+  auto* c = inv->add_subcommand("collect", "Gather inventory from hosts (one sh -s per host) and store snapshots");
+  add_target_options(c, collect->targets);
+  c->add_option("--types", collect->types,
+                "Types to gather (default all): AWS:Application, AWS:AWSComponent, AWS:Network, "
+                "AWS:InstanceDetailedInformation, AWS:Service, sshm:Process, Custom")
+      ->delimiter(',');
+  c->add_option("--files", collect->files,
+                "AWS:File filter as SSM: [{\"Path\":\"/etc\",\"Pattern\":[\"*.conf\"],\"Recursive\":false}]");
+  c->add_option("--custom-dir", collect->custom_dirs,
+                "Also read custom inventory JSON files from this directory on each host (repeatable)");
+  c->add_flag("--file-hash", collect->file_hash, "Add a sha256 Hash to AWS:File entries");
+  c->add_option("--max-concurrency", collect->concurrency, "Hosts gathered at once (default 50)")
+      ->check(CLI::Range(1, 10000));
+  c->add_option("--timeout", collect->timeout, "Seconds the gatherer may run on a host (default 300)")
+      ->check(CLI::Range(1, 86400));
+  c->callback([&global, &action, collect] { action = [&global, collect] { return run_collect(global, *collect); }; });
+
+  auto show = std::make_shared<ShowOptions>();
+  auto* s = inv->add_subcommand("show", "A host's current inventory (-o json: SSM's TypeName + Content)");
+  s->add_option("host", show->host, "Host name")->required();
+  s->add_option("--type", show->type, "Only this type, e.g. AWS:Application");
+  s->callback([&global, &action, show] { action = [&global, show] { return run_show(global, *show); }; });
+
+  auto query = std::make_shared<QueryOptions>();
+  auto* q = inv->add_subcommand("query", "Hosts whose inventory matches an expression, with the matching rows");
+  q->add_option("expr", query->expr,
+                "e.g. 'AWS:Application.Name = openssl AND AWS:Application.Version < 3.0.13'; "
+                "= != < <= > >= ~(glob), AND OR NOT, parentheses, quoted values");
+  q->add_option("--count-by", query->count_by, "Count matching hosts by Type.Attribute (fleet summary)");
+  q->callback([&global, &action, query] { action = [&global, query] { return run_query(global, *query); }; });
+
+  auto diff = std::make_shared<ShowOptions>();
+  auto* d = inv->add_subcommand("diff", "What changed on a host since the previous collection");
+  d->add_option("host", diff->host, "Host name")->required();
+  d->callback([&global, &action, diff] { action = [&global, diff] { return run_diff(global, *diff); }; });
+
+  auto exp = std::make_shared<ExportCliOptions>();
+  auto* e = inv->add_subcommand("export", "Write current inventory in Resource Data Sync's layout (JSON Lines)");
+  e->add_option("dest", exp->dest, "Directory (or s3://bucket/prefix)")->required();
+  e->add_option("--account-id", exp->account_id, "accountid= partition (default 000000000000)");
+  add_aws_options(e, exp->aws);  // --region also names the region= partition
+  e->callback([&global, &action, exp] { action = [&global, exp] { return run_export(global, *exp); }; });
+}
+
+} // namespace sshm::cli

@@ -1,0 +1,165 @@
+# sshm inventory gatherer (POSIX sh; runs under dash, busybox sh, bash).
+# Prints one stream of sections; each starts with the line "@@SSHM@@<nonce> <name>".
+# Everything runs inside main, which the shell parses whole before running, so no
+# command can read the rest of this script from stdin.
+main() {
+  LC_ALL=C
+  export LC_ALL
+  PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  export PATH
+  US=$(printf '\037')
+  RS=$(printf '\036')
+
+  sec host
+  uname -n
+  sec uname
+  uname -r
+  uname -m
+  sec os-release
+  cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+
+  if [ "$SSHM_APPS" = 1 ]; then
+    if have dpkg-query; then
+      sec dpkg
+      dpkg-query -W -f='${Package}'"$US"'${Version}'"$US"'${Architecture}'"$US"'${Maintainer}'"$US"'${Section}'"$US"'${Homepage}'"$US"'${binary:Summary}'"$US"'${db-fsys:Last-Modified}'"$RS"'\n' 2>/dev/null
+    fi
+    if have rpm; then
+      sec rpm
+      rpm -qa --queryformat "%{NAME}$US%{VENDOR}$US%{VERSION}$US%{RELEASE}$US%{EPOCH}$US%{INSTALLTIME}$US%{GROUP}$US%{ARCH}$US%{URL}$US%{SUMMARY}$US%{SOURCERPM}$RS\n" 2>/dev/null
+    fi
+    if [ -r /lib/apk/db/installed ]; then
+      sec apk
+      cat /lib/apk/db/installed
+    fi
+  fi
+
+  # Network data also gives AWS:InstanceInformation its IpAddress, so it is always read.
+  if have ip && ip -j addr >/dev/null 2>&1; then
+    sec ip-j-addr
+    ip -j addr 2>/dev/null
+    sec ip-j-route
+    ip -j route 2>/dev/null
+    sec ip-j-route6
+    ip -j -6 route 2>/dev/null
+  elif have ip; then
+    sec ip-addr
+    ip addr 2>/dev/null
+    sec ip-route
+    ip route 2>/dev/null
+  else
+    sec sysfs-net
+    for d in /sys/class/net/*; do
+      [ -e "$d" ] || continue
+      mac=
+      read -r mac 2>/dev/null <"$d/address"
+      printf '%s %s\n' "${d##*/}" "$mac"
+    done
+  fi
+  sec resolv
+  cat /etc/resolv.conf 2>/dev/null
+
+  if [ "$SSHM_DETAIL" = 1 ]; then
+    if have lscpu; then
+      sec lscpu
+      lscpu 2>/dev/null
+    fi
+    if [ -r /proc/cpuinfo ]; then
+      sec cpuinfo
+      grep -E '^(processor|physical id|core id|cpu cores|siblings|model name|cpu MHz)[[:space:]]*:' /proc/cpuinfo
+    fi
+    sec meminfo
+    grep -E '^MemTotal:' /proc/meminfo 2>/dev/null
+  fi
+
+  if [ "$SSHM_SERVICES" = 1 ] && [ -d /run/systemd/system ] && have systemctl; then
+    sec systemctl-units
+    systemctl list-units --type=service --all --no-pager --plain --no-legend 2>/dev/null
+    sec systemctl-unit-files
+    systemctl list-unit-files --type=service --no-pager --plain --no-legend 2>/dev/null
+  fi
+
+  if [ "$SSHM_PROCS" = 1 ]; then
+    if have ps; then
+      sec ps
+      ps -eo pid=,args= 2>/dev/null || ps -o pid=,args= 2>/dev/null
+    fi
+    if [ -r /proc/1/status ]; then
+      sec proc-status
+      for d in /proc/[0-9]*; do
+        name=
+        uid=
+        while IFS= read -r line; do
+          case $line in
+          Name:*) name=${line#Name:} ;;
+          Uid:*)
+            uid=${line#Uid:}
+            break
+            ;;
+          esac
+        done 2>/dev/null <"$d/status"
+        printf '%s%s%s%s%s%s\n' "${d#/proc/}" "$US" "$name" "$US" "$uid" "$RS"
+      done 2>/dev/null
+      sec passwd
+      getent passwd 2>/dev/null || cat /etc/passwd 2>/dev/null
+    fi
+  fi
+
+  if [ "$SSHM_FILES" = 1 ]; then
+    sec files
+    sshm_file_rules | head -n "$SSHM_FILE_MAX"
+    if [ "$SSHM_FILE_HASH" = 1 ]; then
+      sec file-hash
+      SSHM_HASHING=1
+      sshm_file_rules | head -n "$SSHM_FILE_MAX"
+    fi
+  fi
+
+  if [ "$SSHM_CUSTOM" = 1 ]; then
+    for d in /etc/sshm/inventory/custom /var/lib/amazon/ssm/*/inventory/custom; do
+      sshm_custom_dir "$d"
+    done
+    sshm_extra_custom
+  fi
+  sec end
+}
+
+sec() { printf '\n@@SSHM@@%s %s\n' "$SSHM_NONCE" "$1"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Every regular file of one custom inventory directory, each as its own section.
+sshm_custom_dir() {
+  for f in "$1"/*; do
+    [ -f "$f" ] || continue
+    sec "custom $f"
+    cat "$f" 2>/dev/null
+  done
+}
+
+# One --files rule: PATH RECURSIVE(0|1) DIRSCANLIMIT PATTERN...
+# Prints "name US size US mtime US atime RS" per matching regular file, or sha256sum lines.
+sshm_file_rule() {
+  p=$1
+  rec=$2
+  lim=$3
+  shift 3
+  n=$#
+  i=0
+  for pat in "$@"; do
+    i=$((i + 1))
+    [ "$i" -gt 1 ] && set -- "$@" -o
+    set -- "$@" -name "$pat"
+  done
+  shift "$n"
+  depth=
+  [ "$rec" = 1 ] || depth='-maxdepth 0'
+  find "$p" $depth -type d 2>/dev/null | head -n "$lim" | while IFS= read -r d; do
+    if [ "${SSHM_HASHING:-0}" = 1 ]; then
+      find "$d" -maxdepth 1 -type f \( "$@" \) -exec sha256sum {} + 2>/dev/null
+    else
+      find "$d" -maxdepth 1 -type f \( "$@" \) -exec stat -c "%n$US%s$US%Y$US%X$RS" {} + 2>/dev/null
+    fi
+  done
+}
+
+main </dev/null
+exit 0
