@@ -582,7 +582,8 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
                                 ? documents::load_text(d["source"].get<std::string>(), d.value("path", ""), d.value("name", ""))
                                 : documents::load(d.value("name", cmd.document_name));
   documents::ParameterValues values;
-  for (const auto& [k, v] : spec.value("parameters", nlohmann::json::object()).items()) values[k] = v;
+  const nlohmann::json parameters = spec.value("parameters", nlohmann::json::object());
+  for (const auto& [k, v] : parameters.items()) values[k] = v;
   std::vector<std::string> cap_specs = spec.value("caps", std::vector<std::string>{});
 
   sinks::SinkOptions so;
