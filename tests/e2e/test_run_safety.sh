@@ -211,4 +211,22 @@ fleet_sshm commands resume "$id" 2>"$FLEET_DIR/again.err"
 check_eq "a second resume has nothing to do" 0 "$?"
 check_contains "says so" "nothing to resume" "$(cat "$FLEET_DIR/again.err")"
 
+case_begin "Ctrl-C twice leaves a resumable record"
+rm -rf "$shared/runs2" && mkdir -p "$shared/runs2" && chmod 1777 "$shared/runs2"
+SSH_AUTH_SOCK= "$SSHM" -i "$FLEET_INVENTORY" -F "$FLEET_SSH_CONFIG" exec \
+  "touch $shared/runs2/\$AWS_SSM_INSTANCE_ID; sleep 1" -t 'web-0[0-1]*' --max-concurrency 2 --no-progress \
+  >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 200); do [ "$(ls "$shared/runs2" | wc -l)" -ge 2 ] && break; sleep 0.05; done
+kill -INT $pid
+sleep 0.1
+kill -INT $pid
+wait $pid
+check_eq "exit status 130" 130 "$?"
+id=$(fleet_sshm -o json commands list --limit 1 | json_get - 'd[0]["CommandId"]')
+fleet_sshm commands resume "$id" --no-progress >/dev/null 2>"$FLEET_DIR/resume2.err"
+fleet_sshm -o json commands show "$id" >"$FLEET_DIR/resumed2.json"
+check_eq "nothing left pending" 0 "$(json_get "$FLEET_DIR/resumed2.json" 'sum(i["Status"] == "Pending" for i in d["Invocations"])')"
+check_eq "the rest ran" yes "$(json_get "$FLEET_DIR/resumed2.json" '"yes" if sum(i["Status"] == "Success" for i in d["Invocations"]) >= 10 else d')"
+
 check_done
