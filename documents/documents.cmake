@@ -4,4 +4,5 @@ set(SSHM_BUILTIN_DOCUMENTS
   AWS-RunShellScript.json
   AWS-RunDocument.yaml
   AWS-RunPatchBaseline.json
+  AWS-GatherSoftwareInventory.json
 )

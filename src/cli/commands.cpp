@@ -1,6 +1,7 @@
 // sshm commands list | show ID | output ID HOST: the history of Run Command, as SSM's
 // list-commands and get-command-invocation show it, with the full outputs kept locally.
 #include "cli/common.hpp"
+#include "cli/run.hpp"
 #include "sinks/spool.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
@@ -265,6 +266,24 @@ void setup_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   output->add_flag("--stderr", output_opts->stderr_stream, "Standard error instead of standard output");
   output->callback([&global, &action, output_opts] {
     action = [&global, output_opts] { return run_commands_output(global, *output_opts); };
+  });
+
+  struct ResumeOptions {
+    std::string id;
+    bool gather = false;
+    std::string output_dir;
+  };
+  auto resume_opts = std::make_shared<ResumeOptions>();
+  auto* resume = commands->add_subcommand(
+      "resume", "Continue an interrupted command (kill -9, reboot, Ctrl-C twice): hosts never started run; "
+                "hosts in flight are reported, never re-run; the same record is updated");
+  resume->add_option("id", resume_opts->id, "Command ID or a unique prefix of one")->required();
+  resume->add_flag("--gather", resume_opts->gather, "Print each distinct output once with its hosts");
+  resume->add_option("--output-dir", resume_opts->output_dir, "Also write full outputs here, in SSM's S3 key layout");
+  resume->callback([&global, &action, resume_opts] {
+    action = [&global, resume_opts] {
+      return resume_command(global, resume_opts->id, resume_opts->gather, resume_opts->output_dir);
+    };
   });
 }
 

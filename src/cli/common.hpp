@@ -5,6 +5,9 @@
 #include "inventory/inventory.hpp"
 #include "inventory/targets.hpp"
 #include "ssh/config.hpp"
+#include "ssh/libssh_transport.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -48,7 +51,31 @@ struct TargetOptions {
   std::vector<std::string> excludes;
 };
 void add_target_options(CLI::App* cmd, TargetOptions& opts, bool required = true);
-std::vector<const inventory::Host*> select(const inventory::Inventory& inv, const TargetOptions& opts);
+// The hosts the options select. Before the target parser sees them, expressions of the exact
+// form @STATE:ID (STATE one of failed, timedout, undeliverable, success, cancelled,
+// terminated, delivery-timed-out; ID a command ID or a unique prefix) become the hosts of
+// that earlier command in that state; none in that state is an empty selection (InputError).
+std::vector<const inventory::Host*> select(const GlobalOptions& global, const inventory::Inventory& inv,
+                                           const TargetOptions& opts);
+
+// Host key pre-flight: every host's key looked up (connecting only up to the key exchange,
+// in parallel, never a prompt), and one consolidated answer.
+struct KeyPreflight {
+  struct Entry {
+    std::string host;
+    ssh::Endpoint endpoint;
+    ssh::HostKeyCheck check;
+  };
+  std::vector<Entry> entries;  // target order
+  size_t known = 0, unknown = 0, changed = 0, unreachable = 0;
+  // Hosts whose run would fail on the key: changed, and unknown under the strict policy.
+  size_t blocking = 0;
+};
+KeyPreflight check_host_keys(const std::vector<const inventory::Host*>& hosts, const std::vector<ssh::Endpoint>& endpoints,
+                             const ssh::SshConfig& config, const GlobalOptions& global);
+// "host keys: N known ..." and, for unknown and changed keys, the exact commands that fix them.
+std::string key_preflight_text(const KeyPreflight& report);
+nlohmann::json key_preflight_json(const KeyPreflight& report);
 
 // Prints a result object as JSON (pretty) or, with -o yaml, as block YAML.
 void print_structured(const GlobalOptions& global, const nlohmann::json& value);

@@ -33,7 +33,7 @@ int run_hosts_list(const GlobalOptions& g, const HostsListOptions& o) {
   auto inv = load_inventory(g);
   TargetOptions t = o.targets;
   if (t.targets.empty()) t.targets = {"all"};
-  auto hosts = select(inv, t);
+  auto hosts = select(g, inv, t);
   if (g.output == "json" || g.output == "yaml") {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto* h : hosts) arr.push_back(host_json(*h));
@@ -53,6 +53,23 @@ int run_hosts_list(const GlobalOptions& g, const HostsListOptions& o) {
     SyncOut::instance().out(text);
   }
   return k_exit_ok;
+}
+
+// Host key pre-flight: every selected host's key checked at once, one answer. Exit 0 when
+// every reachable key is known (or will be accepted under accept-new), else 1.
+int run_hosts_keys(const GlobalOptions& g, const HostsListOptions& o) {
+  auto inv = load_inventory(g);
+  TargetOptions t = o.targets;
+  if (t.targets.empty()) t.targets = {"all"};
+  auto hosts = select(g, inv, t);
+  auto config = load_ssh_config(g);
+  auto endpoints = endpoints_for(hosts, config, resolve_options(g));
+  KeyPreflight report = check_host_keys(hosts, endpoints, config, g);
+  if (g.output == "json" || g.output == "yaml" || g.output == "jsonl")
+    SyncOut::instance().out(key_preflight_json(report).dump(g.output == "jsonl" ? -1 : 2) + "\n");
+  else
+    SyncOut::instance().out(key_preflight_text(report));
+  return report.blocking == 0 ? k_exit_ok : k_exit_failed;
 }
 
 // A host's effective connection settings; works for hosts only the ssh config knows.
@@ -99,6 +116,12 @@ void setup_hosts(CLI::App& app, GlobalOptions& global, Action& action) {
   auto* list = hosts->add_subcommand("list", "List the hosts a target selects (default: all)");
   add_target_options(list, list_opts->targets, false);
   list->callback([&global, &action, list_opts] { action = [&global, list_opts] { return run_hosts_list(global, *list_opts); }; });
+
+  auto keys_opts = std::make_shared<HostsListOptions>();
+  auto* keys = hosts->add_subcommand(
+      "keys", "Check every selected host's key against known_hosts at once (no login, no prompt); list the fixes");
+  add_target_options(keys, keys_opts->targets, false);
+  keys->callback([&global, &action, keys_opts] { action = [&global, keys_opts] { return run_hosts_keys(global, *keys_opts); }; });
 
   auto show_opts = std::make_shared<HostsShowOptions>();
   auto* show = hosts->add_subcommand("show", "Show a host's effective connection settings (inventory, then ssh config)");

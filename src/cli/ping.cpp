@@ -89,7 +89,7 @@ std::string result_line(const PingResult& r, size_t width) {
 int run_ping(const GlobalOptions& g, const PingOptions& o) {
   // Load the inventory and the ssh config once, pick the hosts, resolve their settings.
   auto inv = load_inventory(g);
-  auto hosts = select(inv, o.targets);
+  auto hosts = select(g, inv, o.targets);
   auto config = load_ssh_config(g);
   auto options = resolve_options(g);
   auto endpoints = endpoints_for(hosts, config, options);

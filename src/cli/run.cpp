@@ -1,5 +1,7 @@
 // sshm run DOC / sshm exec 'cmd': send a command document to the fleet (SSM send-command),
 // wait, stream, summarise, record.
+#include "cli/run.hpp"
+
 #include "cli/common.hpp"
 #include "cli/run_output.hpp"
 #include "cli/sink_options.hpp"
@@ -20,6 +22,7 @@
 #include <iostream>
 #include <iterator>
 #include <pthread.h>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -48,6 +51,11 @@ struct RunOptions {
   std::string command;
   std::string script;
   std::string working_directory;
+  // safety of a run
+  bool no_ramp = false;
+  bool dry_run = false;
+  bool preflight = false;
+  std::vector<std::string> caps;  // --max-concurrency-per TAG=N
 };
 
 // Ctrl-C and SIGTERM: the first stops dispatching and cancels in-flight hosts; the second
@@ -160,6 +168,250 @@ void retry_spooled_outputs(const sinks::SinkOptions& options, bool quiet) {
                                         report.pending.size()));
 }
 
+// --max-concurrency-per TAG=N (repeatable).
+std::vector<scheduler::TagCap> parse_caps(const std::vector<std::string>& specs) {
+  std::vector<scheduler::TagCap> caps;
+  for (const std::string& spec : specs) {
+    auto eq = spec.rfind('=');
+    std::string tag = eq == std::string::npos ? "" : trim(spec.substr(0, eq));
+    std::string n = eq == std::string::npos ? "" : trim(spec.substr(eq + 1));
+    if (tag.empty() || n.empty() || n.size() > 6 || n.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(n) < 1)
+      throw InputError(fmt::format("--max-concurrency-per '{}' must be TAG=N with N >= 1, e.g. Rack=2", spec));
+    caps.push_back({tag, std::stoi(n)});
+  }
+  return caps;
+}
+
+// Parameter names that look secret; their values are masked wherever sshm shows them.
+bool is_secret_name(const std::string& name) {
+  static const std::regex re("password|passwd|secret|token|key|credential", std::regex::icase);
+  return std::regex_search(name, re);
+}
+
+// Every string value of `values` that must not be shown: values of secret-looking
+// parameters, and SecureString references ({{ssm-secure:...}}).
+std::vector<std::string> secret_values(const documents::ParameterValues& values) {
+  std::vector<std::string> out;
+  std::function<void(const nlohmann::json&, bool)> walk = [&](const nlohmann::json& v, bool secret) {
+    if (v.is_array() || v.is_object()) {
+      for (const auto& x : v) walk(x, secret);
+    } else {
+      std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+      if (!text.empty() && (secret || text.find("{{ssm-secure:") != std::string::npos)) out.push_back(text);
+    }
+  };
+  for (const auto& [name, v] : values) walk(v, is_secret_name(name));
+  return out;
+}
+
+// `node` with every occurrence of a secret in its strings replaced by ****.
+nlohmann::json mask(const nlohmann::json& node, const std::vector<std::string>& secrets) {
+  if (node.is_string()) {
+    std::string text = node.get<std::string>();
+    for (const std::string& secret : secrets)
+      for (size_t pos = 0; (pos = text.find(secret, pos)) != std::string::npos; pos += 4) text.replace(pos, secret.size(), "****");
+    return text;
+  }
+  if (node.is_array() || node.is_object()) {
+    nlohmann::json out = node;
+    for (auto it = out.begin(); it != out.end(); ++it) *it = mask(*it, secrets);
+    return out;
+  }
+  return node;
+}
+
+// --dry-run: what the run would do, in host counts; connects to nothing, records nothing.
+int print_dry_run(const GlobalOptions& g, const scheduler::RunRequest& req, const documents::Document& doc,
+                  const documents::ParameterValues& values) {
+  scheduler::PlannedRun planned = scheduler::plan_run(req, {});
+  std::vector<std::string> lines = scheduler::describe_plan(req.command, req.targets.size(), planned.plan);
+  std::vector<std::string> secrets = secret_values(values);
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& [name, v] : values) params[name] = is_secret_name(name) ? nlohmann::json("****") : mask(v, secrets);
+  nlohmann::json platforms = nlohmann::json::object();
+  for (const auto& [platform, resolved] : req.documents) {
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto& step : resolved.steps) {
+      nlohmann::json st = {{"Name", step.name}, {"Action", step.action}, {"Inputs", mask(step.inputs, secrets)},
+                           {"TimeoutSeconds", step.timeout_seconds}};
+      if (!step.skip_reason.empty()) st["Skipped"] = step.skip_reason;
+      if (!step.failure_reason.empty()) st["FailsWith"] = step.failure_reason;
+      steps.push_back(std::move(st));
+    }
+    platforms[platform] = std::move(steps);
+  }
+  std::vector<std::string> names;
+  for (const auto& t : req.targets) names.push_back(t.name);
+
+  if (g.output == "json" || g.output == "yaml" || g.output == "jsonl") {
+    const auto& plan = planned.plan;
+    nlohmann::json caps = nlohmann::json::array();
+    for (const auto& cap : plan.caps) {
+      nlohmann::json groups = nlohmann::json::object();
+      size_t uncapped = 0;
+      for (int gid : cap.group_of) {
+        if (gid < 0) ++uncapped;
+        else groups[cap.group_names[static_cast<size_t>(gid)]] = groups.value(cap.group_names[static_cast<size_t>(gid)], 0) + 1;
+      }
+      caps.push_back({{"Tag", cap.tag}, {"Limit", cap.limit}, {"Groups", groups}, {"Uncapped", uncapped}});
+    }
+    nlohmann::json j = {{"DryRun", true},
+                        {"DocumentName", doc.name},
+                        {"Targets", names},
+                        {"TargetCount", names.size()},
+                        {"MaxConcurrency", req.command.max_concurrency},
+                        {"Concurrency", plan.concurrency},
+                        {"Ramp", scheduler::ramp_waves(plan.concurrency, plan.targets, plan.ramp)},
+                        {"MaxErrors", req.command.max_errors},
+                        {"ErrorThreshold", plan.error_threshold},
+                        {"StopsAtError", plan.error_threshold + 1},
+                        {"ConcurrencyCaps", caps},
+                        {"Parameters", params},
+                        {"Steps", platforms},
+                        {"Plan", lines}};
+    SyncOut::instance().out(j.dump(g.output == "jsonl" ? -1 : 2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    return k_exit_ok;
+  }
+  std::string out = "sshm: dry run: nothing is connected, nothing is recorded\n";
+  out += fmt::format("document: {}{}\n", doc.name, doc.path.empty() ? "" : fmt::format(" ({})", doc.path));
+  out += fmt::format("targets ({}): {}\n", names.size(), join(names, ", "));
+  for (const auto& l : lines) out += l + "\n";
+  if (!params.empty()) {
+    out += "parameters:\n";
+    for (const auto& [name, v] : params.items())
+      out += fmt::format("  {} = {}\n", name, v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  for (const auto& [platform, steps] : platforms.items()) {
+    out += fmt::format("steps ({}):\n", platform);
+    int k = 0;
+    for (const auto& st : steps) {
+      out += fmt::format("  {}. {} ({}), timeout {} s{}\n", ++k, st["Name"].get<std::string>(), st["Action"].get<std::string>(),
+                         st["TimeoutSeconds"].get<int>(),
+                         st.contains("Skipped") ? " - skipped: " + st["Skipped"].get<std::string>() : "");
+      for (const auto& [key, v] : st["Inputs"].items())
+        out += fmt::format("     {}: {}\n", key, v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+  }
+  SyncOut::instance().out(out);
+  return k_exit_ok;
+}
+
+// The process that runs a command: a resume refuses to start while it is alive.
+std::string proc_start_time(long pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return "";
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  for (int i = 3; i <= 22 && fields >> f; ++i)
+    if (i == 22) return f;
+  return "";
+}
+
+std::string boot_id() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  return id;
+}
+
+std::string host_name() {
+  char buf[256] = {0};
+  ::gethostname(buf, sizeof(buf) - 1);
+  return buf;
+}
+
+nlohmann::json this_owner() {
+  long pid = static_cast<long>(::getpid());
+  return {{"pid", pid}, {"start", proc_start_time(pid)}, {"boot", boot_id()}, {"host", host_name()}};
+}
+
+bool owner_alive(const nlohmann::json& owner) {
+  if (!owner.is_object() || !owner.contains("pid")) return false;
+  if (owner.value("host", "") != host_name() || owner.value("boot", "") != boot_id()) return false;
+  long pid = owner["pid"].get<long>();
+  if (pid == static_cast<long>(::getpid())) return false;
+  std::string start = proc_start_time(pid);
+  return !start.empty() && start == owner.value("start", "");
+}
+
+// The inventory file `load_inventory` reads, as an absolute path ("" for none).
+std::string inventory_path(const GlobalOptions& g) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!g.inventory.empty()) return fs::absolute(g.inventory, ec).string();
+  for (const std::string& candidate : {std::string("inventory.yaml"), xdg_dir("XDG_CONFIG_HOME", ".config") + "/sshm/inventory.yaml"})
+    if (fs::exists(candidate)) return fs::absolute(candidate, ec).string();
+  return "";
+}
+
+// Everything `commands resume` needs to run the rest of a command as it was asked for.
+nlohmann::json run_spec(const GlobalOptions& g, const RunOptions& o, const documents::Document& doc,
+                        const documents::ParameterValues& values, const sinks::SinkOptions& so) {
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& [k, v] : values) params[k] = v;
+  std::error_code ec;
+  return {{"document",
+           {{"name", doc.name},
+            {"path", doc.path.empty() ? "" : std::filesystem::absolute(doc.path, ec).string()},
+            {"source", doc.path.empty() ? nlohmann::json(nullptr) : nlohmann::json(doc.source_text)}}},
+          {"parameters", params},
+          {"inventory", inventory_path(g)},
+          {"ssh_config", g.ssh_config},
+          {"host_key_policy", g.host_key_policy},
+          {"connect_timeout", g.connect_timeout},
+          {"run_as", o.run_as},
+          {"timeout", o.timeout},
+          {"execution_timeout", o.execution_timeout},
+          {"ramp", !o.no_ramp},
+          {"caps", o.caps},
+          {"sinks",
+           {{"s3_bucket", so.s3_bucket},
+            {"s3_prefix", so.s3_prefix},
+            {"cloudwatch", so.cloudwatch},
+            {"log_group", so.log_group},
+            {"notify", so.notify},
+            {"notify_events", so.notify_events},
+            {"notify_type", so.notify_type},
+            {"profile", so.aws.profile},
+            {"region", so.aws.region},
+            {"endpoint_url", so.aws.endpoint_url}}}};
+}
+
+// The part of a run shared by `run`, `exec` and `commands resume`: sinks, signals, the
+// dispatch, outputs, the exit status.
+int execute(const GlobalOptions& g, scheduler::RunRequest req, const sinks::SinkOptions& sink_options, bool gather,
+            const std::string& output_dir, const ssh::SshConfig& ssh_config, store::Store& store, size_t to_run) {
+  auto transport = make_transport(g, ssh_config);
+  // Results an earlier run could not deliver go first, so nothing waits forever.
+  retry_spooled_outputs(sink_options, g.verbosity < 0);
+  std::vector<std::unique_ptr<sinks::Sink>> sinks = sinks::make_sinks(sink_options);
+
+  std::atomic<bool> cancel{false};
+  SignalGuard guard(cancel);
+  auto observer = make_run_observer(g, gather, to_run);
+  const store::CommandRecord cmd = req.command;
+  guard.on_second([&store, cmd] {
+    // Best effort: the command row says it was interrupted. Hosts not started stay Pending
+    // and those in flight InProgress, so `commands resume` can continue it.
+    store::CommandRecord c = cmd;
+    c.status = "Cancelled";
+    c.status_details = "Cancelled";
+    c.stop_reason = "interrupted twice: exited at once (sshm commands resume " + c.command_id + " continues it)";
+    try {
+      store.save_command(c);
+    } catch (...) {
+    }
+  });
+
+  scheduler::RunResult result = scheduler::run_command(std::move(req), *transport, store, sinks, *observer, cancel);
+  if (!output_dir.empty()) copy_outputs(store.outputs_dir(), output_dir, result.invocations);
+  observer->finish(result);
+  return exit_status(result);
+}
+
 int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const documents::Document& doc,
                           const documents::ParameterValues& values) {
   // Validate everything before touching the network: rate controls, targets, parameters.
@@ -169,13 +421,14 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
     throw InputError(fmt::format("--timeout {} must be between 1 and 2592000 seconds", o.timeout));
   if (o.execution_timeout != 0 && (o.execution_timeout < 5 || o.execution_timeout > 172800))
     throw InputError(fmt::format("--execution-timeout {} must be between 5 and 172800 seconds", o.execution_timeout));
+  std::vector<scheduler::TagCap> caps = parse_caps(o.caps);
 
   sinks::SinkOptions sink_options = o.sinks;
   sink_options.state_dir = state_dir(g);
   sinks::validate(sink_options);
 
   auto inv = load_inventory(g);
-  auto hosts = apply_shard(select(inv, o.targets), o.shard);
+  auto hosts = apply_shard(select(g, inv, o.targets), o.shard);
 
   scheduler::RunRequest req;
   std::set<std::string> platforms;
@@ -184,11 +437,10 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
 
   auto ssh_config = load_ssh_config(g);
   auto endpoints = endpoints_for(hosts, ssh_config, resolve_options(g));
-  prepare_key_passphrase(endpoints);
   for (size_t i = 0; i < hosts.size(); ++i) {
     scheduler::Target t;
     t.name = hosts[i]->name;
-    t.endpoint = std::move(endpoints[i]);
+    t.endpoint = endpoints[i];
     t.run_as = !o.run_as.empty() ? o.run_as : hosts[i]->connection.run_as.value_or("");
     t.platform = hosts[i]->platform;
     t.tags = hosts[i]->tags;
@@ -206,6 +458,8 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   cmd.timeout_seconds = o.timeout;
   req.execution_timeout = o.execution_timeout;
   req.delivery_timeout = o.timeout;
+  req.ramp = !o.no_ramp;
+  req.caps = caps;
   if (const char* r = std::getenv("AWS_REGION"); r && *r) req.region = r;
 
   cmd.output_s3_bucket_name = sink_options.s3_bucket;
@@ -214,31 +468,27 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
                                                             ? sinks::default_log_group(doc.name)
                                                             : sink_options.log_group;
 
-  auto store = store::Store::open(state_dir(g));
-  auto transport = make_transport(g, ssh_config);
-  // Results an earlier run could not deliver go first, so nothing waits forever.
-  retry_spooled_outputs(sink_options, g.verbosity < 0);
-  std::vector<std::unique_ptr<sinks::Sink>> sinks = sinks::make_sinks(sink_options);
+  // --dry-run stops here: the plan in host counts, and nothing connected or recorded.
+  if (o.dry_run) return print_dry_run(g, req, doc, values);
 
-  std::atomic<bool> cancel{false};
-  SignalGuard guard(cancel);
-  auto observer = make_run_observer(g, o.gather, hosts.size());
-  guard.on_second([&] {
-    // Best effort: the command row says it was interrupted.
-    store::CommandRecord c = cmd;
-    c.status = "Cancelled";
-    c.status_details = "Cancelled";
-    c.stop_reason = "interrupted twice: exited at once";
-    try {
-      store->save_command(c);
-    } catch (...) {
+  // --preflight: every host key checked before anything runs; one answer for all.
+  if (o.preflight) {
+    KeyPreflight report = check_host_keys(hosts, endpoints, ssh_config, g);
+    if (report.blocking > 0) {
+      SyncOut::instance().err(key_preflight_text(report) +
+                              fmt::format("sshm: --preflight: {} host key(s) unknown or changed; nothing was run\n",
+                                          report.blocking));
+      return k_exit_usage;
     }
-  });
+    if (g.verbosity >= 0)
+      SyncOut::instance().err(fmt::format("sshm: --preflight: host keys of {} hosts: {} known, {} unknown, {} unreachable\n",
+                                          hosts.size(), report.known, report.unknown, report.unreachable));
+  }
 
-  scheduler::RunResult result = scheduler::run_command(std::move(req), *transport, *store, sinks, *observer, cancel);
-  if (!o.output_dir.empty()) copy_outputs(store->outputs_dir(), o.output_dir, result.invocations);
-  observer->finish(result);
-  return exit_status(result);
+  prepare_key_passphrase(endpoints);
+  auto store = store::Store::open(state_dir(g));
+  store->save_run_spec(cmd.command_id, {run_spec(g, o, doc, values, sink_options), this_owner()});
+  return execute(g, std::move(req), sink_options, o.gather, o.output_dir, ssh_config, *store, hosts.size());
 }
 
 int run_run(const GlobalOptions& g, const RunOptions& o) {
@@ -283,10 +533,130 @@ void add_run_options(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--run-as", o.run_as, "Run as this user on the hosts (sudo -n -u USER)");
   cmd->add_flag("--gather", o.gather, "Print each distinct output once with its hosts (like dshbak -c)");
   cmd->add_option("--shard", o.shard, "Run only shard I of N of the selected hosts (I/N)");
+  cmd->add_flag("--no-ramp", o.no_ramp, "Start at full concurrency (default: SSM's ramp-up 1, 2, 4, ... hosts)");
+  cmd->add_flag("--dry-run", o.dry_run, "Print targets, ramp, thresholds in host counts and the resolved steps; run nothing");
+  cmd->add_flag("--preflight", o.preflight, "Check every host key first; refuse to start (exit 2) if any is unknown or changed");
+  cmd->add_option("--max-concurrency-per", o.caps, "At most N hosts at once per value of a tag: TAG=N (repeatable)")
+      ->allow_extra_args(false);
   add_sink_options(cmd, o.sinks);
 }
 
 } // namespace
+
+int resume_command(const GlobalOptions& global, const std::string& id_or_prefix, bool gather,
+                   const std::string& output_dir) {
+  auto store = store::Store::open(state_dir(global));
+  store::CommandRecord cmd = *store->get_command(id_or_prefix);
+  std::optional<store::RunSpec> saved = store->find_run_spec(cmd.command_id);
+  if (!saved)
+    throw InputError(fmt::format("command {} cannot be resumed: it was recorded without what a resume needs "
+                                 "(by an sshm without `commands resume`)",
+                                 cmd.command_id));
+  if (owner_alive(saved->owner))
+    throw InputError(fmt::format("command {} is still running (sshm process {}); stop it or let it finish first",
+                                 cmd.command_id, saved->owner["pid"].get<long>()));
+  std::vector<store::InvocationRecord> invs = store->get_invocations(cmd.command_id);
+  std::vector<std::string> pending, in_flight;
+  for (const auto& inv : invs) {
+    if (inv.status == "Pending") pending.push_back(inv.instance_id);
+    else if (!scheduler::is_terminal(inv.status) && inv.status_details != scheduler::k_in_flight_at_interruption)
+      in_flight.push_back(inv.instance_id);
+  }
+  if (pending.empty() && in_flight.empty()) {
+    if (global.verbosity >= 0)
+      SyncOut::instance().err(fmt::format("sshm: nothing to resume: every host of command {} has finished ({} [{}])\n",
+                                          cmd.command_id, cmd.status, cmd.status_details));
+    return k_exit_ok;
+  }
+
+  // The run as it was asked for: the recorded inventory, ssh config and policy unless given now.
+  const nlohmann::json& spec = saved->spec;
+  GlobalOptions g = global;
+  if (g.inventory.empty()) g.inventory = spec.value("inventory", "");
+  if (g.ssh_config.empty()) g.ssh_config = spec.value("ssh_config", "");
+  if (g.host_key_policy.empty()) g.host_key_policy = spec.value("host_key_policy", "");
+  if (g.connect_timeout == 0) g.connect_timeout = spec.value("connect_timeout", 0);
+
+  const nlohmann::json& d = spec["document"];
+  documents::Document doc = d.contains("source") && d["source"].is_string()
+                                ? documents::load_text(d["source"].get<std::string>(), d.value("path", ""), d.value("name", ""))
+                                : documents::load(d.value("name", cmd.document_name));
+  documents::ParameterValues values;
+  const nlohmann::json parameters = spec.value("parameters", nlohmann::json::object());
+  for (const auto& [k, v] : parameters.items()) values[k] = v;
+  std::vector<std::string> cap_specs = spec.value("caps", std::vector<std::string>{});
+
+  sinks::SinkOptions so;
+  const nlohmann::json& sj = spec.value("sinks", nlohmann::json::object());
+  so.s3_bucket = sj.value("s3_bucket", "");
+  so.s3_prefix = sj.value("s3_prefix", "");
+  so.cloudwatch = sj.value("cloudwatch", false);
+  so.log_group = sj.value("log_group", "");
+  so.notify = sj.value("notify", std::vector<std::string>{});
+  so.notify_events = sj.value("notify_events", std::vector<std::string>{"All"});
+  so.notify_type = sj.value("notify_type", "Command");
+  so.aws.profile = sj.value("profile", "");
+  so.aws.region = sj.value("region", "");
+  so.aws.endpoint_url = sj.value("endpoint_url", "");
+  so.state_dir = state_dir(g);
+
+  // Hosts in the recorded order; the ones still to run must be in the inventory.
+  auto inventory = load_inventory(g);
+  auto ssh_config = load_ssh_config(g);
+  std::vector<std::string> missing;
+  std::vector<const inventory::Host*> hosts;
+  for (const auto& inv : invs) {
+    const inventory::Host* h = inventory.find(inv.instance_id);
+    if (!h && inv.status == "Pending") missing.push_back(inv.instance_id);
+    hosts.push_back(h);
+  }
+  if (!missing.empty())
+    throw InputError(fmt::format("cannot resume command {}: hosts still to run are no longer in the inventory: {}",
+                                 cmd.command_id, join(missing, ", ")));
+  std::vector<const inventory::Host*> present;
+  for (const auto* h : hosts)
+    if (h) present.push_back(h);
+  auto endpoints = endpoints_for(present, ssh_config, resolve_options(g));
+
+  scheduler::RunRequest req;
+  std::set<std::string> platforms;
+  for (const auto* h : present) platforms.insert(h->platform);
+  for (const auto& p : platforms) req.documents[p] = documents::resolve(doc, values, p);
+  std::string run_as = spec.value("run_as", "");
+  size_t e = 0;
+  for (size_t i = 0; i < invs.size(); ++i) {
+    scheduler::Target t;
+    t.name = invs[i].instance_id;
+    t.endpoint.name = t.name;
+    if (const auto* h = hosts[i]) {
+      t.endpoint = endpoints[e++];
+      t.run_as = !run_as.empty() ? run_as : h->connection.run_as.value_or("");
+      t.platform = h->platform;
+      t.tags = h->tags;
+    }
+    req.targets.push_back(std::move(t));
+  }
+  req.command = cmd;
+  req.resume = true;
+  req.recorded = std::move(invs);
+  req.execution_timeout = spec.value("execution_timeout", 0);
+  req.delivery_timeout = spec.value("timeout", 0);
+  req.ramp = spec.value("ramp", true);
+  req.caps = parse_caps(cap_specs);
+  if (const char* r = std::getenv("AWS_REGION"); r && *r) req.region = r;
+
+  if (global.verbosity >= 0) {
+    std::string text = fmt::format("sshm: resuming command {}: {} host(s) never started run now", cmd.command_id,
+                                   pending.size());
+    if (!in_flight.empty())
+      text += fmt::format("; {} were in flight when it was interrupted and are NOT run again: {}", in_flight.size(),
+                          in_flight.size() <= 20 ? join(in_flight, ",") : std::to_string(in_flight.size()) + " hosts");
+    SyncOut::instance().err(text + "\n");
+  }
+  prepare_key_passphrase(endpoints);
+  store->save_run_spec(cmd.command_id, {spec, this_owner()});
+  return execute(g, std::move(req), so, gather, output_dir, ssh_config, *store, pending.size());
+}
 
 void setup_run(CLI::App& app, GlobalOptions& global, Action& action) {
   auto o = std::make_shared<RunOptions>();

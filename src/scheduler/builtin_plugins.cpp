@@ -1,5 +1,7 @@
 #include "scheduler/builtin_plugins.hpp"
 
+#include "collectors/gather.hpp"
+#include "collectors/inventory_store.hpp"
 #include "patch/compliance.hpp"
 #include "patch/config.hpp"
 #include "patch/operations.hpp"
@@ -87,11 +89,54 @@ plugins::StepResult run_patch_baseline(plugins::HostContext& ctx, const document
   return r;
 }
 
+// aws:softwareInventory (AWS-GatherSoftwareInventory): one gatherer run on the session, the
+// snapshot stored as `sshm inventory collect` stores it, a summary on stdout.
+plugins::StepResult run_software_inventory(plugins::HostContext& ctx, const documents::Step& step,
+                                           plugins::OutputCapture& capture) {
+  std::map<std::string, std::string> params;
+  for (auto it = step.inputs.begin(); it != step.inputs.end(); ++it) {
+    if (it.key() == "timeoutSeconds" || it.key() == "onFailure" || it.key() == "onSuccess" || it.key() == "finallyStep")
+      continue;
+    params[it.key()] = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+  }
+  collectors::GatherOptions options;
+  try {
+    options = collectors::options_from_parameters(params);
+  } catch (const InputError& e) {
+    return step_failed(e.formatted());
+  }
+  options.instance_id = ctx.host;
+  options.cancel = ctx.cancel;
+  std::vector<std::string> warnings;
+  std::string package_manager;
+  auto items = collectors::gather(*ctx.session, options, &warnings, &package_manager);
+  if (!items) {
+    plugins::StepResult r = step_failed(fmt::format("{}: {}", ssh::to_string(items.error().kind), items.error().message));
+    r.connection_lost = items.error().kind == ssh::FailureKind::dropped;
+    return r;
+  }
+  if (ctx.store) {
+    static std::mutex store_mutex;
+    std::lock_guard<std::mutex> lock(store_mutex);
+    collectors::store_snapshot(ctx.store->db(), ctx.host, package_manager, *items);
+  }
+  std::string text;
+  for (const auto& item : *items) text += fmt::format("{}: {} entries\n", item.type_name, item.content.size());
+  capture.write(false, text);
+  std::string warn;
+  for (const auto& w : warnings) warn += w + "\n";
+  if (!warn.empty()) capture.write(true, warn);
+  return plugins::StepResult{};
+}
+
 } // namespace
 
 void register_builtin_plugins() {
   static std::once_flag once;
-  std::call_once(once, [] { plugins::register_plugin("sshm:runPatchBaseline", run_patch_baseline); });
+  std::call_once(once, [] {
+    plugins::register_plugin("sshm:runPatchBaseline", run_patch_baseline);
+    plugins::register_plugin("aws:softwareInventory", run_software_inventory);
+  });
 }
 
 } // namespace sshm::scheduler

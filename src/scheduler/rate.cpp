@@ -50,7 +50,7 @@ void aggregate(store::CommandRecord& c, const std::vector<store::InvocationRecor
   int success = 0, failed = 0, exec_timed_out = 0, delivery_timed_out = 0, undeliverable = 0, completed = 0,
       cancelled_n = 0, terminated = 0, pending = 0;
   for (const auto& i : invs) {
-    if (is_terminal(i.status)) ++completed;
+    if (is_terminal(i.status) || i.status_details == k_in_flight_at_interruption) ++completed;
     else ++pending;
     if (i.status == "Success") ++success;
     else if (i.status == "Failed") ++failed;

@@ -15,6 +15,11 @@ void validate_max_errors(const std::string& spec);
 int concurrency_for(const std::string& spec, int targets);
 int error_threshold_for(const std::string& spec, int targets);
 
+// StatusDetails of an invocation that was in flight when its controller died: the
+// command may or may not have run on the host; a resume reports it and never re-runs it.
+// Its Status stays as recorded (InProgress); the command counts it as completed.
+inline constexpr const char* k_in_flight_at_interruption = "InFlightAtInterruption";
+
 // Invocation statuses that count against MaxErrors (Failed and execution TimedOut).
 bool counts_as_error(const store::InvocationRecord& inv);
 bool is_terminal(const std::string& status);

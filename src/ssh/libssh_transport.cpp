@@ -889,7 +889,8 @@ struct LibsshTransport::Impl {
 
   // Connects and authenticates; returns the raw libssh session and the bastion it rides on.
   Expected<OwnedSession, Failure> open(const Endpoint& ep, const std::atomic<bool>* cancel, TimePoint deadline,
-                                      int depth, std::shared_ptr<Bastion>* via = nullptr) {
+                                      int depth, std::shared_ptr<Bastion>* via = nullptr,
+                                      HostKeyCheck* key_only = nullptr) {
     if (depth > k_max_jump_depth)
       return unexpected(fail(FailureKind::protocol, fmt::format("ProxyJump chain for {} is longer than {} hops (a loop?)",
                                                                 ep.name, k_max_jump_depth)));
@@ -905,12 +906,13 @@ struct LibsshTransport::Impl {
       fd = *f;
       if (via) *via = bastion;
     }
-    return handshake(ep, fd, cancel, deadline);
+    return handshake(ep, fd, cancel, deadline, key_only);
   }
 
   // Banner, key exchange, host key policy and auth over an open socket (which it takes over).
+  // With `key_only`, stops after the key exchange and fills it in instead (no policy, no auth).
   Expected<OwnedSession, Failure> handshake(const Endpoint& ep, int fd, const std::atomic<bool>* cancel,
-                                           TimePoint deadline) {
+                                           TimePoint deadline, HostKeyCheck* key_only = nullptr) {
     OwnedSession h(ssh_new(), fd);
     if (!h.get()) return unexpected(fail(FailureKind::protocol, "out of memory creating an ssh session"));
     ssh_session s = h.get();
@@ -956,6 +958,10 @@ struct LibsshTransport::Impl {
                                          label, err)));
     }
 
+    if (key_only) {
+      *key_only = classify_host_key(ep, s, label);
+      return h;
+    }
     if (auto f = verify_host_key(ep, s, label)) return unexpected(*f);
     if (auto f = interrupted()) return unexpected(*f);
     if (auto f = authenticate(ep, s, label)) {
@@ -966,20 +972,23 @@ struct LibsshTransport::Impl {
     return h;
   }
 
-  // sshm's own host key policy over every known_hosts file; a changed key always fails.
-  std::optional<Failure> verify_host_key(const Endpoint& ep, ssh_session s, const std::string& label) {
+  // Looks the server's key up in every known_hosts file; writes nothing.
+  HostKeyCheck classify_host_key(const Endpoint& ep, ssh_session s, const std::string& label) {
+    HostKeyCheck out;
+    out.known_hosts_name = known_hosts_name(ep.hostname, ep.port);
+    out.file = ep.known_hosts_files.empty() ? std::string("~/.ssh/known_hosts") : ep.known_hosts_files.front();
     ssh_key server_key = nullptr;
-    if (ssh_get_server_publickey(s, &server_key) != SSH_OK)
-      return fail(FailureKind::protocol, fmt::format("{} sent no host key", label));
+    if (ssh_get_server_publickey(s, &server_key) != SSH_OK) {
+      out.message = fmt::format("{} sent no host key", label);
+      return out;
+    }
     struct KeyFree {
       ssh_key k;
       ~KeyFree() { ssh_key_free(k); }
     } free_key{server_key};
-    std::string server_fp = fingerprint(server_key);
-    std::string key_type = ssh_key_type_to_char(ssh_key_type(server_key));
-    std::string kh_name = known_hosts_name(ep.hostname, ep.port);
-
-    bool other_type = false;
+    out.fingerprint = fingerprint(server_key);
+    out.key_type = ssh_key_type_to_char(ssh_key_type(server_key));
+    out.state = HostKeyCheck::State::unknown;
     for (const auto& file : ep.known_hosts_files) {
       if (::access(file.c_str(), R_OK) != 0) continue;
       ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, file.c_str());
@@ -987,28 +996,47 @@ struct LibsshTransport::Impl {
       ssh_knownhosts_entry* entry = nullptr;
       enum ssh_known_hosts_e st = ssh_session_get_known_hosts_entry(s, &entry);
       if (entry) ssh_knownhosts_entry_free(entry);
-      if (st == SSH_KNOWN_HOSTS_OK) return std::nullopt;
-      if (st == SSH_KNOWN_HOSTS_CHANGED) {
-        std::string known_fp = known_fingerprint(file, kh_name, ssh_key_type(server_key));
-        return fail(FailureKind::host_key_changed,
-                    fmt::format("host key of {} CHANGED: {} has {}, the server offers {} {}; this may be an attack. "
-                                "If the change is expected, run `ssh-keygen -R '{}' -f {}` and connect again",
-                                label, file, known_fp, key_type, server_fp, kh_name, file));
+      if (st == SSH_KNOWN_HOSTS_OK) {
+        out.state = HostKeyCheck::State::known;
+        out.file = file;
+        return out;
       }
-      if (st == SSH_KNOWN_HOSTS_OTHER) other_type = true;
+      if (st == SSH_KNOWN_HOSTS_CHANGED) {
+        out.state = HostKeyCheck::State::changed;
+        out.file = file;
+        out.known_fingerprint = known_fingerprint(file, out.known_hosts_name, ssh_key_type(server_key));
+        return out;
+      }
+      if (st == SSH_KNOWN_HOSTS_OTHER) out.other_type_known = true;
     }
+    return out;
+  }
 
-    std::string first = ep.known_hosts_files.empty() ? std::string("~/.ssh/known_hosts") : ep.known_hosts_files.front();
+  // sshm's own host key policy over every known_hosts file; a changed key always fails.
+  std::optional<Failure> verify_host_key(const Endpoint& ep, ssh_session s, const std::string& label) {
+    HostKeyCheck k = classify_host_key(ep, s, label);
+    switch (k.state) {
+    case HostKeyCheck::State::known: return std::nullopt;
+    case HostKeyCheck::State::unreachable: return fail(FailureKind::protocol, k.message);
+    case HostKeyCheck::State::changed:
+      return fail(FailureKind::host_key_changed,
+                  fmt::format("host key of {} CHANGED: {} has {}, the server offers {} {}; this may be an attack. "
+                              "If the change is expected, run `ssh-keygen -R '{}' -f {}` and connect again",
+                              label, k.file, k.known_fingerprint, k.key_type, k.fingerprint, k.known_hosts_name,
+                              k.file));
+    case HostKeyCheck::State::unknown: break;
+    }
     switch (ep.host_key_policy) {
     case HostKeyPolicy::off: return std::nullopt;
-    case HostKeyPolicy::accept_new: return append_known_host(ep, s, label, first);
+    case HostKeyPolicy::accept_new: return append_known_host(ep, s, label, k.file);
     case HostKeyPolicy::strict: break;
     }
     return fail(FailureKind::host_key_unknown,
                 fmt::format("host key of {} ({} {}) is not in {}{}; check it, then run `ssh-keyscan -p {} {} >> {}` "
                             "or use --host-key-policy accept-new",
-                            label, key_type, server_fp, join(ep.known_hosts_files, ", "),
-                            other_type ? " (only keys of another type are known)" : "", ep.port, ep.hostname, first));
+                            label, k.key_type, k.fingerprint, join(ep.known_hosts_files, ", "),
+                            k.other_type_known ? " (only keys of another type are known)" : "", ep.port, ep.hostname,
+                            k.file));
   }
 
   // accept-new: append the key to the first known_hosts file once, safe against other threads
@@ -1122,6 +1150,18 @@ Expected<std::unique_ptr<Session>, Failure> LibsshTransport::connect(const Endpo
                           ? host_port(endpoint.hostname, endpoint.port)
                           : fmt::format("{} ({})", endpoint.name, host_port(endpoint.hostname, endpoint.port));
   return std::unique_ptr<Session>(std::make_unique<LibsshSession>(std::move(*s), elapsed, std::move(via), label));
+}
+
+HostKeyCheck LibsshTransport::check_host_key(const Endpoint& endpoint, const std::atomic<bool>* cancel) {
+  TimePoint deadline = Clock::now() + std::chrono::seconds(std::max(1, endpoint.connect_timeout_s));
+  HostKeyCheck check;
+  check.known_hosts_name = known_hosts_name(endpoint.hostname, endpoint.port);
+  auto s = m_impl->open(endpoint, cancel, deadline, 0, nullptr, &check);
+  if (!s) {
+    check.state = HostKeyCheck::State::unreachable;
+    check.message = s.error().message;
+  }
+  return check;
 }
 
 void set_key_passphrase(std::string passphrase) { KeyCache::instance().set_passphrase(std::move(passphrase)); }

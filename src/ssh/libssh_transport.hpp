@@ -10,6 +10,20 @@
 
 namespace sshm::ssh {
 
+// What a host key pre-flight found for one host.
+struct HostKeyCheck {
+  enum class State { known, unknown, changed, unreachable };
+  State state = State::unreachable;
+  std::string key_type;           // the server's, e.g. ssh-ed25519 ("" when unreachable)
+  std::string fingerprint;        // SHA256:...
+  std::string known_fingerprint;  // changed: the key known_hosts has instead
+  bool other_type_known = false;  // unknown: only keys of another type are recorded
+  // changed/known: the known_hosts file with the entry; unknown: where a new key goes.
+  std::string file;
+  std::string known_hosts_name;  // "host", or "[host]:port" when the port is not 22
+  std::string message;           // unreachable: why
+};
+
 class LibsshTransport final : public Transport {
 public:
   // `config` resolves jump hosts named by ProxyJump; it must outlive the transport.
@@ -20,6 +34,10 @@ public:
 
   Expected<std::unique_ptr<Session>, Failure> connect(const Endpoint& endpoint,
                                                       const std::atomic<bool>* cancel = nullptr) override;
+  // Connects only as far as the key exchange (through ProxyJump as usual) and looks the
+  // host key up: no authentication, nothing written to known_hosts whatever the policy,
+  // never a prompt. Thread-safe.
+  HostKeyCheck check_host_key(const Endpoint& endpoint, const std::atomic<bool>* cancel = nullptr);
 
 private:
   struct Impl;

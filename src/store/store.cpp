@@ -94,6 +94,15 @@ CREATE TABLE plugins (
   PRIMARY KEY (command_id, instance_id, seq)
 );
 )sql",
+    // 1 -> 2: what `commands resume` needs to continue an interrupted run, and which
+    // process runs it.
+    R"sql(
+CREATE TABLE command_runs (
+  command_id TEXT PRIMARY KEY,
+  spec TEXT NOT NULL,
+  owner TEXT NOT NULL
+);
+)sql",
 };
 constexpr int k_schema_version = static_cast<int>(sizeof(k_migrations) / sizeof(k_migrations[0]));
 
@@ -474,6 +483,31 @@ void Store::save_command(const CommandRecord& command) {
     bind_command(upsert, command);
     upsert.run();
   });
+}
+
+void Store::save_run_spec(const std::string& command_id, const RunSpec& spec) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  transaction(m_db, true, [&] {
+    Statement upsert(m_db, "INSERT OR REPLACE INTO command_runs (command_id, spec, owner) VALUES (?1, ?2, ?3)");
+    upsert.bind(1, command_id);
+    upsert.bind(2, spec.spec.dump());
+    upsert.bind(3, spec.owner.dump());
+    upsert.run();
+  });
+}
+
+std::optional<RunSpec> Store::find_run_spec(const std::string& command_id) const {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  std::optional<RunSpec> found;
+  transaction(m_db, false, [&] {
+    found.reset();
+    Statement st(m_db, "SELECT spec, owner FROM command_runs WHERE command_id = ?1");
+    st.bind(1, command_id);
+    if (st.step())
+      found = RunSpec{parse_json_column(st.text(0), nlohmann::json::object()),
+                      parse_json_column(st.text(1), nlohmann::json::object())};
+  });
+  return found;
 }
 
 std::vector<CommandRecord> Store::list_commands(const CommandFilter& filter) const {

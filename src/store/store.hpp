@@ -22,6 +22,12 @@ struct CommandFilter {
   int limit = 50;
 };
 
+// What a run needs to be resumed (`commands resume`), and the process that runs it.
+struct RunSpec {
+  nlohmann::json spec = nlohmann::json::object();
+  nlohmann::json owner = nlohmann::json::object();
+};
+
 class Store {
 public:
   // Opens (and creates or migrates) the store; throws RuntimeError when it cannot.
@@ -40,6 +46,11 @@ public:
   void save_invocations(const std::vector<InvocationRecord>& invocations);
   // Updates the command row (status, counts, completion time).
   void save_command(const CommandRecord& command);
+
+  // Records (insert or replace) how a command was asked for, for `commands resume`.
+  void save_run_spec(const std::string& command_id, const RunSpec& spec);
+  // The run spec of a command, or nullopt (commands recorded before resume existed).
+  std::optional<RunSpec> find_run_spec(const std::string& command_id) const;
 
   // Commands matching the filter, newest first. `status` matches Status or StatusDetails
   // without spaces, case-insensitively (as SSM's ListCommands filter: Success, Incomplete,
