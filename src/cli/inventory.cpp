@@ -95,7 +95,7 @@ struct HostOutcome {
 int run_collect(const GlobalOptions& g, const CollectOptions& o) {
   // Load the fleet and choose hosts.
   auto inv_file = load_inventory(g);
-  auto hosts = select(inv_file, o.targets);
+  auto hosts = select(g, inv_file, o.targets);
   if (hosts.empty()) throw InputError("no hosts match the targets");
   // Map the flags to what the gatherer collects.
   collectors::GatherOptions base;

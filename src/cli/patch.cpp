@@ -112,7 +112,7 @@ int run_patch_operation(const GlobalOptions& g, const PatchRunOptions& o, patch:
 
   // Select hosts and resolve their connection settings.
   auto inv = load_inventory(g);
-  auto hosts = select(inv, o.targets);
+  auto hosts = select(g, inv, o.targets);
   auto ssh_config = load_ssh_config(g);
   auto options = resolve_options(g);
   auto endpoints = endpoints_for(hosts, ssh_config, options);
@@ -205,7 +205,7 @@ int run_compliance(const GlobalOptions& g, const ComplianceOptions& o) {
   std::vector<std::string> names;
   if (!o.targets.targets.empty()) {
     auto inv = load_inventory(g);
-    for (const auto* h : select(inv, o.targets)) names.push_back(h->name);
+    for (const auto* h : select(g, inv, o.targets)) names.push_back(h->name);
   } else {
     for (const auto& s : stored) names.push_back(s.host);
   }
