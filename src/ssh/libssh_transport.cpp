@@ -927,6 +927,14 @@ struct LibsshTransport::Impl {
       ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, ep.known_hosts_files.front().c_str());
       ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, ep.known_hosts_files.front().c_str());
     }
+    // KexAlgorithms / HostKeyAlgorithms from the ssh config; libssh takes the same list syntax.
+    if (!ep.kex_algorithms.empty() && ssh_options_set(s, SSH_OPTIONS_KEY_EXCHANGE, ep.kex_algorithms.c_str()) != SSH_OK)
+      return unexpected(fail(FailureKind::protocol, fmt::format("KexAlgorithms '{}' for {}: {}", ep.kex_algorithms,
+                                                                ep.name, ssh_get_error(s))));
+    if (!ep.host_key_algorithms.empty() &&
+        ssh_options_set(s, SSH_OPTIONS_HOSTKEYS, ep.host_key_algorithms.c_str()) != SSH_OK)
+      return unexpected(fail(FailureKind::protocol, fmt::format("HostKeyAlgorithms '{}' for {}: {}",
+                                                                ep.host_key_algorithms, ep.name, ssh_get_error(s))));
     socket_t sock = fd;
     ssh_options_set(s, SSH_OPTIONS_FD, &sock);  // `h` closes it after the session
 
