@@ -9,7 +9,7 @@ import statistics
 import subprocess
 
 PEERS = ["pdsh", "pssh", "clush", "ansible"]
-NAMES = {"sshm": "sshm", "pdsh": "pdsh", "pssh": "parallel-ssh", "clush": "clush", "ansible": "ansible -m raw"}
+NAMES = {"sshm": "sshm", "sshm-before": "sshm (before)", "pdsh": "pdsh", "pssh": "parallel-ssh", "clush": "clush", "ansible": "ansible -m raw"}
 
 
 def cpu_model():
@@ -71,6 +71,17 @@ class Group:
         self.sshd_cpu = stats([m["sshd_cpu_s"] for m in ms])
         self.ok = f"{min(r['ok'] for r in rows)}–{max(r['ok'] for r in rows)}" if len({r['ok'] for r in rows}) > 1 \
             else f"{rows[0]['ok']}"
+
+
+def statuses(rows):
+    """sshm's per-invocation final statuses of each run, e.g. `Success 1990 + DeliveryTimedOut 10 = 2000`."""
+    out = []
+    for r in rows:
+        st = r.get("statuses") or {}
+        if st:
+            parts = " + ".join(f"{k} {v}" for k, v in sorted(st.items(), key=lambda kv: -kv[1]))
+            out.append(f"{parts} = {sum(st.values())}")
+    return "; ".join(out) or "–"
 
 
 def group(data, **key):
@@ -135,30 +146,39 @@ def headline(data, nproc, lines):
                              f"wall ×{ratio(med(s.wall), med(g[fastest].wall))}.")
             if s.sshd_cpu and med(s.sshd_cpu) > 0:
                 floor = med(s.sshd_cpu) / nproc
-                parts.append(f" sshd-alone floor (sshd CPU ÷ {nproc} cores) {floor:.2f} s: "
-                             f"sshm wall ×{ratio(med(s.wall), floor)}.")
+                parts.append(f" sshd-alone floor (sshd CPU of the sshm run ÷ {nproc} cores) {floor:.2f} s: "
+                             f"sshm wall ×{ratio(med(s.wall), floor)}")
+                if "pdsh" in g and g["pdsh"].sshd_cpu:
+                    bare = med(g["pdsh"].sshd_cpu) / nproc
+                    parts.append(f"; with the sshd CPU of a bare `true` (the pdsh run, no SSM wrapper on the host) "
+                                 f"{bare:.2f} s: ×{ratio(med(s.wall), bare)}")
+                parts.append(".")
             lines.append("".join(parts))
     sc = group(data, section="scaling")
     if sc.get("sshm"):
         rows = sorted(sc["sshm"].rows, key=lambda r: r["n"])
         top = max(r["n"] for r in rows)
         oks = [r["ok"] for r in rows if r["n"] == top]
+        acc = [sum((r.get("statuses") or {}).values()) for r in rows if r["n"] == top]
         lines.append(f"- **Scaling:** {top} hosts in flight in one sshm process: {min(oks)}–{max(oks)} of {top} "
-                     "invocations succeeded (see the curve below).")
+                     f"invocations succeeded, {min(acc)}–{max(acc)} of {top} have a final status in the store "
+                     "(see the curve below).")
     lines.append("")
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", required=True)
+    ap.add_argument("--data", required=True, action="append", help="JSON lines from run.sh (repeatable)")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--command", action="append")
     ap.add_argument("--sshm", default="sshm")
     ap.add_argument("--lat-note", default="")
     ap.add_argument("--hosts", type=int, default=200)
     ap.add_argument("--load-start", default="")
+    ap.add_argument("--extra", default="", help="a markdown file appended at the end (notes, profiles)")
     a = ap.parse_args()
-    data = [json.loads(l) for l in open(a.data) if l.strip()]
+    data = [json.loads(l) for path in a.data for l in open(path) if l.strip()]
+    commands = a.command or ["bench/run.sh"]
     nproc = os.cpu_count() or 1
     lines = ["# sshm benchmarks\n",
              "Written by `bench/run.sh` (bench/report.py); figures only, nothing here is asserted by a test.\n"]
@@ -169,7 +189,7 @@ def main():
               f"- machine: {nproc} CPUs (nproc), {cpu_model()}, {platform.system()} {platform.release()}",
               f"- load average at start: {a.load_start or '?'}; at the end: {' '.join(load)} "
               "(other work shared the machine; wall times are sensitive to it)",
-              f"- command: `{a.command}`",
+              "- command: " + "; then ".join(f"`{c}`" for c in commands),
               f"- sshm: {a.sshm}",
               f"- {version(['ssh', '-V'])}; {version(['pdsh', '-V'])}; {version(['parallel-ssh', '--version'])}; "
               f"clush {version(['clush', '--version'])}; {version(['ansible', '--version'])}",
@@ -198,19 +218,24 @@ def main():
             lines.append("")
 
     sc = group(data, section="scaling")
-    if sc.get("sshm"):
-        lines.append("## sshm scaling: every host in flight at once (`true`, concurrency = N)\n")
+    for tool, label in (("sshm", "sshm"), ("sshm-before", "sshm before this branch's known_hosts fix")):
+        if not sc.get(tool):
+            continue
+        lines.append(f"## {label} scaling: every host in flight at once (`true`, concurrency = N)\n")
         lines.append("| N | wall s | CPU/host ms | peak tree RSS MB | RSS per in-flight host KB | peak threads "
-                     "| sshd CPU/conn ms | ok/N |")
-        lines.append("|---|---|---|---|---|---|---|---|")
+                     "| added RSS per added host KB | sshd CPU/conn ms | ok/N | final statuses (every run) |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|")
         by_n = {}
-        for r in sc["sshm"].rows:
+        prev = None
+        for r in sc[tool].rows:
             by_n.setdefault(r["n"], []).append(r)
         for n in sorted(by_n):
             g = Group(by_n[n])
             per = stats([r["m"]["peak_rss_mb"] * 1024 / n for r in by_n[n] if r["m"]])
+            slope = f"{(med(g.mem) - prev[1]) * 1024 / (n - prev[0]):.0f}" if prev else "–"
+            prev = (n, med(g.mem))
             lines.append(f"| {n} | {fmt(g.wall)} | {fmt(g.cpu_host, 2)} | {fmt(g.mem, 1)} | {fmt(per, 0)} "
-                         f"| {fmt(g.threads, 0)} | {fmt(g.sshd_conn, 1)} | {g.ok}/{n} |")
+                         f"| {fmt(g.threads, 0)} | {slope} | {fmt(g.sshd_conn, 1)} | {g.ok}/{n} | {statuses(by_n[n])} |")
         lines.append("")
 
     lat = [r for r in data if r["section"] == "latency"]
@@ -231,6 +256,8 @@ def main():
                              f"| {s.ok if s else '–'}/{lat[0]['n']} | {p.ok if p else '–'}/{lat[0]['n']} |")
             lines.append("")
 
+    if a.extra:
+        lines.append(open(a.extra).read())
     open(a.out, "w").write("\n".join(lines) + "\n")
 
 
