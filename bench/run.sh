@@ -5,7 +5,7 @@
 #   bench/run.sh                 N=200, concurrency 64 and 256, 3 jobs, 3 runs (a few minutes)
 #   bench/run.sh --full          also N=1000, sshm scaling N=100..2000 and the 50 ms RTT section
 #
-# Options: --hosts N  --runs R  --tools "sshm pdsh pssh clush ansible"  --conc "64 256"
+# Options: --hosts N  --runs R  --sshm-before PATH (an older sshm for the scaling curve too)  --tools "sshm pdsh pssh clush ansible"  --conc "64 256"
 #          --jobs "true uname 200k"  --sections "main defaults scaling latency"
 #          --scaling "100 500 1000 2000"  --lat-conc "16 64 256"  --sshm PATH  --out FILE
 #
@@ -24,6 +24,8 @@ sections="main defaults"
 scaling="100 500 1000 2000"
 lat_conc="16 64 256"
 lat_tools="sshm pdsh"
+scaling_tools="sshm"
+sshm_before=""
 big_hosts=""
 sshm_bin=${SSHM:-$repo/build/rel/sshm}
 out=$here/results.md
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
   --scaling) scaling=$2; shift ;;
   --lat-conc) lat_conc=$2; shift ;;
   --lat-tools) lat_tools=$2; shift ;;
+  --sshm-before) sshm_before=$2; scaling_tools="sshm sshm-before"; shift ;;
   --big) big_hosts=$2; shift ;;
   --sshm) sshm_bin=$2; shift ;;
   --out) out=$2; shift ;;
@@ -143,10 +146,16 @@ bench_one() {
   cmd=$(job_cmd "$job")
   rm -rf "$w" && mkdir -p "$w"
   local -a argv
+  local bin=$sshm_bin
+  [ "$tool" = sshm-before ] && bin=$sshm_before
   case $tool in
-  sshm)
-    argv=(env SSH_AUTH_SOCK= "$sshm_bin" -i "$dir/inventory.yaml" -F "$cfg" --state-dir "$w/state" exec "$cmd" -t all
-      --max-concurrency "$conc" --no-progress -q) ;;
+  sshm | sshm-before)
+    # With every host in flight at once, 2 cores of sshd take far longer than the default 10 s
+    # connect timeout to finish all handshakes, so the scaling section allows 300 s.
+    local ct=()
+    [ "$section" = scaling ] && ct=(--connect-timeout 300)
+    argv=(env SSH_AUTH_SOCK= "$bin" -i "$dir/inventory.yaml" -F "$cfg" --state-dir "$w/state" "${ct[@]}" exec "$cmd"
+      -t all --max-concurrency "$conc" --no-progress -q) ;;
   pdsh)
     argv=(env PDSH_RCMD_TYPE=ssh "PDSH_SSH_ARGS=-F $cfg %h" pdsh -f "$conc" -w "^$dir/hosts" "$cmd") ;;
   pssh)
@@ -161,14 +170,19 @@ bench_one() {
   esac
   local m
   m=$(python3 "$here/measure.py" --sshd-pids "${SSHD_PIDS:-$sshd_pids}" --stdout "$w/out" --stderr "$w/err" -- "${argv[@]}" </dev/null)
-  local ok=0
+  local ok=0 statuses="{}"
   case $tool in
-  sshm)
-    ok=$(SSH_AUTH_SOCK= "$sshm_bin" --state-dir "$w/state" -o json commands list 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-cmds = d if isinstance(d, list) else d.get("Commands", [])
-print(sum(c.get("CompletedCount", 0) - c.get("ErrorCount", 0) - c.get("DeliveryTimedOutCount", 0) for c in cmds[:1]))' 2>/dev/null || echo 0) ;;
+  sshm | sshm-before)
+    # Every invocation's final status, from sshm's own store.
+    local id
+    id=$(SSH_AUTH_SOCK= "$sshm_bin" --state-dir "$w/state" -o json commands list 2>/dev/null |
+      python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["CommandId"])' 2>/dev/null)
+    statuses=$(SSH_AUTH_SOCK= "$sshm_bin" --state-dir "$w/state" -o json commands show "$id" 2>/dev/null | python3 -c '
+import collections, json, sys
+c = collections.Counter(i["Status"] for i in json.load(sys.stdin)["Invocations"])
+print(json.dumps(dict(c)))' 2>/dev/null)
+    [ -n "$statuses" ] || statuses='{}'
+    ok=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1]).get("Success", 0))' "$statuses" 2>/dev/null || echo 0) ;;
   pdsh | clush)
     local failed
     failed=$(grep -oE '(^|: )host-[0-9]+: ' "$w/err" | grep -oE 'host-[0-9]+' | sort -u | wc -l)
@@ -176,8 +190,8 @@ print(sum(c.get("CompletedCount", 0) - c.get("ErrorCount", 0) - c.get("DeliveryT
   pssh) ok=$(grep -c '\[SUCCESS\]' "$w/out") ;;
   ansible) ok=$(grep -cE '^host-[0-9]+ \| (CHANGED|SUCCESS) \|' "$w/out") ;;
   esac
-  printf '{"section":"%s","tool":"%s","job":"%s","conc":%s,"n":%s,"mode":"%s","run":%s,"ok":%s,"m":%s}\n' \
-    "$section" "$tool" "$job" "$conc" "$n" "$mode" "$run" "${ok:-0}" "${m:-null}" >>"$data"
+  printf '{"section":"%s","tool":"%s","job":"%s","conc":%s,"n":%s,"mode":"%s","run":%s,"ok":%s,"statuses":%s,"m":%s}\n' \
+    "$section" "$tool" "$job" "$conc" "$n" "$mode" "$run" "${ok:-0}" "$statuses" "${m:-null}" >>"$data"
   printf '%-8s %-8s %-6s %-5s N=%-5s c=%-4s run %s: ok=%s %s\n' "$section" "$tool" "$job" "$mode" "$n" "$conc" "$run" \
     "${ok:-0}" "${m:-?}" >&2
 }
@@ -207,7 +221,11 @@ if has scaling; then
     for n in $scaling; do
       dir=$B/scaling-n$n
       [ -f "$dir/hosts" ] || write_fleet_files "$dir" "$n" 127.0.0.1 yes "$FLEET_KNOWN_HOSTS" LOOP_HOSTS
-      bench_one scaling sshm true "$n" "$n" "$dir" forced "$run"
+      for tool in $scaling_tools; do
+        # The older binary runs once: it is there for the before/after curve only.
+        [ "$tool" = sshm-before ] && [ "$run" -gt 1 ] && continue
+        bench_one scaling "$tool" true "$n" "$n" "$dir" forced "$run"
+      done
     done
   done
 fi
