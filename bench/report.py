@@ -221,7 +221,7 @@ def main():
     for tool, label in (("sshm", "sshm"), ("sshm-before", "sshm before this branch's known_hosts fix")):
         if not sc.get(tool):
             continue
-        lines.append(f"## {label} scaling: every host in flight at once (`true`, concurrency = N)\n")
+        lines.append(f"## {label} scaling: every host in flight at once (`true`, concurrency = N, `--connect-timeout 300`)\n")
         lines.append("| N | wall s | CPU/host ms | peak tree RSS MB | RSS per in-flight host KB | peak threads "
                      "| added RSS per added host KB | sshd CPU/conn ms | ok/N | final statuses (every run) |")
         lines.append("|---|---|---|---|---|---|---|---|---|---|")
@@ -240,7 +240,7 @@ def main():
 
     lat = [r for r in data if r["section"] == "latency"]
     if lat or a.lat_note:
-        lines.append("## 50 ms RTT (network namespace + veth + netem 25 ms each way), `true`\n")
+        lines.append("## 50 ms RTT between client and hosts, `true`, N = hosts of the main tables\n")
         if a.lat_note:
             lines.append(a.lat_note + "\n")
         if lat:
