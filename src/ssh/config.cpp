@@ -268,7 +268,8 @@ struct SshConfig::Impl {
         throw InputError(e.where, fmt::format("StrictHostKeyChecking wants yes, no, ask, accept-new or off, not '{}'",
                                               e.args[0]));
     } else if (e.keyword == "hostname" || e.keyword == "user" || e.keyword == "identityfile" ||
-               e.keyword == "proxyjump" || e.keyword == "userknownhostsfile") {
+               e.keyword == "proxyjump" || e.keyword == "userknownhostsfile" || e.keyword == "kexalgorithms" ||
+               e.keyword == "hostkeyalgorithms") {
       need(1);
     }
   }
@@ -307,7 +308,7 @@ const std::vector<std::string>& SshConfig::files() const { return m_impl->files;
 
 Endpoint SshConfig::resolve(const std::string& name, const Overrides& overrides, const ResolveOptions& options) const {
   const Impl& impl = *m_impl;
-  std::optional<std::string> hostname, user, proxy_jump, strict;
+  std::optional<std::string> hostname, user, proxy_jump, strict, kex, host_key_algos;
   std::optional<int> port, connect_timeout;
   std::optional<bool> identities_only;
   std::optional<std::vector<std::string>> known_hosts;
@@ -343,6 +344,10 @@ Endpoint SshConfig::resolve(const std::string& name, const Overrides& overrides,
       if (!known_hosts) known_hosts = e.args;
     } else if (e.keyword == "stricthostkeychecking") {
       if (!strict) strict = to_lower(v);
+    } else if (e.keyword == "kexalgorithms") {
+      if (!kex) kex = v;
+    } else if (e.keyword == "hostkeyalgorithms") {
+      if (!host_key_algos) host_key_algos = v;
     }
   }
 
@@ -372,6 +377,8 @@ Endpoint SshConfig::resolve(const std::string& name, const Overrides& overrides,
   ep.identities_only = identities_only.value_or(false);
   ep.proxy_jump = overrides.proxy_jump.value_or(proxy_jump.value_or(""));
   if (to_lower(ep.proxy_jump) == "none") ep.proxy_jump.clear();
+  ep.kex_algorithms = kex.value_or("");
+  ep.host_key_algorithms = host_key_algos.value_or("");
 
   std::vector<std::string> ids;
   if (overrides.identity_file) {

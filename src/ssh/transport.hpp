@@ -28,6 +28,8 @@ struct Endpoint {
   std::vector<std::string> known_hosts_files;
   HostKeyPolicy host_key_policy = HostKeyPolicy::strict;
   int connect_timeout_s = 10;
+  std::string kex_algorithms;        // ssh config KexAlgorithms ("" = libssh's default list)
+  std::string host_key_algorithms;   // ssh config HostKeyAlgorithms ("" = libssh's default list)
 };
 
 // Why a host could not be reached or used. A per-host failure is data, not an exception.

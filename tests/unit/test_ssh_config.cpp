@@ -175,3 +175,15 @@ TEST_CASE("Include: relative to ~/.ssh, globbed, gated by the enclosing Host") {
   CHECK(c.resolve("y", {}, {}).user == "last");
   CHECK(c.files().size() == 4);
 }
+
+TEST_CASE("KexAlgorithms and HostKeyAlgorithms: first value wins, unset means libssh's defaults") {
+  auto ep = resolve("Host web\n  KexAlgorithms curve25519-sha256\nHost *\n  KexAlgorithms ecdh-sha2-nistp256\n"
+                    "  HostKeyAlgorithms ssh-ed25519,rsa-sha2-512\n",
+                    "web");
+  CHECK(ep.kex_algorithms == "curve25519-sha256");
+  CHECK(ep.host_key_algorithms == "ssh-ed25519,rsa-sha2-512");
+  auto plain = resolve("Host other\n  KexAlgorithms curve25519-sha256\n", "web");
+  CHECK(plain.kex_algorithms.empty());
+  CHECK(plain.host_key_algorithms.empty());
+  CHECK_THROWS_AS(resolve("KexAlgorithms\n", "web"), InputError);
+}
