@@ -11,7 +11,8 @@ std::string s3_key(const std::string& prefix, const std::string& command_id, con
                    const std::string& plugin, const std::string& step, const std::string& stream);
 // `/aws/ssm/<DocumentName>`, characters outside [a-zA-Z0-9_-/.#] replaced by '.'.
 std::string default_log_group(const std::string& document_name);
-// `<CommandId>/<host>/<step with ':' and '*' as '-'>/<stream>`.
+// `<CommandId>/<host>/<PluginID with ':' and '*' as '-'>/<stream>`; PluginID is the step name
+// (2.x) or, for a schema 1.2 property id "0.aws:runShellScript", the plugin name.
 std::string log_stream_name(const std::string& command_id, const std::string& host, const std::string& step,
                             const std::string& stream);
 

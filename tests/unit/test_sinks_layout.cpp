@@ -23,6 +23,9 @@ TEST_CASE("CloudWatch names follow SSM's layout") {
   CHECK(default_log_group("My Doc:v2+x#1") == "/aws/ssm/My.Doc.v2.x#1");
   CHECK(log_stream_name("cmd", "web-01", "aws:runShellScript", "stdout") == "cmd/web-01/aws-runShellScript/stdout");
   CHECK(log_stream_name("cmd", "h", "a*b:c", "stderr") == "cmd/h/a-b-c/stderr");
+  // Schema 1.2: the property id's plugin, as SSM's .../aws-runShellScript/stdout.
+  CHECK(log_stream_name("cmd", "web-01", "0.aws:runShellScript", "stdout") == "cmd/web-01/aws-runShellScript/stdout");
+  CHECK(log_stream_name("cmd", "web-01", "v1.2", "stdout") == "cmd/web-01/v1.2/stdout");
 }
 
 TEST_CASE("output is cut into line events; the unfinished line waits for more") {
