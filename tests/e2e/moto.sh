@@ -1,14 +1,25 @@
 # Sourced by the AWS e2e suites: a moto_server on 127.0.0.1 that checks SigV4 signatures,
 # an IAM user with an access key made within the unauthenticated budget, and helpers.
-# Needs: moto_server and the aws CLI on PATH (or under /root/.pyenv/shims), jq.
+# Needs: moto (moto_server's Python) and the aws CLI on PATH (or under /root/.pyenv/shims), jq.
 
 export PATH="$PATH:/root/.pyenv/shims"
-for tool in moto_server aws jq; do
+for tool in aws jq; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "FAIL: prerequisite '$tool' is missing: the AWS suites need moto_server, the aws CLI and jq" >&2
     exit 1
   fi
 done
+
+# moto's Python: the one that imports it (pyenv's, where moto_server lives, when the system's lacks it).
+moto_python=
+for py in python3 /root/.pyenv/shims/python3 "$(dirname "$(command -v moto_server 2>/dev/null || echo /nonexistent/x)")/python3"; do
+  if "$py" -c 'import moto.server, moto.iam.access_control' >/dev/null 2>&1; then moto_python=$py; break; fi
+done
+if [ -z "$moto_python" ]; then
+  echo "FAIL: prerequisite moto is missing: no python3 here imports moto.server (pip install 'moto[server]')" >&2
+  exit 1
+fi
+moto_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 work=$(mktemp -d /tmp/sshm-aws.XXXXXX)
 moto_pid=
@@ -44,7 +55,8 @@ expect_not_contains() {
 start_moto() {
   moto_port=$1
   endpoint="http://127.0.0.1:$moto_port"
-  INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto-$moto_port.log" 2>&1 &
+  # moto_server_s3path.py: moto_server with S3's path encoding in its signature check (see there).
+  INITIAL_NO_AUTH_ACTION_COUNT=3 "$moto_python" "$moto_here/moto_server_s3path.py" -H 127.0.0.1 -p "$moto_port" >"$work/moto-$moto_port.log" 2>&1 &
   moto_pid=$!
   for _ in $(seq 1 100); do
     curl -s -o /dev/null "$endpoint/moto-api/" 2>/dev/null && break
