@@ -154,47 +154,87 @@ void register_plugin(const std::string& action, Plugin plugin) {
   mutable_table()[action] = std::move(plugin);
 }
 
-std::string build_wrapper(const std::string& dir, const std::string& script, const std::string& working_directory,
-                          const std::map<std::string, std::string>& environment, int timeout_seconds) {
+namespace {
+
+// Scripts up to this size travel in the wrapper itself and run without a temporary file: the
+// cheap path (builtins only, plus setsid and the script's own sh). Larger ones, and those that
+// pick their interpreter with "#!", are written to the private directory first, as SSM does.
+constexpr size_t k_inline_script_limit = 64 * 1024;
+
+std::string setsid_prefix() {
+  return "if command -v setsid >/dev/null 2>&1; then __sshm_x=setsid; else __sshm_x=; fi\n";
+}
+
+} // namespace
+
+bool wrapper_uses_file(const std::string& script) {
+  return script.rfind("#!", 0) == 0 || script.size() > k_inline_script_limit;
+}
+
+std::string build_wrapper(const std::string& dir, const std::string& run_id, const std::string& script,
+                          const std::string& working_directory, const std::map<std::string, std::string>& environment,
+                          int timeout_seconds) {
   const std::string delimiter = "SSHM_SCRIPT_END_" + random_hex(8);
-  std::string w;
-  w += "umask 077\n";
-  w += "d=" + dir + "\n";
-  w += "mkdir \"$d\" || { echo \"sshm: cannot create the private directory $d\" >&2; exit 253; }\n";
-  w += "cat >\"$d/_script.sh\" <<'" + delimiter + "'\n";
-  w += script;
-  if (!script.empty() && script.back() != '\n') w += "\n";
-  w += delimiter + "\n";
-  w += "chmod 700 \"$d/_script.sh\"\n";
+  const bool use_file = wrapper_uses_file(script);
+  std::string body = script;
+  if (!body.empty() && body.back() != '\n') body += "\n";
+  const std::string cleanup = use_file ? "rm -rf \"$d\"; " : "";
+
+  std::string w = "umask 077\n";
+  if (use_file) {
+    w += "d=" + dir + "\n";
+    w += "mkdir \"$d\" || { echo \"sshm: cannot create the private directory $d\" >&2; exit 253; }\n";
+    w += "cat >\"$d/_script.sh\" <<'" + delimiter + "'\n" + body + delimiter + "\n";
+    w += "chmod 700 \"$d/_script.sh\"\n";
+  } else {
+    // The script is read into a variable by the shell's own `read` (no process, no file) and
+    // handed to its sh through the environment, never through argv (`ps` shows argv to all).
+    w += "__sshm_s=\n";
+    w += "while IFS= read -r __sshm_l; do __sshm_s=\"$__sshm_s$__sshm_l\n\"; done <<'" + delimiter + "'\n" + body +
+         delimiter + "\n";
+  }
   for (const auto& [name, value] : environment) w += "export " + name + "=" + shell_quote(value) + "\n";
   if (!working_directory.empty()) {
     w += "cd " + shell_quote(working_directory) + " 2>/dev/null || { echo \"sshm: workingDirectory " +
-         shell_quote(working_directory) + " does not exist\" >&2; rm -rf \"$d\"; exit 1; }\n";
+         shell_quote(working_directory) + " does not exist\" >&2; " + cleanup + "exit 1; }\n";
   }
-  // The script runs as `sh -c PATH` (SSM: the #! line picks the interpreter), with stdin
-  // from /dev/null, in a session and process group of its own when setsid exists.
-  w += "IFS= read -r first <\"$d/_script.sh\" || first=\n";
-  w += "case $first in '#!'*) run=\"$d/_script.sh\" ;; *) run=\"sh $d/_script.sh\" ;; esac\n";
-  w += "if command -v setsid >/dev/null 2>&1; then setsid $run </dev/null & else $run </dev/null & fi\n";
+  // The script runs with stdin from /dev/null, in a session and process group of its own when
+  // setsid exists, marked by SSHM_RUN_ID so the kill command finds it and all it started.
+  w += setsid_prefix();
+  const std::string marker = "SSHM_RUN_ID=" + run_id;
+  if (!use_file) {
+    w += "__sshm_s=$__sshm_s " + marker +
+         " $__sshm_x sh -c 's=$__sshm_s; unset __sshm_s; eval \"$s\"' </dev/null &\n";
+  } else if (script.rfind("#!", 0) == 0) {
+    w += marker + " $__sshm_x \"$d/_script.sh\" </dev/null &\n";
+  } else {
+    w += marker + " $__sshm_x sh \"$d/_script.sh\" </dev/null &\n";
+  }
   w += "p=$!\n";
   // A watchdog on the host kills the group even if the controller goes away.
   w += fmt::format("( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep {} & s=$!; wait $s; "
-                   "kill -KILL -$p 2>/dev/null; kill -KILL $p 2>/dev/null; rm -rf \"$d\" ) </dev/null >/dev/null 2>&1 &\n",
-                   timeout_seconds + 10);
+                   "kill -KILL -$p 2>/dev/null; kill -KILL $p 2>/dev/null; {}) </dev/null >/dev/null 2>&1 &\n",
+                   timeout_seconds + 10, cleanup);
   w += "wd=$!\n";
-  w += "echo \"$p $$ $wd\" >\"$d/pids\"\n";
   w += "wait $p; rc=$?\n";
   w += "kill -TERM $wd 2>/dev/null\n";
-  w += "rm -rf \"$d\"\n";
+  if (use_file) w += "rm -rf \"$d\"\n";
   w += "exit $rc\n";
   return w;
 }
 
-std::string build_kill_command(const std::string& dir) {
-  return "d=" + dir +
-         "; if [ -r \"$d/pids\" ]; then read -r p w wd <\"$d/pids\"; kill -KILL -\"$p\" 2>/dev/null; "
-         "kill -KILL \"$p\" 2>/dev/null; kill -TERM \"$wd\" 2>/dev/null; kill -KILL \"$w\" 2>/dev/null; fi; "
-         "rm -rf \"$d\"; exit 0";
+std::string build_kill_command(const std::string& dir, const std::string& run_id) {
+  // Every process whose environment carries the run's marker, and the process group it leads.
+  // grep -z reads all of /proc in one process; shells without it fall back to tr per process.
+  std::string k = "t='SSHM_RUN_ID=" + run_id + "'; found=\n";
+  k += "if printf 'x\\0' | grep -qzx x 2>/dev/null; then found=$(grep -lzxF \"$t\" /proc/[0-9]*/environ 2>/dev/null)\n";
+  k += "else for e in /proc/[0-9]*/environ; do "
+       "tr '\\0' '\\n' <\"$e\" 2>/dev/null | grep -qxF \"$t\" && found=\"$found $e\"; done; fi\n";
+  k += "for e in $found; do q=${e#/proc/}; q=${q%/environ}; kill -KILL -\"$q\" 2>/dev/null; "
+       "kill -KILL \"$q\" 2>/dev/null; done\n";
+  k += "d=" + dir + "; [ -e \"$d\" ] && rm -rf \"$d\"\n";
+  k += "exit 0\n";
+  return k;
 }
 
 StepResult run_shell_script(HostContext& ctx, const documents::Step& step, OutputCapture& capture) {
@@ -216,11 +256,12 @@ StepResult run_shell_script(HostContext& ctx, const documents::Step& step, Outpu
   int timeout = ctx.execution_timeout_override > 0 ? ctx.execution_timeout_override : step.timeout_seconds;
 
   // The private directory name is chosen here so the kill command can find it.
-  std::string dir = "\"${TMPDIR:-/tmp}/sshm-" + ctx.command_id.substr(0, 8) + "-" + random_hex(6) + "\"";
+  std::string run_id = ctx.command_id.substr(0, 8) + "-" + random_hex(6);
+  std::string dir = "\"${TMPDIR:-/tmp}/sshm-" + run_id + "\"";
 
   ssh::ExecRequest req;
   req.command = remote_shell(ctx);
-  req.stdin_data = build_wrapper(dir, script, wd, env, timeout);
+  req.stdin_data = build_wrapper(dir, run_id, script, wd, env, timeout);
   req.timeout = std::chrono::seconds(timeout);
   req.cancel = ctx.cancel;
   bool sudo_prefix_checked = ctx.run_as.empty();
@@ -243,7 +284,7 @@ StepResult run_shell_script(HostContext& ctx, const documents::Step& step, Outpu
     // Kill the whole remote process group, background children included.
     ssh::ExecRequest kill;
     kill.command = remote_shell(ctx);
-    kill.stdin_data = build_kill_command(dir);
+    kill.stdin_data = build_kill_command(dir, run_id);
     kill.timeout = std::chrono::seconds(30);
     (void)ctx.session->exec(kill);
     StepResult r;

@@ -77,9 +77,15 @@ StepResult run_steps_into(HostContext& ctx, const std::vector<documents::Step>& 
 StepResult run_shell_script(HostContext& ctx, const documents::Step& step, OutputCapture& capture);
 
 // The remote program that runs a script: sent on stdin, never in argv. Exposed for tests.
-std::string build_wrapper(const std::string& dir, const std::string& script, const std::string& working_directory,
-                          const std::map<std::string, std::string>& environment, int timeout_seconds);
-// The command that kills what a wrapper started in `dir` and removes the directory.
-std::string build_kill_command(const std::string& dir);
+// Small scripts travel inside it; "#!" scripts and large ones are written to the private
+// directory `dir` (a shell word), which is removed afterwards. `run_id` marks the processes.
+std::string build_wrapper(const std::string& dir, const std::string& run_id, const std::string& script,
+                          const std::string& working_directory, const std::map<std::string, std::string>& environment,
+                          int timeout_seconds);
+// Whether build_wrapper writes `script` to a file on the host.
+bool wrapper_uses_file(const std::string& script);
+// The command that kills every process of the run `run_id` (its process group and anything
+// that kept its environment) and removes `dir` if it exists.
+std::string build_kill_command(const std::string& dir, const std::string& run_id);
 
 } // namespace sshm::plugins

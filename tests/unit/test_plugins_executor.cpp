@@ -52,7 +52,7 @@ TEST_CASE("the wrapper runs the script with SSM's environment and removes its di
     CAPTURE(shell);
     std::string dir = temp_base() + ".d";
     std::string wrapper = plugins::build_wrapper(
-        "'" + dir + "'", "echo \"id=$SSM_COMMAND_ID host=$AWS_SSM_INSTANCE_ID\"\necho oops >&2\nexit 7\n", "/",
+        "'" + dir + "'", "run1", "echo \"id=$SSM_COMMAND_ID host=$AWS_SSM_INSTANCE_ID\"\necho oops >&2\nexit 7\n", "/",
         {{"SSM_COMMAND_ID", "abc"}, {"AWS_SSM_INSTANCE_ID", "web 1's"}}, 60);
     ShellRun r = run_under(shell, wrapper);
     CHECK(r.status == 7);
@@ -65,24 +65,24 @@ TEST_CASE("the wrapper runs the script with SSM's environment and removes its di
 TEST_CASE("a script that contains the heredoc word or quotes travels intact") {
   std::string dir = temp_base() + ".d";
   std::string script = "cat <<'EOF'\n$HOME 'x' \"y\" `z`\nEOF\nprintf '%s\\n' 'SSHM_SCRIPT_END_'\n";
-  ShellRun r = run_under("dash", plugins::build_wrapper("'" + dir + "'", script, "", {}, 60));
+  ShellRun r = run_under("dash", plugins::build_wrapper("'" + dir + "'", "run1", script, "", {}, 60));
   CHECK(r.status == 0);
   CHECK(r.out == "$HOME 'x' \"y\" `z`\nSSHM_SCRIPT_END_\n");
 }
 
 TEST_CASE("a missing working directory fails clearly") {
   std::string dir = temp_base() + ".d";
-  ShellRun r = run_under("dash", plugins::build_wrapper("'" + dir + "'", "pwd\n", "/no/such/dir", {}, 60));
+  ShellRun r = run_under("dash", plugins::build_wrapper("'" + dir + "'", "run1", "pwd\n", "/no/such/dir", {}, 60));
   CHECK(r.status == 1);
   CHECK(r.err.find("workingDirectory") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir));
 }
 
-TEST_CASE("the kill command ends the script's whole process group") {
-  std::string dir = temp_base() + ".k";
-  // Background children included: they must not survive.
-  std::string script = "sleep 3171 & (sleep 3172 &); sleep 3173\n";
-  std::string wrapper = plugins::build_wrapper("'" + dir + "'", script, "", {}, 60);
+namespace {
+
+// Starts `wrapper` under dash in the background, waits until `ready` (a pgrep -f pattern)
+// runs, then runs the kill command and checks that nothing of the run survives.
+void check_kill(const std::string& wrapper, const std::string& dir, const std::string& run_id) {
   std::string base = temp_base();
   std::ofstream(base + ".bg") << wrapper;
   pid_t pid = fork();
@@ -90,16 +90,85 @@ TEST_CASE("the kill command ends the script's whole process group") {
     execl("/bin/sh", "sh", "-c", ("exec dash -s <" + base + ".bg >/dev/null 2>&1").c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  for (int i = 0; i < 100 && !std::filesystem::exists(dir + "/pids"); ++i)
+  for (int i = 0; i < 200 && std::system("pgrep -f 'sleep 317[3]' >/dev/null") != 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  REQUIRE(std::filesystem::exists(dir + "/pids"));
-  std::ofstream(base + ".kill") << plugins::build_kill_command("'" + dir + "'");
+  REQUIRE(std::system("pgrep -f 'sleep 317[3]' >/dev/null") == 0);
+  std::ofstream(base + ".kill") << plugins::build_kill_command("'" + dir + "'", run_id);
   CHECK(std::system(("dash -s <" + base + ".kill").c_str()) == 0);
   int st = 0;
   waitpid(pid, &st, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The wrapper ends because its script was killed, and tells so by 128 + SIGKILL.
+  CHECK(WIFEXITED(st));
+  CHECK(WEXITSTATUS(st) == 137);
+  for (int i = 0; i < 50 && std::system("pgrep -f 'sleep 317[123]' >/dev/null") == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK(std::system("pgrep -f 'sleep 317[123]' >/dev/null") != 0);
   CHECK_FALSE(std::filesystem::exists(dir));
   std::filesystem::remove(base + ".bg");
   std::filesystem::remove(base + ".kill");
+}
+
+} // namespace
+
+TEST_CASE("the kill command ends the script's whole process group, background children included") {
+  std::string dir = temp_base() + ".k";
+  // One child in the group, one in a subshell of its own, one in a session of its own that
+  // only the run's environment marker finds.
+  std::string script = "sleep 3171 & (sleep 3172 &); setsid sleep 3172 & sleep 3173\n";
+  SUBCASE("inline script") {
+    REQUIRE_FALSE(plugins::wrapper_uses_file(script));
+    check_kill(plugins::build_wrapper("'" + dir + "'", "killrun1", script, "", {}, 60), dir, "killrun1");
+  }
+  SUBCASE("script with #!, written to the private directory") {
+    std::string shebang = "#!/bin/sh\n" + script;
+    REQUIRE(plugins::wrapper_uses_file(shebang));
+    check_kill(plugins::build_wrapper("'" + dir + "'", "killrun2", shebang, "", {}, 60), dir, "killrun2");
+  }
+}
+
+TEST_CASE("small scripts run without a file on the host; #! and large scripts use the private directory") {
+  std::string dir = temp_base() + ".f";
+  SUBCASE("inline: no directory is made, $0 is sh, stdin is /dev/null") {
+    std::string wrapper = plugins::build_wrapper("'" + dir + "'", "r", "[ -d '" + dir + "' ] && echo dir\ncat\necho end\n", "", {}, 60);
+    CHECK(wrapper.find("mkdir") == std::string::npos);
+    ShellRun r = run_under("dash", wrapper);
+    CHECK(r.status == 0);
+    CHECK(r.out == "end\n");
+  }
+  SUBCASE("#!: the interpreter named there runs it, from the private directory") {
+    std::string script = "#!/bin/sh\n[ -d '" + dir + "' ] && echo dir\necho \"$0\"\n";
+    ShellRun r = run_under("dash", plugins::build_wrapper("'" + dir + "'", "r", script, "", {}, 60));
+    CHECK(r.status == 0);
+    CHECK(r.out == "dir\n" + dir + "/_script.sh\n");
+    CHECK_FALSE(std::filesystem::exists(dir));
+  }
+  SUBCASE("over 64 KB: the file path, output intact") {
+    std::string script = "cat >/dev/null <<'EOF'\n" + std::string(70 * 1024, 'x') + "\nEOF\necho big\n";
+    REQUIRE(plugins::wrapper_uses_file(script));
+    ShellRun r = run_under("dash", plugins::build_wrapper("'" + dir + "'", "r", script, "", {}, 60));
+    CHECK(r.status == 0);
+    CHECK(r.out == "big\n");
+    CHECK_FALSE(std::filesystem::exists(dir));
+  }
+}
+
+TEST_CASE("an inline script is never on a command line of the host") {
+  // The script's text is what `ps` would show if it were passed in argv: look for it there.
+  std::string base = temp_base();
+  std::string wrapper = plugins::build_wrapper("'" + base + ".s'", "r", "secret_marker_4711=1; sleep 3174\n", "", {}, 60);
+  std::ofstream(base + ".sec") << wrapper;
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec dash -s <" + base + ".sec >/dev/null 2>&1").c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 200 && std::system("pgrep -f 'sleep 317[4]' >/dev/null") != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(std::system("pgrep -f 'secret_marker_471[1]' >/dev/null") != 0);
+  std::ofstream(base + ".k2") << plugins::build_kill_command("'" + base + ".s'", "r");
+  CHECK(std::system(("dash -s <" + base + ".k2").c_str()) == 0);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  std::filesystem::remove(base + ".sec");
+  std::filesystem::remove(base + ".k2");
 }
