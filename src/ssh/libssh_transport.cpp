@@ -819,20 +819,9 @@ public:
     if (!ssh_is_connected(m_session))
       return unexpected(fail(FailureKind::dropped, fmt::format("connection to {} was lost", m_label)));
     TimePoint deadline = request.timeout.count() > 0 ? Clock::now() + request.timeout : TimePoint::max();
-    ssh_channel channel = ssh_channel_new(m_session);
-    if (!channel) return unexpected(channel_failure("cannot create a channel"));
-    struct ChannelGuard {
-      ssh_channel c;
-      ~ChannelGuard() {
-        ssh_channel_close(c);
-        ssh_channel_free(c);
-      }
-    } guard{channel};
-
-    if (ssh_channel_open_session(channel) != SSH_OK) return unexpected(channel_failure("cannot open a session channel"));
-    if (ssh_channel_request_exec(channel, request.command.c_str()) != SSH_OK)
-      return unexpected(channel_failure("the server refused to run the command"));
-
+    // The state and callbacks outlive the channel (libssh keeps a pointer to them until it is
+    // freed) and are installed before the exec request: a command that ends at once (sudo
+    // refusing, `true` without stdin) sends exit-status while libssh waits for the reply.
     struct State {
       int exit_status = -1;
       std::string exit_signal;
@@ -852,7 +841,21 @@ public:
       s->got_exit = true;
     };
     ssh_callbacks_init(&callbacks);
+    ssh_channel channel = ssh_channel_new(m_session);
+    if (!channel) return unexpected(channel_failure("cannot create a channel"));
+    struct ChannelGuard {
+      ssh_channel c;
+      ~ChannelGuard() {
+        ssh_channel_close(c);
+        ssh_channel_free(c);
+      }
+    } guard{channel};
+
     ssh_set_channel_callbacks(channel, &callbacks);
+
+    if (ssh_channel_open_session(channel) != SSH_OK) return unexpected(channel_failure("cannot open a session channel"));
+    if (ssh_channel_request_exec(channel, request.command.c_str()) != SSH_OK)
+      return unexpected(channel_failure("the server refused to run the command"));
 
     ssh_event event = ssh_event_new();
     ssh_event_add_session(event, m_session);

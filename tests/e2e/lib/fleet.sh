@@ -162,7 +162,7 @@ _fleet_sshd() {
     echo "MaxAuthTries 10"
     echo "LoginGraceTime 60"
     echo "PrintMotd no"
-    echo "LogLevel VERBOSE"
+    echo "LogLevel ${FLEET_SSHD_LOGLEVEL:-VERBOSE}"
     printf '%s\n' "$extra"
   } >"$dir/sshd_config"
   "$FLEET_SSHD" -D -e -f "$dir/sshd_config" >"$dir/log" 2>&1 &
