@@ -154,6 +154,15 @@ def headline(data, nproc, lines):
                                  f"{bare:.2f} s: ×{ratio(med(s.wall), bare)}")
                 parts.append(".")
             lines.append("".join(parts))
+    for job, conc, n, mode in cells(data, "inflight"):
+        g = group(data, section="inflight", job=job, conc=conc, n=n, mode=mode)
+        s = g.get("sshm")
+        if not s:
+            continue
+        peers = ", ".join(f"{NAMES[t]} {med(g[t].mem):.0f} MB in {med(g[t].procs):.0f} processes "
+                          f"(×{ratio(med(s.mem), med(g[t].mem))})" for t in PEERS if t in g)
+        lines.append(f"- **{n} hosts in flight at once** (`sleep 2` on N={n}, concurrency {conc}): sshm "
+                     f"{med(s.mem):.1f} MB peak tree RSS in 1 process; {peers}.")
     sc = group(data, section="scaling")
     if sc.get("sshm"):
         rows = sorted(sc["sshm"].rows, key=lambda r: r["n"])
@@ -204,10 +213,13 @@ def main():
               "measured tree). sshm stores every invocation in a fresh state dir per run.",
               "",
               "Jobs: `true`; `uname -a` (output collected: printed by each tool, redirected to a file); "
-              "`200k`: 200 KB of output per host (`yes ... | head -c 204800`).\n"]
+              "`200k`: 200 KB of output per host (`yes ... | head -c 204800`); `hold`: `sleep 2`, so that every "
+              "host of the run is in flight at the same time (`true` ends too fast for pdsh to have more than a few "
+              "dozen ssh processes alive, whatever its fanout).\n"]
 
     for section, title in (("main", f"Comparison, N={a.hosts}, KEX forced"),
                            ("defaults", f"Each tool's defaults (KEX/host key not forced), N={a.hosts}"),
+                           ("inflight", "Memory with every host in flight (`sleep 2`)"),
                            ("big", "Comparison at N=1000")):
         if any(r["section"] == section for r in data):
             lines.append(f"## {title}")

@@ -5,8 +5,14 @@
 #   bench/run.sh                 N=200, concurrency 64 and 256, 3 jobs, 3 runs (a few minutes)
 #   bench/run.sh --full          also N=1000, sshm scaling N=100..2000 and the 50 ms RTT section
 #
+# Sections: main (N hosts, every job and concurrency), defaults (each tool's own KEX),
+# inflight (memory with 256 hosts truly in flight at once: `sleep 2` on 256 hosts at
+# concurrency 256; Ansible is left out there unless named in --inflight-tools, as its 256
+# forked workers need several GB), big (N=1000), scaling, latency.
+#
 # Options: --hosts N  --runs R  --sshm-before PATH (an older sshm for the scaling curve too)  --tools "sshm pdsh pssh clush ansible"  --conc "64 256"
-#          --jobs "true uname 200k"  --sections "main defaults scaling latency"
+#          --jobs "true uname 200k"  --sections "main defaults inflight big scaling latency"
+#          --inflight-tools "sshm pdsh pssh clush"
 #          --scaling "100 500 1000 2000"  --lat-conc "16 64 256"  --sshm PATH  --out FILE
 #
 # Every figure comes from bench/measure.py (wall, CPU of the whole client process tree,
@@ -20,7 +26,9 @@ runs=3
 tools="sshm pdsh pssh clush ansible"
 concs="64 256"
 jobs="true uname 200k"
-sections="main defaults"
+sections="main defaults inflight"
+inflight_n=256
+inflight_tools="sshm pdsh pssh clush"
 scaling="100 500 1000 2000"
 lat_conc="16 64 256"
 lat_tools="sshm pdsh"
@@ -33,7 +41,8 @@ cmdline="bench/run.sh $*"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 while [ $# -gt 0 ]; do
   case $1 in
-  --full) sections="main defaults big scaling latency"; big_hosts=1000 ;;
+  --full) sections="main defaults inflight big scaling latency"; big_hosts=1000 ;;
+  --inflight-tools) inflight_tools=$2; shift ;;
   --hosts) hosts=$2; shift ;;
   --runs) runs=$2; shift ;;
   --tools) tools=$2; shift ;;
@@ -82,6 +91,7 @@ data=$B/data.jsonl
 max_hosts=$hosts
 if has scaling; then for n in $scaling; do [ "$n" -gt "$max_hosts" ] && max_hosts=$n; done; fi
 if has big && [ -n "$big_hosts" ] && [ "$big_hosts" -gt "$max_hosts" ]; then max_hosts=$big_hosts; fi
+if has inflight && [ "$inflight_n" -gt "$max_hosts" ]; then max_hosts=$inflight_n; fi
 echo "starting $max_hosts loopback hosts ($(( (max_hosts + 15) / 16 )) sshd)" >&2
 fleet_add_hosts "$max_hosts" host || exit 1
 LOOP_HOSTS=("${FLEET_HOSTS[@]}")
@@ -134,6 +144,7 @@ job_cmd() {
   case $1 in
   true) echo "true" ;;
   uname) echo "uname -a" ;;
+  hold) echo "sleep 2" ;;
   200k) echo "yes 012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678 | head -c 204800" ;;
   esac
 }
@@ -215,6 +226,12 @@ compare() {
 has main && compare main "$hosts" "$jobs" "$concs" forced
 has defaults && compare defaults "$hosts" true 64 defaults
 has big && [ -n "$big_hosts" ] && compare big "$big_hosts" true "$concs" forced
+if has inflight; then
+  saved_tools=$tools
+  tools=$inflight_tools
+  compare inflight "$inflight_n" hold "$inflight_n" forced
+  tools=$saved_tools
+fi
 
 if has scaling; then
   for ((run = 1; run <= runs; run++)); do
