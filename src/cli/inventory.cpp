@@ -90,9 +90,12 @@ struct HostOutcome {
   std::vector<std::string> warnings;
   std::map<std::string, size_t> counts;  // type -> entries
   double seconds = 0;
+  std::size_t bytes = 0;  // the gatherer's stream
 };
 
 int run_collect(const GlobalOptions& g, const CollectOptions& o) {
+  const auto started = std::chrono::steady_clock::now();
+  auto since_start = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
   // Load the fleet and choose hosts.
   auto inv_file = load_inventory(g);
   auto hosts = select(g, inv_file, o.targets);
@@ -113,10 +116,10 @@ int run_collect(const GlobalOptions& g, const CollectOptions& o) {
   auto transport = make_transport(g, ssh_config);
   auto db = store::Store::open(state_dir(g));
   InventoryStore inv(db->db());
+  collectors::SnapshotWriter writer(inv);
 
   // Gather with a pool of workers; each result is stored before it is reported.
   std::atomic<size_t> next{0};
-  std::mutex store_mutex;
   std::vector<HostOutcome> outcomes(hosts.size());
   bool json = wants_json(g);
   auto work = [&] {
@@ -132,18 +135,17 @@ int run_collect(const GlobalOptions& g, const CollectOptions& o) {
         collectors::GatherOptions opts = base;
         opts.instance_id = out.host;
         std::string pm;
-        auto items = collectors::gather(**session, opts, &out.warnings, &pm);
+        auto items = collectors::gather(**session, opts, &out.warnings, &pm, &out.bytes);
         if (!items) {
           out.error_kind = ssh::to_string(items.error().kind);
           out.error = items.error().message;
         } else {
-          try {
-            std::lock_guard<std::mutex> lock(store_mutex);
-            inv.store_snapshot(out.host, pm, *items, custom);
+          std::string error = writer.write(out.host, pm, *items, custom);
+          if (error.empty()) {
             out.ok = true;
-          } catch (const RuntimeError& e) {
+          } else {
             out.error_kind = "store";
-            out.error = e.what();
+            out.error = error;
           }
           for (const InventoryItem& it : *items) out.counts[it.type_name] = it.content.size();
         }
@@ -175,12 +177,18 @@ int run_collect(const GlobalOptions& g, const CollectOptions& o) {
       nlohmann::json j = {{"Host", out.host}, {"Status", out.ok ? "Success" : "Failed"}};
       if (!out.ok) j["Error"] = {{"Kind", out.error_kind}, {"Message", out.error}};
       j["Types"] = out.counts;
+      j["Bytes"] = out.bytes;
+      j["Seconds"] = out.seconds;
       j["Warnings"] = out.warnings;
       arr.push_back(j);
     }
     SyncOut::instance().out(arr.dump(2) + "\n");
   } else if (g.verbosity >= 0) {
-    SyncOut::instance().err(fmt::format("{} of {} hosts collected\n", ok, outcomes.size()));
+    std::size_t bytes = 0;
+    for (const auto& out : outcomes) bytes += out.ok ? out.bytes : 0;
+    SyncOut::instance().err(fmt::format("{} of {} hosts collected in {:.1f}s, {:.1f} KB received per host\n", ok,
+                                        outcomes.size(), since_start(),
+                                        ok ? static_cast<double>(bytes) / 1024.0 / static_cast<double>(ok) : 0.0));
   }
   if (ok == outcomes.size()) return k_exit_ok;
   return ok == 0 ? k_exit_unreachable : k_exit_failed;

@@ -148,7 +148,8 @@ std::string build_gather_input(const GatherOptions& o, const std::string& nonce)
 
 Expected<std::vector<InventoryItem>, ssh::Failure> gather(ssh::Session& session, const GatherOptions& options,
                                                           std::vector<std::string>* warnings,
-                                                          std::string* package_manager) {
+                                                          std::string* package_manager,
+                                                          std::size_t* stream_bytes) {
   std::string nonce = random_hex(8);
   std::string stream;
   std::string errors;
@@ -185,6 +186,7 @@ Expected<std::vector<InventoryItem>, ssh::Failure> gather(ssh::Session& session,
   sel.files = !options.files.empty();
   sel.custom = options.custom;
   sel.max_files = options.max_files;
+  if (stream_bytes) *stream_bytes = stream.size();
   ParsedInventory parsed = parse_stream(stream, nonce, sel, options.instance_id, capture_time);
   if (warnings) *warnings = std::move(parsed.warnings);
   if (package_manager) *package_manager = parsed.package_manager;

@@ -58,9 +58,10 @@ std::string build_gather_input(const GatherOptions& options, const std::string& 
 
 // Runs the gatherer on an open session and parses its stream. `warnings` (optional) gets
 // rejected custom inventory files and other non-fatal problems; `package_manager` (optional)
-// dpkg, rpm or apk.
+// dpkg, rpm or apk; `stream_bytes` (optional) the size of the stream the host sent.
 Expected<std::vector<InventoryItem>, ssh::Failure> gather(ssh::Session& session, const GatherOptions& options,
                                                           std::vector<std::string>* warnings = nullptr,
-                                                          std::string* package_manager = nullptr);
+                                                          std::string* package_manager = nullptr,
+                                                          std::size_t* stream_bytes = nullptr);
 
 } // namespace sshm::collectors

@@ -149,6 +149,13 @@ void InventoryStore::commit() {
   m_in_batch = false;
 }
 
+void InventoryStore::abandon() {
+  if (m_in_batch) sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+  m_in_batch = false;
+  m_entry_cache.clear();
+  m_type_ids.clear();
+}
+
 std::int64_t InventoryStore::host_id(const std::string& name, const std::string& package_manager) {
   Stmt up(m_db,
           "INSERT INTO inventory_hosts(name, package_manager) VALUES(?1, ?2) "
@@ -198,7 +205,8 @@ std::int64_t InventoryStore::entry_id(std::int64_t type, const Row& row) {
 void InventoryStore::store_snapshot(const std::string& host, const std::string& package_manager,
                                     const std::vector<InventoryItem>& items, bool replace_custom) {
   bool own = !m_in_batch;
-  if (own) exec(m_db, "BEGIN IMMEDIATE");
+  // Inside a batch a savepoint keeps one host's failure from leaving half its rows behind.
+  exec(m_db, own ? "BEGIN IMMEDIATE" : "SAVEPOINT sshm_snapshot");
   try {
     std::int64_t hid = host_id(host, package_manager);
     Stmt snap(m_db,
@@ -243,11 +251,51 @@ void InventoryStore::store_snapshot(const std::string& host, const std::string& 
       for (std::int64_t t : gone) del.bind(1, hid).bind(2, t).run();
     }
   } catch (...) {
-    if (own) sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_exec(m_db, own ? "ROLLBACK" : "ROLLBACK TO sshm_snapshot; RELEASE sshm_snapshot", nullptr, nullptr,
+                 nullptr);
     m_entry_cache.clear();
+    m_type_ids.clear();
     throw;
   }
-  if (own) exec(m_db, "COMMIT");
+  exec(m_db, own ? "COMMIT" : "RELEASE sshm_snapshot");
+}
+
+std::string SnapshotWriter::write(const std::string& host, const std::string& package_manager,
+                                  const std::vector<InventoryItem>& items, bool replace_custom) {
+  Pending mine{&host, &package_manager, &items, replace_custom, {}, false};
+  std::unique_lock<std::mutex> lock(m_mutex);
+  m_queue.push_back(&mine);
+  while (!mine.done) {
+    if (m_writing) {
+      m_cv.wait(lock);
+      continue;
+    }
+    // This thread commits everything queued so far, its own result included.
+    m_writing = true;
+    std::vector<Pending*> batch;
+    batch.swap(m_queue);
+    lock.unlock();
+    try {
+      m_store.begin();
+      for (Pending* p : batch) {
+        try {
+          m_store.store_snapshot(*p->host, *p->package_manager, *p->items, p->replace_custom);
+        } catch (const std::exception& e) {
+          p->error = e.what();
+        }
+      }
+      m_store.commit();
+    } catch (const std::exception& e) {
+      m_store.abandon();
+      for (Pending* p : batch)
+        if (p->error.empty()) p->error = e.what();
+    }
+    lock.lock();
+    for (Pending* p : batch) p->done = true;
+    m_writing = false;
+    m_cv.notify_all();
+  }
+  return mine.error;
 }
 
 std::vector<Row> InventoryStore::snapshot_rows(std::int64_t snapshot_id) const {

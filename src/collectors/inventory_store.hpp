@@ -6,7 +6,9 @@
 #include "collectors/version.hpp"
 
 #include <cstdint>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -80,9 +82,11 @@ public:
   // How many snapshots of one host and type are kept.
   static constexpr int k_history = 10;
 
-  // Bulk loading for benchmarks: begin/commit around many store_snapshot calls.
+  // One transaction around many store_snapshot calls (each then a savepoint of its own).
   void begin();
   void commit();
+  // Rolls back an open batch and forgets the IDs cached during it.
+  void abandon();
 
 private:
   std::int64_t host_id(const std::string& name, const std::string& package_manager);
@@ -96,6 +100,32 @@ private:
   std::map<std::string, std::int64_t> m_type_ids;
   // Entry IDs by type and content, so a fleet's shared package rows are looked up once.
   std::unordered_map<std::string, std::int64_t> m_entry_cache;
+};
+
+// Group commit for many collecting threads: write() returns once the host's snapshot is
+// committed (or failed: the error text), and whichever caller finds no commit in progress
+// writes everything queued so far in one transaction. One fsync and one pass over the
+// indexes per group instead of per host.
+class SnapshotWriter {
+public:
+  explicit SnapshotWriter(InventoryStore& store) : m_store(store) {}
+  std::string write(const std::string& host, const std::string& package_manager,
+                    const std::vector<InventoryItem>& items, bool replace_custom);
+
+private:
+  struct Pending {
+    const std::string* host;
+    const std::string* package_manager;
+    const std::vector<InventoryItem>* items;
+    bool replace_custom;
+    std::string error;
+    bool done;
+  };
+  InventoryStore& m_store;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  bool m_writing = false;
+  std::vector<Pending*> m_queue;
 };
 
 // Stores one host's collection in the store behind `db` (for the aws:softwareInventory plugin).

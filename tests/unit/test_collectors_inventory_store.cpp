@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sqlite3.h>
 #include <sstream>
+#include <thread>
 
 using namespace sshm;
 using namespace sshm::collectors;
@@ -241,4 +242,44 @@ TEST_CASE("export writes Resource Data Sync's layout as JSON Lines") {
   }
   CHECK(n == 3);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("group commit: many threads store at once, a failing host costs only its own snapshot") {
+  Db d;
+  InventoryStore store(d.db);
+  SnapshotWriter writer(store);
+  // A real SQLite failure for one host, in the middle of the others' batches.
+  REQUIRE(sqlite3_exec(d.db,
+                       "CREATE TRIGGER refuse_bad BEFORE INSERT ON inventory_hosts WHEN NEW.name = 'bad' "
+                       "BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END;",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  const int threads = 8, per_thread = 10;
+  std::vector<std::string> errors(threads * per_thread + 1);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        int n = t * per_thread + i;
+        std::string host = n == 37 ? "bad" : "host-" + std::to_string(n);
+        std::vector<InventoryItem> items = {info("Debian GNU/Linux", "12", "2026-01-01T00:00:00Z"),
+                                            apps({{"openssl", "3.0." + std::to_string(n % 5)}, {"bash", "5.2"}},
+                                                 "2026-01-01T00:00:00Z")};
+        errors[static_cast<size_t>(n)] = writer.write(host, "dpkg", items, false);
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  for (int n = 0; n < threads * per_thread; ++n) {
+    CAPTURE(n);
+    if (n == 37) {
+      CHECK(errors[37].find("refused by test trigger") != std::string::npos);
+      CHECK_FALSE(store.find_host("bad"));
+      continue;
+    }
+    CHECK(errors[static_cast<size_t>(n)].empty());
+    auto current = store.current("host-" + std::to_string(n), "AWS:Application");
+    REQUIRE(current.size() == 1);
+    CHECK(current[0].content.size() == 2);
+  }
+  CHECK(store.hosts().size() == static_cast<size_t>(threads * per_thread - 1));
 }
