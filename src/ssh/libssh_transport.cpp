@@ -26,6 +26,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -1025,10 +1026,32 @@ struct LibsshTransport::Impl {
     ssh_options_set(s, SSH_OPTIONS_PORT, &port);
     ssh_options_set(s, SSH_OPTIONS_USER, ep.user.c_str());
     ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+    // libssh reads known_hosts during ssh_connect to put the key types it already knows for
+    // this host first. It is given only the lines that can concern this host (from the index
+    // read once per run) in a memfd, instead of parsing the whole file again for every host:
+    // the same answer, without a per-host cost that grows with the fleet.
+    struct MemFd {
+      int fd = -1;
+      ~MemFd() {
+        if (fd >= 0) ::close(fd);
+      }
+    } known_hosts_view;
     if (!ep.known_hosts_files.empty()) {
-      // libssh prefers host key types it already knows for this host from this file.
-      ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, ep.known_hosts_files.front().c_str());
-      ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, ep.known_hosts_files.front().c_str());
+      const std::string& file = ep.known_hosts_files.front();
+      std::string path = file;
+      if (auto lines = KnownHostsCache::instance().candidates(file, known_hosts_name(ep.hostname, ep.port))) {
+        std::string text;
+        for (const auto& line : *lines) text.append(line).push_back('\n');
+        int view = ::memfd_create("sshm-known-hosts", MFD_CLOEXEC);
+        if (view >= 0 && ::write(view, text.data(), text.size()) == static_cast<ssize_t>(text.size())) {
+          known_hosts_view.fd = view;
+          path = "/proc/self/fd/" + std::to_string(view);
+        } else if (view >= 0) {
+          ::close(view);
+        }
+      }
+      ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, path.c_str());
+      ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, path.c_str());
     }
     // KexAlgorithms / HostKeyAlgorithms from the ssh config; libssh takes the same list syntax.
     if (!ep.kex_algorithms.empty() && ssh_options_set(s, SSH_OPTIONS_KEY_EXCHANGE, ep.kex_algorithms.c_str()) != SSH_OK)
@@ -1055,7 +1078,15 @@ struct LibsshTransport::Impl {
       return std::nullopt;
     };
 
-    if (ssh_connect(s) != SSH_OK) {
+    int connected = ssh_connect(s);
+    if (known_hosts_view.fd >= 0) {
+      // The view's descriptor number may be reused once closed: point libssh back at the file.
+      ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, ep.known_hosts_files.front().c_str());
+      ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, ep.known_hosts_files.front().c_str());
+      ::close(known_hosts_view.fd);
+      known_hosts_view.fd = -1;
+    }
+    if (connected != SSH_OK) {
       if (auto f = interrupted()) return unexpected(*f);
       std::string err = ssh_get_error(s);
       std::string l = to_lower(err);
