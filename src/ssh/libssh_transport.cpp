@@ -76,13 +76,18 @@ public:
   // Watches `fd` until the guard is destroyed; `fired` says whether it had to act.
   class Guard {
   public:
-    Guard(int fd, TimePoint deadline, const std::atomic<bool>* cancel) {
-      m_id = Watchdog::instance().add(fd, deadline, cancel, &m_fired);
+    // With `idle_window`, the deadline moves on while the peer keeps sending (TCP_INFO's
+    // last_data_recv): a handshake slowed by a busy machine is not a dead host. It never moves
+    // past `hard_deadline`.
+    Guard(int fd, TimePoint deadline, const std::atomic<bool>* cancel, milliseconds idle_window = milliseconds(0),
+          TimePoint hard_deadline = TimePoint::max()) {
+      m_id = Watchdog::instance().add(fd, deadline, cancel, &m_fired, idle_window, hard_deadline);
     }
     ~Guard() { Watchdog::instance().remove(m_id); }
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;
-    // 0: not fired, 1: deadline passed, 2: cancelled.
+    // 0: not fired, 1: deadline passed (or nothing received for the idle window), 2: cancelled,
+    // 3: the hard deadline passed while the peer was still sending.
     int fired() const { return m_fired.load(); }
 
   private:
@@ -96,6 +101,8 @@ private:
     TimePoint deadline;
     const std::atomic<bool>* cancel;
     std::atomic<int>* fired;
+    milliseconds idle_window;
+    TimePoint hard_deadline;
   };
 
   Watchdog() : m_thread([this] { loop(); }) {}
@@ -108,10 +115,11 @@ private:
     m_thread.join();
   }
 
-  std::uint64_t add(int fd, TimePoint deadline, const std::atomic<bool>* cancel, std::atomic<int>* fired) {
+  std::uint64_t add(int fd, TimePoint deadline, const std::atomic<bool>* cancel, std::atomic<int>* fired,
+                    milliseconds idle_window, TimePoint hard_deadline) {
     std::lock_guard<std::mutex> lock(m_mutex);
     std::uint64_t id = ++m_next;
-    m_items.emplace(id, Item{fd, deadline, cancel, fired});
+    m_items.emplace(id, Item{fd, deadline, cancel, fired, idle_window, hard_deadline});
     m_cv.notify_all();
     return id;
   }
@@ -127,6 +135,20 @@ private:
       auto now = Clock::now();
       for (auto& [id, item] : m_items) {
         if (item.fired->load() != 0) continue;
+        if (now >= item.deadline && item.idle_window.count() > 0) {
+          if (now >= item.hard_deadline) {
+            item.fired->store(3);
+            ::shutdown(item.fd, SHUT_RDWR);
+            continue;
+          }
+          tcp_info info{};
+          socklen_t len = sizeof info;
+          if (::getsockopt(item.fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+              milliseconds(info.tcpi_last_data_recv) < item.idle_window) {
+            item.deadline = std::min(item.hard_deadline, now + item.idle_window - milliseconds(info.tcpi_last_data_recv));
+            continue;
+          }
+        }
         int why = now >= item.deadline ? 1 : is_cancelled(item.cancel) ? 2 : 0;
         if (why != 0) {
           item.fired->store(why);
@@ -1019,7 +1041,9 @@ struct LibsshTransport::Impl {
     if (!h.get()) return unexpected(fail(FailureKind::protocol, "out of memory creating an ssh session"));
     ssh_session s = h.get();
     int port = ep.port;
-    long timeout = std::max(1, (remaining_ms(deadline) + 999) / 1000);
+    // libssh's own limit for blocking steps is the hard one; the watchdog below enforces the
+    // connect timeout as "nothing received for that long".
+    long timeout = std::max(1, (remaining_ms(deadline) + 999) / 1000) + 5L * std::max(1, ep.connect_timeout_s);
     bool no = false;
     ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
     ssh_options_set(s, SSH_OPTIONS_HOST, ep.hostname.c_str());
@@ -1066,11 +1090,19 @@ struct LibsshTransport::Impl {
 
     std::string label = ep.name == ep.hostname ? host_port(ep.hostname, ep.port)
                                                : fmt::format("{} ({})", ep.name, host_port(ep.hostname, ep.port));
-    Watchdog::Guard watch(fd, deadline, cancel);
+    // The connect timeout bounds a silent or stalled server: while it keeps sending, a handshake
+    // slowed by load (hundreds at once on a small controller) goes on, up to 6 times the timeout.
+    const milliseconds window(static_cast<long long>(ep.connect_timeout_s) * 1000);
+    Watchdog::Guard watch(fd, deadline, cancel, window, deadline + 5 * window);
     auto interrupted = [&]() -> std::optional<Failure> {
       if (watch.fired() == 2 || is_cancelled(cancel))
         return fail(FailureKind::cancelled, "cancelled while connecting to " + label);
-      if (watch.fired() == 1 || Clock::now() >= deadline)
+      if (watch.fired() == 3)
+        return fail(FailureKind::connect_timeout,
+                    fmt::format("{} kept the SSH handshake going for {} s without finishing it "
+                                "(raise --connect-timeout for slow hosts)",
+                                label, 6 * ep.connect_timeout_s));
+      if (watch.fired() == 1)
         return fail(FailureKind::connect_timeout,
                     fmt::format("{} accepted TCP but did not finish the SSH handshake within {} s; is it an sshd? "
                                 "(raise --connect-timeout for slow hosts)",
