@@ -80,18 +80,25 @@ TEST_CASE("a missing working directory fails clearly") {
 
 namespace {
 
-// Starts `wrapper` under dash in the background, waits until `ready` (a pgrep -f pattern)
-// runs, then runs the kill command and checks that nothing of the run survives.
-void check_kill(const std::string& wrapper, const std::string& dir, const std::string& run_id) {
-  std::string base = temp_base();
-  std::ofstream(base + ".bg") << wrapper;
+// Runs `wrapper` (saved to `file`) under dash in the background, as sshd would, and waits
+// until a process matching `ready` (a pgrep -f pattern) runs. Returns the shell's pid.
+pid_t start_wrapper(const std::string& wrapper, const std::string& file, const std::string& ready) {
+  std::ofstream(file) << wrapper;
   pid_t pid = fork();
   if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", ("exec dash -s <" + base + ".bg >/dev/null 2>&1").c_str(), static_cast<char*>(nullptr));
+    execl("/bin/sh", "sh", "-c", ("exec dash -s <" + file + " >/dev/null 2>&1").c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  for (int i = 0; i < 200 && std::system("pgrep -f 'sleep 317[3]' >/dev/null") != 0; ++i)
+  std::string probe = "pgrep -f '" + ready + "' >/dev/null";
+  for (int i = 0; i < 200 && std::system(probe.c_str()) != 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return pid;
+}
+
+// Starts `wrapper`, then runs the kill command and checks that nothing of the run survives.
+void check_kill(const std::string& wrapper, const std::string& dir, const std::string& run_id) {
+  std::string base = temp_base();
+  pid_t pid = start_wrapper(wrapper, base + ".bg", "sleep 317[3]");
   REQUIRE(std::system("pgrep -f 'sleep 317[3]' >/dev/null") == 0);
   std::ofstream(base + ".kill") << plugins::build_kill_command("'" + dir + "'", run_id);
   CHECK(std::system(("dash -s <" + base + ".kill").c_str()) == 0);
@@ -156,14 +163,8 @@ TEST_CASE("an inline script is never on a command line of the host") {
   // The script's text is what `ps` would show if it were passed in argv: look for it there.
   std::string base = temp_base();
   std::string wrapper = plugins::build_wrapper("'" + base + ".s'", "r", "secret_marker_4711=1; sleep 3174\n", "", {}, 60);
-  std::ofstream(base + ".sec") << wrapper;
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", ("exec dash -s <" + base + ".sec >/dev/null 2>&1").c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  for (int i = 0; i < 200 && std::system("pgrep -f 'sleep 317[4]' >/dev/null") != 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  pid_t pid = start_wrapper(wrapper, base + ".sec", "sleep 317[4]");
+  REQUIRE(std::system("pgrep -f 'sleep 317[4]' >/dev/null") == 0);
   CHECK(std::system("pgrep -f 'secret_marker_471[1]' >/dev/null") != 0);
   std::ofstream(base + ".k2") << plugins::build_kill_command("'" + base + ".s'", "r");
   CHECK(std::system(("dash -s <" + base + ".k2").c_str()) == 0);
