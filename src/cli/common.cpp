@@ -31,17 +31,17 @@ std::string xdg_dir(const char* var, const char* fallback) {
 bool isatty_stdout() { return ::isatty(STDOUT_FILENO) == 1; }
 bool isatty_stderr() { return ::isatty(STDERR_FILENO) == 1; }
 
-inventory::Inventory load_inventory(const GlobalOptions& global) {
+fleet::Inventory load_inventory(const GlobalOptions& global) {
   if (!global.inventory.empty()) {
     if (!std::filesystem::exists(global.inventory))
       throw InputError(fmt::format("inventory file '{}' does not exist", global.inventory));
-    return inventory::Inventory::load(global.inventory);
+    return fleet::Inventory::load(global.inventory);
   }
   for (const std::string& candidate :
        {std::string("inventory.yaml"), xdg_dir("XDG_CONFIG_HOME", ".config") + "/sshm/inventory.yaml"}) {
-    if (std::filesystem::exists(candidate)) return inventory::Inventory::load(candidate);
+    if (std::filesystem::exists(candidate)) return fleet::Inventory::load(candidate);
   }
-  return inventory::Inventory{};
+  return fleet::Inventory{};
 }
 
 std::filesystem::path state_dir(const GlobalOptions& global) {
@@ -63,7 +63,7 @@ ssh::ResolveOptions resolve_options(const GlobalOptions& global) {
   return o;
 }
 
-ssh::Overrides overrides_for(const inventory::Host& host) {
+ssh::Overrides overrides_for(const fleet::Host& host) {
   ssh::Overrides o;
   const auto& c = host.connection;
   o.hostname = c.address;
@@ -81,7 +81,7 @@ std::unique_ptr<ssh::Transport> make_transport(const GlobalOptions& global, cons
 
 ssh::SshConfig load_ssh_config(const GlobalOptions& global) { return ssh::SshConfig::load(global.ssh_config); }
 
-std::vector<ssh::Endpoint> endpoints_for(const std::vector<const inventory::Host*>& hosts, const ssh::SshConfig& config,
+std::vector<ssh::Endpoint> endpoints_for(const std::vector<const fleet::Host*>& hosts, const ssh::SshConfig& config,
                                          const ssh::ResolveOptions& options) {
   std::vector<ssh::Endpoint> out;
   out.reserve(hosts.size());
@@ -178,14 +178,14 @@ std::vector<std::string> expand_retargets(const GlobalOptions& global, const std
 
 } // namespace
 
-std::vector<const inventory::Host*> select(const GlobalOptions& global, const inventory::Inventory& inv,
+std::vector<const fleet::Host*> select(const GlobalOptions& global, const fleet::Inventory& inv,
                                            const TargetOptions& opts) {
   std::unique_ptr<store::Store> store;
-  inventory::TargetSpec spec{expand_retargets(global, opts.targets, store), expand_retargets(global, opts.excludes, store)};
-  return inventory::select_hosts(inv, spec, &std::cin);
+  fleet::TargetSpec spec{expand_retargets(global, opts.targets, store), expand_retargets(global, opts.excludes, store)};
+  return fleet::select_hosts(inv, spec, &std::cin);
 }
 
-KeyPreflight check_host_keys(const std::vector<const inventory::Host*>& hosts, const std::vector<ssh::Endpoint>& endpoints,
+KeyPreflight check_host_keys(const std::vector<const fleet::Host*>& hosts, const std::vector<ssh::Endpoint>& endpoints,
                              const ssh::SshConfig& config, const GlobalOptions& global) {
   KeyPreflight report;
   report.entries.resize(hosts.size());

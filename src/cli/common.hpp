@@ -2,8 +2,8 @@
 // Helpers every command group shares: where things live, loading the inventory,
 // resolving hosts to endpoints, and whole-line output.
 #include "cli/app.hpp"
-#include "inventory/inventory.hpp"
-#include "inventory/targets.hpp"
+#include "fleet/inventory.hpp"
+#include "fleet/targets.hpp"
 #include "ssh/config.hpp"
 #include "ssh/libssh_transport.hpp"
 
@@ -24,14 +24,14 @@ bool isatty_stderr();
 
 // The inventory named by -i / SSHM_INVENTORY, else ./inventory.yaml, else
 // $XDG_CONFIG_HOME/sshm/inventory.yaml, else an empty one.
-inventory::Inventory load_inventory(const GlobalOptions& global);
+fleet::Inventory load_inventory(const GlobalOptions& global);
 // --state-dir / SSHM_STATE_DIR, else $XDG_STATE_HOME/sshm.
 std::filesystem::path state_dir(const GlobalOptions& global);
 
 // Options for resolving every host of a run from the global flags.
 ssh::ResolveOptions resolve_options(const GlobalOptions& global);
 // The inventory's connection settings for a host, as ssh config overrides.
-ssh::Overrides overrides_for(const inventory::Host& host);
+ssh::Overrides overrides_for(const fleet::Host& host);
 
 // The real SSH transport for a run, configured from the global flags.
 std::unique_ptr<ssh::Transport> make_transport(const GlobalOptions& global, const ssh::SshConfig& config);
@@ -39,7 +39,7 @@ std::unique_ptr<ssh::Transport> make_transport(const GlobalOptions& global, cons
 // /etc/ssh/ssh_config), parsed once for the whole run.
 ssh::SshConfig load_ssh_config(const GlobalOptions& global);
 // Effective connection settings of each host: ssh config, then the inventory's overrides.
-std::vector<ssh::Endpoint> endpoints_for(const std::vector<const inventory::Host*>& hosts, const ssh::SshConfig& config,
+std::vector<ssh::Endpoint> endpoints_for(const std::vector<const fleet::Host*>& hosts, const ssh::SshConfig& config,
                                          const ssh::ResolveOptions& options);
 // Asks once on the terminal for the passphrase of encrypted identity files the endpoints use,
 // unless SSHM_KEY_PASSPHRASE is set or there is no terminal. Never per host.
@@ -55,7 +55,7 @@ void add_target_options(CLI::App* cmd, TargetOptions& opts, bool required = true
 // form @STATE:ID (STATE one of failed, timedout, undeliverable, success, cancelled,
 // terminated, delivery-timed-out; ID a command ID or a unique prefix) become the hosts of
 // that earlier command in that state; none in that state is an empty selection (InputError).
-std::vector<const inventory::Host*> select(const GlobalOptions& global, const inventory::Inventory& inv,
+std::vector<const fleet::Host*> select(const GlobalOptions& global, const fleet::Inventory& inv,
                                            const TargetOptions& opts);
 
 // Host key pre-flight: every host's key looked up (connecting only up to the key exchange,
@@ -71,7 +71,7 @@ struct KeyPreflight {
   // Hosts whose run would fail on the key: changed, and unknown under the strict policy.
   size_t blocking = 0;
 };
-KeyPreflight check_host_keys(const std::vector<const inventory::Host*>& hosts, const std::vector<ssh::Endpoint>& endpoints,
+KeyPreflight check_host_keys(const std::vector<const fleet::Host*>& hosts, const std::vector<ssh::Endpoint>& endpoints,
                              const ssh::SshConfig& config, const GlobalOptions& global);
 // "host keys: N known ..." and, for unknown and changed keys, the exact commands that fix them.
 std::string key_preflight_text(const KeyPreflight& report);

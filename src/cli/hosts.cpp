@@ -17,7 +17,7 @@ struct HostsShowOptions {
   std::string name;
 };
 
-nlohmann::json host_json(const inventory::Host& h) {
+nlohmann::json host_json(const fleet::Host& h) {
   const auto& c = h.connection;
   return {{"name", h.name},
           {"address", c.address.value_or(h.name)},

@@ -3,10 +3,10 @@
 #include "aws/client.hpp"
 #include "cli/common.hpp"
 #include "cli/sink_options.hpp"
-#include "collectors/export.hpp"
-#include "collectors/gather.hpp"
-#include "collectors/inventory_store.hpp"
-#include "collectors/query.hpp"
+#include "inventory/export.hpp"
+#include "inventory/gather.hpp"
+#include "inventory/inventory_store.hpp"
+#include "inventory/query.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/spell.hpp"
@@ -23,9 +23,9 @@ namespace sshm::cli {
 
 namespace {
 
-using collectors::InventoryItem;
-using collectors::InventoryStore;
-using collectors::Row;
+using inventory::InventoryItem;
+using inventory::InventoryStore;
+using inventory::Row;
 
 struct CollectOptions {
   TargetOptions targets;
@@ -74,7 +74,7 @@ std::string row_label(const Row& row) {
 }
 
 // The host as the store knows it; an unknown name gets a did-you-mean.
-collectors::StoredHost stored_host(const InventoryStore& inv, const std::string& name) {
+inventory::StoredHost stored_host(const InventoryStore& inv, const std::string& name) {
   if (auto h = inv.find_host(name)) return *h;
   std::vector<std::string> names;
   for (const auto& h : inv.hosts()) names.push_back(h.name);
@@ -101,9 +101,9 @@ int run_collect(const GlobalOptions& g, const CollectOptions& o) {
   auto hosts = select(g, inv_file, o.targets);
   if (hosts.empty()) throw InputError("no hosts match the targets");
   // Map the flags to what the gatherer collects.
-  collectors::GatherOptions base;
-  collectors::select_types(base, o.types);
-  if (!o.files.empty()) base.files = collectors::parse_file_rules(o.files);
+  inventory::GatherOptions base;
+  inventory::select_types(base, o.types);
+  if (!o.files.empty()) base.files = inventory::parse_file_rules(o.files);
   base.file_hash = o.file_hash;
   base.custom_dirs = o.custom_dirs;
   base.timeout = std::chrono::seconds(o.timeout);
@@ -116,7 +116,7 @@ int run_collect(const GlobalOptions& g, const CollectOptions& o) {
   auto transport = make_transport(g, ssh_config);
   auto db = store::Store::open(state_dir(g));
   InventoryStore inv(db->db());
-  collectors::SnapshotWriter writer(inv);
+  inventory::SnapshotWriter writer(inv);
 
   // Gather with a pool of workers; each result is stored before it is reported.
   std::atomic<size_t> next{0};
@@ -132,10 +132,10 @@ int run_collect(const GlobalOptions& g, const CollectOptions& o) {
         out.error_kind = ssh::to_string(session.error().kind);
         out.error = session.error().message;
       } else {
-        collectors::GatherOptions opts = base;
+        inventory::GatherOptions opts = base;
         opts.instance_id = out.host;
         std::string pm;
-        auto items = collectors::gather(**session, opts, &out.warnings, &pm, &out.bytes);
+        auto items = inventory::gather(**session, opts, &out.warnings, &pm, &out.bytes);
         if (!items) {
           out.error_kind = ssh::to_string(items.error().kind);
           out.error = items.error().message;
@@ -207,7 +207,7 @@ int run_show(const GlobalOptions& g, const ShowOptions& o) {
   }
   if (wants_json(g)) {
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& i : items) arr.push_back(collectors::item_to_json(i));
+    for (const auto& i : items) arr.push_back(inventory::item_to_json(i));
     SyncOut::instance().out(arr.dump(2) + "\n");
     return k_exit_ok;
   }
@@ -224,11 +224,11 @@ int run_show(const GlobalOptions& g, const ShowOptions& o) {
 int run_query(const GlobalOptions& g, const QueryOptions& o) {
   auto db = store::Store::open(state_dir(g));
   InventoryStore inv(db->db());
-  std::vector<collectors::QueryMatch> matches;
+  std::vector<inventory::QueryMatch> matches;
   if (!trim(o.expr).empty()) {
-    auto q = collectors::parse_query(o.expr);
-    collectors::check_names(*q, inv, o.expr);
-    matches = collectors::run_query(inv, *q);
+    auto q = inventory::parse_query(o.expr);
+    inventory::check_names(*q, inv, o.expr);
+    matches = inventory::run_query(inv, *q);
   } else if (o.count_by.empty()) {
     throw InputError("give a query expression, --count-by Type.Attribute, or both");
   } else {
@@ -237,7 +237,7 @@ int run_query(const GlobalOptions& g, const QueryOptions& o) {
   if (!o.count_by.empty()) {
     std::vector<std::string> names;
     for (const auto& m : matches) names.push_back(m.host);
-    auto counts = collectors::count_by(inv, names, o.count_by);
+    auto counts = inventory::count_by(inv, names, o.count_by);
     if (wants_json(g)) {
       nlohmann::json arr = nlohmann::json::array();
       for (const auto& [v, n] : counts) arr.push_back({{"Value", v}, {"Count", n}});
@@ -254,7 +254,7 @@ int run_query(const GlobalOptions& g, const QueryOptions& o) {
     for (const auto& m : matches) {
       nlohmann::json rows = nlohmann::json::array();
       for (const auto& [type, row] : m.rows)
-        rows.push_back({{"TypeName", type}, {"Content", collectors::row_to_json(row)}});
+        rows.push_back({{"TypeName", type}, {"Content", inventory::row_to_json(row)}});
       arr.push_back({{"Host", m.host}, {"Rows", rows}});
     }
     SyncOut::instance().out(arr.dump(2) + "\n");
@@ -281,10 +281,10 @@ int run_diff(const GlobalOptions& g, const ShowOptions& o) {
     for (const auto& d : diffs) {
       nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array(),
                      changed = nlohmann::json::array();
-      for (const Row& r : d.added) added.push_back(collectors::row_to_json(r));
-      for (const Row& r : d.removed) removed.push_back(collectors::row_to_json(r));
+      for (const Row& r : d.added) added.push_back(inventory::row_to_json(r));
+      for (const Row& r : d.removed) removed.push_back(inventory::row_to_json(r));
       for (const auto& [b, a] : d.changed)
-        changed.push_back({{"Before", collectors::row_to_json(b)}, {"After", collectors::row_to_json(a)}});
+        changed.push_back({{"Before", inventory::row_to_json(b)}, {"After", inventory::row_to_json(a)}});
       arr.push_back({{"TypeName", d.type_name},
                      {"PreviousCaptureTime", d.previous_capture_time},
                      {"CaptureTime", d.capture_time},
@@ -327,22 +327,22 @@ int run_diff(const GlobalOptions& g, const ShowOptions& o) {
 }
 
 int run_export(const GlobalOptions& g, const ExportCliOptions& o) {
-  collectors::ExportOptions eo;
+  inventory::ExportOptions eo;
   if (!o.account_id.empty()) eo.account_id = o.account_id;
   // The region= partition is the AWS region: --region, AWS_REGION, the profile's, us-east-1.
   eo.region = aws::resolve_region(o.aws, aws::process_env());
   auto db = store::Store::open(state_dir(g));
   InventoryStore inv(db->db());
-  collectors::ExportSummary summary;
+  inventory::ExportSummary summary;
   if (starts_with(o.dest, "s3://")) {
     std::string rest = o.dest.substr(5);
     std::string bucket = rest.substr(0, rest.find('/'));
     std::string prefix = rest.find('/') == std::string::npos ? "" : rest.substr(rest.find('/') + 1);
     if (bucket.empty()) throw InputError(fmt::format("'{}' names no bucket (use s3://bucket/prefix)", o.dest));
     aws::AwsContext context(o.aws);
-    summary = collectors::export_to_s3(inv, context, bucket, prefix, eo);
+    summary = inventory::export_to_s3(inv, context, bucket, prefix, eo);
   } else {
-    summary = collectors::export_to_dir(inv, o.dest, eo);
+    summary = inventory::export_to_dir(inv, o.dest, eo);
   }
   if (wants_json(g)) {
     SyncOut::instance().out(

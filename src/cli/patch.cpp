@@ -61,7 +61,7 @@ patch::PatchConfig load_patch_config(const std::string& flag) {
   return patch::PatchConfig{};
 }
 
-std::string host_var(const inventory::Host& h, const char* key) {
+std::string host_var(const fleet::Host& h, const char* key) {
   if (h.vars.contains(key) && h.vars[key].is_string()) return h.vars[key].get<std::string>();
   return {};
 }
@@ -132,7 +132,7 @@ int run_patch_operation(const GlobalOptions& g, const PatchRunOptions& o, patch:
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < endpoints.size(); i = next++) {
-      const inventory::Host& host = *hosts[i];
+      const fleet::Host& host = *hosts[i];
       patch::PatchRequest req;
       req.operation = op;
       req.reboot_option = reboot;

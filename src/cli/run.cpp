@@ -9,8 +9,8 @@
 #include "sinks/layout.hpp"
 #include "sinks/spool.hpp"
 #include "documents/document.hpp"
-#include "scheduler/rate.hpp"
-#include "scheduler/run.hpp"
+#include "engine/rate.hpp"
+#include "engine/run.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/ids.hpp"
@@ -108,21 +108,21 @@ std::string read_all(std::istream& in) { return std::string(std::istreambuf_iter
 
 // --shard I/N keeps every N-th host starting at the I-th (1-based), for splitting a fleet
 // across several controllers.
-std::vector<const inventory::Host*> apply_shard(std::vector<const inventory::Host*> hosts, const std::string& shard) {
+std::vector<const fleet::Host*> apply_shard(std::vector<const fleet::Host*> hosts, const std::string& shard) {
   if (shard.empty()) return hosts;
   unsigned i = 0, n = 0;
   char slash = 0;
   std::istringstream in(shard);
   if (!(in >> i >> slash >> n) || slash != '/' || n == 0 || i == 0 || i > n || !in.eof())
     throw InputError(fmt::format("--shard '{}' must be I/N with 1 <= I <= N, e.g. 2/4", shard));
-  std::vector<const inventory::Host*> out;
+  std::vector<const fleet::Host*> out;
   for (size_t k = 0; k < hosts.size(); ++k)
     if (k % n == i - 1) out.push_back(hosts[k]);
   if (out.empty()) throw InputError(fmt::format("--shard {} selects no host of {}", shard, hosts.size()));
   return out;
 }
 
-int exit_status(const scheduler::RunResult& r) {
+int exit_status(const engine::RunResult& r) {
   if (r.dispatch.cancelled || r.command.status == "Cancelled") return k_exit_interrupted;
   if (r.dispatch.stopped_by_threshold) return k_exit_threshold;
   bool all_ok = true, none_reached = true;
@@ -169,8 +169,8 @@ void retry_spooled_outputs(const sinks::SinkOptions& options, bool quiet) {
 }
 
 // --max-concurrency-per TAG=N (repeatable).
-std::vector<scheduler::TagCap> parse_caps(const std::vector<std::string>& specs) {
-  std::vector<scheduler::TagCap> caps;
+std::vector<engine::TagCap> parse_caps(const std::vector<std::string>& specs) {
+  std::vector<engine::TagCap> caps;
   for (const std::string& spec : specs) {
     auto eq = spec.rfind('=');
     std::string tag = eq == std::string::npos ? "" : trim(spec.substr(0, eq));
@@ -222,10 +222,10 @@ nlohmann::json mask(const nlohmann::json& node, const std::vector<std::string>& 
 }
 
 // --dry-run: what the run would do, in host counts; connects to nothing, records nothing.
-int print_dry_run(const GlobalOptions& g, const scheduler::RunRequest& req, const documents::Document& doc,
+int print_dry_run(const GlobalOptions& g, const engine::RunRequest& req, const documents::Document& doc,
                   const documents::ParameterValues& values) {
-  scheduler::PlannedRun planned = scheduler::plan_run(req, {});
-  std::vector<std::string> lines = scheduler::describe_plan(req.command, req.targets.size(), planned.plan);
+  engine::PlannedRun planned = engine::plan_run(req, {});
+  std::vector<std::string> lines = engine::describe_plan(req.command, req.targets.size(), planned.plan);
   std::vector<std::string> secrets = secret_values(values);
   nlohmann::json params = nlohmann::json::object();
   for (const auto& [name, v] : values) params[name] = is_secret_name(name) ? nlohmann::json("****") : mask(v, secrets);
@@ -262,7 +262,7 @@ int print_dry_run(const GlobalOptions& g, const scheduler::RunRequest& req, cons
                         {"TargetCount", names.size()},
                         {"MaxConcurrency", req.command.max_concurrency},
                         {"Concurrency", plan.concurrency},
-                        {"Ramp", scheduler::ramp_waves(plan.concurrency, plan.targets, plan.ramp)},
+                        {"Ramp", engine::ramp_waves(plan.concurrency, plan.targets, plan.ramp)},
                         {"MaxErrors", req.command.max_errors},
                         {"ErrorThreshold", plan.error_threshold},
                         {"StopsAtError", plan.error_threshold + 1},
@@ -382,7 +382,7 @@ nlohmann::json run_spec(const GlobalOptions& g, const RunOptions& o, const docum
 
 // The part of a run shared by `run`, `exec` and `commands resume`: sinks, signals, the
 // dispatch, outputs, the exit status.
-int execute(const GlobalOptions& g, scheduler::RunRequest req, const sinks::SinkOptions& sink_options, bool gather,
+int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOptions& sink_options, bool gather,
             const std::string& output_dir, const ssh::SshConfig& ssh_config, store::Store& store, size_t to_run) {
   auto transport = make_transport(g, ssh_config);
   // Results an earlier run could not deliver go first, so nothing waits forever.
@@ -406,7 +406,7 @@ int execute(const GlobalOptions& g, scheduler::RunRequest req, const sinks::Sink
     }
   });
 
-  scheduler::RunResult result = scheduler::run_command(std::move(req), *transport, store, sinks, *observer, cancel);
+  engine::RunResult result = engine::run_command(std::move(req), *transport, store, sinks, *observer, cancel);
   if (!output_dir.empty()) copy_outputs(store.outputs_dir(), output_dir, result.invocations);
   observer->finish(result);
   return exit_status(result);
@@ -415,13 +415,13 @@ int execute(const GlobalOptions& g, scheduler::RunRequest req, const sinks::Sink
 int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const documents::Document& doc,
                           const documents::ParameterValues& values) {
   // Validate everything before touching the network: rate controls, targets, parameters.
-  scheduler::validate_max_concurrency(o.max_concurrency);
-  scheduler::validate_max_errors(o.max_errors);
+  engine::validate_max_concurrency(o.max_concurrency);
+  engine::validate_max_errors(o.max_errors);
   if (o.timeout != 0 && (o.timeout < 1 || o.timeout > 2592000))
     throw InputError(fmt::format("--timeout {} must be between 1 and 2592000 seconds", o.timeout));
   if (o.execution_timeout != 0 && (o.execution_timeout < 5 || o.execution_timeout > 172800))
     throw InputError(fmt::format("--execution-timeout {} must be between 5 and 172800 seconds", o.execution_timeout));
-  std::vector<scheduler::TagCap> caps = parse_caps(o.caps);
+  std::vector<engine::TagCap> caps = parse_caps(o.caps);
 
   sinks::SinkOptions sink_options = o.sinks;
   sink_options.state_dir = state_dir(g);
@@ -430,7 +430,7 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   auto inv = load_inventory(g);
   auto hosts = apply_shard(select(g, inv, o.targets), o.shard);
 
-  scheduler::RunRequest req;
+  engine::RunRequest req;
   std::set<std::string> platforms;
   for (const auto* h : hosts) platforms.insert(h->platform);
   for (const auto& p : platforms) req.documents[p] = documents::resolve(doc, values, p);
@@ -438,7 +438,7 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   auto ssh_config = load_ssh_config(g);
   auto endpoints = endpoints_for(hosts, ssh_config, resolve_options(g));
   for (size_t i = 0; i < hosts.size(); ++i) {
-    scheduler::Target t;
+    engine::Target t;
     t.name = hosts[i]->name;
     t.endpoint = endpoints[i];
     t.run_as = !o.run_as.empty() ? o.run_as : hosts[i]->connection.run_as.value_or("");
@@ -559,7 +559,7 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   std::vector<std::string> pending, in_flight;
   for (const auto& inv : invs) {
     if (inv.status == "Pending") pending.push_back(inv.instance_id);
-    else if (!scheduler::is_terminal(inv.status) && inv.status_details != scheduler::k_in_flight_at_interruption)
+    else if (!engine::is_terminal(inv.status) && inv.status_details != engine::k_in_flight_at_interruption)
       in_flight.push_back(inv.instance_id);
   }
   if (pending.empty() && in_flight.empty()) {
@@ -604,28 +604,28 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   auto inventory = load_inventory(g);
   auto ssh_config = load_ssh_config(g);
   std::vector<std::string> missing;
-  std::vector<const inventory::Host*> hosts;
+  std::vector<const fleet::Host*> hosts;
   for (const auto& inv : invs) {
-    const inventory::Host* h = inventory.find(inv.instance_id);
+    const fleet::Host* h = inventory.find(inv.instance_id);
     if (!h && inv.status == "Pending") missing.push_back(inv.instance_id);
     hosts.push_back(h);
   }
   if (!missing.empty())
     throw InputError(fmt::format("cannot resume command {}: hosts still to run are no longer in the inventory: {}",
                                  cmd.command_id, join(missing, ", ")));
-  std::vector<const inventory::Host*> present;
+  std::vector<const fleet::Host*> present;
   for (const auto* h : hosts)
     if (h) present.push_back(h);
   auto endpoints = endpoints_for(present, ssh_config, resolve_options(g));
 
-  scheduler::RunRequest req;
+  engine::RunRequest req;
   std::set<std::string> platforms;
   for (const auto* h : present) platforms.insert(h->platform);
   for (const auto& p : platforms) req.documents[p] = documents::resolve(doc, values, p);
   std::string run_as = spec.value("run_as", "");
   size_t e = 0;
   for (size_t i = 0; i < invs.size(); ++i) {
-    scheduler::Target t;
+    engine::Target t;
     t.name = invs[i].instance_id;
     t.endpoint.name = t.name;
     if (const auto* h = hosts[i]) {

@@ -71,7 +71,7 @@ std::string describe(const store::InvocationRecord& inv) {
   return inv.status;
 }
 
-std::string summary_text(const scheduler::RunResult& r) {
+std::string summary_text(const engine::RunResult& r) {
   std::map<std::string, int> counts;
   for (const auto& inv : r.invocations) counts[inv.status]++;
   std::string parts;
@@ -115,7 +115,7 @@ public:
           write_locked(err, text);
         }) {}
 
-  void on_start(const store::CommandRecord& c, const scheduler::DispatchPlan& plan) override {
+  void on_start(const store::CommandRecord& c, const engine::DispatchPlan& plan) override {
     m_start = std::chrono::steady_clock::now();
     if (!m_quiet && m_progress)
       write_locked(true, fmt::format("sshm: command {} ({}) on {} hosts, {} at once, max errors {}\n", c.command_id,
@@ -151,14 +151,14 @@ public:
       redraw();
   }
 
-  void finish(const scheduler::RunResult& r) override {
+  void finish(const engine::RunResult& r) override {
     clear_progress();
     if (m_gather) print_gathered(r);
     if (!m_quiet) SyncOut::instance().err(summary_text(r));
   }
 
 private:
-  void print_gathered(const scheduler::RunResult& r) {
+  void print_gathered(const engine::RunResult& r) {
     // Group hosts by identical stdout+stderr, like dshbak -c.
     std::map<std::string, std::vector<std::string>> groups;
     std::vector<std::string> order;
@@ -221,7 +221,7 @@ private:
 class JsonObserver : public CliRunObserver {
 public:
   explicit JsonObserver(const GlobalOptions& g) : m_global(g) {}
-  void finish(const scheduler::RunResult& r) override {
+  void finish(const engine::RunResult& r) override {
     print_structured(m_global, store::command_report_json(r.command, r.invocations));
   }
 
@@ -239,7 +239,7 @@ public:
           SyncOut::instance().out(e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
         }) {}
 
-  void on_start(const store::CommandRecord& c, const scheduler::DispatchPlan& plan) override {
+  void on_start(const store::CommandRecord& c, const engine::DispatchPlan& plan) override {
     m_command = c;
     nlohmann::json e = {{"event", "start"}, {"CommandId", c.command_id}, {"DocumentName", c.document_name},
                         {"TargetCount", plan.targets}, {"Concurrency", plan.concurrency},
@@ -259,7 +259,7 @@ public:
     e["event"] = "invocation";
     SyncOut::instance().out(e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   }
-  void finish(const scheduler::RunResult& r) override {
+  void finish(const engine::RunResult& r) override {
     nlohmann::json e = store::command_to_json(r.command);
     e["event"] = "command";
     SyncOut::instance().out(e.dump() + "\n");

@@ -1,0 +1,6 @@
+target_sources(sshm_lib PRIVATE
+  fleet/ansible.cpp
+  fleet/inventory.cpp
+  fleet/ranges.cpp
+  fleet/targets.cpp
+)

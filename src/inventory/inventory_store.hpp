@@ -1,0 +1,135 @@
+#pragma once
+// Inventory snapshots in the state store: per host and type, with history, deduplicated
+// entries (a package version seen on 5,000 hosts is stored once) and an index for queries.
+// Tables are named inventory_* and created idempotently on first use.
+#include "inventory/item.hpp"
+#include "inventory/version.hpp"
+
+#include <cstdint>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace sshm::inventory {
+
+// A host known to the inventory store.
+struct StoredHost {
+  std::int64_t id = 0;
+  std::string name;
+  std::string package_manager;  // dpkg, rpm, apk or ""
+  VersionScheme scheme() const { return package_manager == "rpm" ? VersionScheme::rpm : VersionScheme::dpkg; }
+};
+
+// One entry as stored: its ID and its attributes.
+struct StoredEntry {
+  std::int64_t id = 0;
+  Row row;
+};
+
+// What changed in one type between the previous and the latest collection.
+struct TypeDiff {
+  std::string type_name;
+  std::string previous_capture_time;  // "" when there was no previous snapshot
+  std::string capture_time;
+  std::vector<Row> added;
+  std::vector<Row> removed;
+  std::vector<std::pair<Row, Row>> changed;  // before, after
+};
+
+class InventoryStore {
+public:
+  // Uses an open SQLite handle (store::Store::db()) and creates the inventory tables.
+  explicit InventoryStore(sqlite3* db);
+  InventoryStore(const InventoryStore&) = delete;
+  InventoryStore& operator=(const InventoryStore&) = delete;
+  ~InventoryStore();
+
+  // Records one collection of a host in one transaction. Each item becomes the host's
+  // current snapshot of its type; earlier ones stay as history (the last k_history kept).
+  // When `replace_custom` is set, Custom:* types the host no longer reports stop being current.
+  void store_snapshot(const std::string& host, const std::string& package_manager,
+                      const std::vector<InventoryItem>& items, bool replace_custom = false);
+
+  // The host's current items, all types or one.
+  std::vector<InventoryItem> current(const std::string& host, const std::string& type_name = "") const;
+  // Changes between each type's previous and current snapshot.
+  std::vector<TypeDiff> diff(const std::string& host) const;
+
+  std::vector<StoredHost> hosts() const;
+  std::optional<StoredHost> find_host(const std::string& name) const;
+  // Type names with a current snapshot on any host.
+  std::vector<std::string> type_names() const;
+  // Attribute names seen in current entries of a type (for did-you-mean on custom types).
+  std::vector<std::string> attribute_names(const std::string& type_name) const;
+
+  // Entries of a type (optionally only those whose Name equals `name`, or starts with `name_prefix`).
+  std::vector<StoredEntry> entries(const std::string& type_name, const std::optional<std::string>& name,
+                                   const std::optional<std::string>& name_prefix) const;
+  // (host ID, entry ID) pairs for the given entries in current snapshots.
+  std::vector<std::pair<std::int64_t, std::int64_t>> hosts_with_entries(const std::vector<std::int64_t>& entry_ids) const;
+  // Values of Type.Attr in each host's current snapshot.
+  std::map<std::int64_t, std::set<std::string>> values_by_host(const std::string& type_name,
+                                                              const std::string& attribute) const;
+
+  // How many snapshots of one host and type are kept.
+  static constexpr int k_history = 10;
+
+  // One transaction around many store_snapshot calls (each then a savepoint of its own).
+  void begin();
+  void commit();
+  // Rolls back an open batch and forgets the IDs cached during it.
+  void abandon();
+
+private:
+  std::int64_t host_id(const std::string& name, const std::string& package_manager);
+  std::int64_t type_id(const std::string& name);
+  std::optional<std::int64_t> find_type_id(const std::string& name) const;
+  std::int64_t entry_id(std::int64_t type, const Row& row);
+  std::vector<Row> snapshot_rows(std::int64_t snapshot_id) const;
+
+  sqlite3* m_db;
+  bool m_in_batch = false;
+  std::map<std::string, std::int64_t> m_type_ids;
+  // Entry IDs by type and content, so a fleet's shared package rows are looked up once.
+  std::unordered_map<std::string, std::int64_t> m_entry_cache;
+};
+
+// Group commit for many collecting threads: write() returns once the host's snapshot is
+// committed (or failed: the error text), and whichever caller finds no commit in progress
+// writes everything queued so far in one transaction. One fsync and one pass over the
+// indexes per group instead of per host.
+class SnapshotWriter {
+public:
+  explicit SnapshotWriter(InventoryStore& store) : m_store(store) {}
+  std::string write(const std::string& host, const std::string& package_manager,
+                    const std::vector<InventoryItem>& items, bool replace_custom);
+
+private:
+  struct Pending {
+    const std::string* host;
+    const std::string* package_manager;
+    const std::vector<InventoryItem>* items;
+    bool replace_custom;
+    std::string error;
+    bool done;
+  };
+  InventoryStore& m_store;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  bool m_writing = false;
+  std::vector<Pending*> m_queue;
+};
+
+// Stores one host's collection in the store behind `db` (for the aws:softwareInventory plugin).
+void store_snapshot(sqlite3* db, const std::string& host, const std::string& package_manager,
+                    const std::vector<InventoryItem>& items, bool replace_custom = true);
+
+} // namespace sshm::inventory

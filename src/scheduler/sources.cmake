@@ -1,6 +1,0 @@
-target_sources(sshm_lib PRIVATE
-  scheduler/rate.cpp
-  scheduler/dispatch.cpp
-  scheduler/run.cpp
-  scheduler/builtin_plugins.cpp
-)
