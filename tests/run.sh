@@ -10,7 +10,7 @@ cd "$top"
 packages=(cmake make g++ pkg-config git libssh-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   libfmt-dev libcurl4-openssl-dev doctest-dev libsqlite3-dev libssl-dev openssh-server
   openssh-client sudo dash busybox procps iproute2 sqlite3 python3 curl jq mmdebstrap apt-utils
-  ansible-core)
+  ansible-core ninja-build ccache)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -27,6 +27,11 @@ if ((${#missing[@]})); then
 fi
 
 jobs=$(nproc)
+# ninja and a compiler cache kept outside the clone: a fresh clone (CI) reuses what an earlier
+# build on this machine compiled. CCACHE_BASEDIR makes the cache independent of the clone's path.
+export CCACHE_DIR=${CCACHE_DIR:-/var/cache/sshm-ccache} CCACHE_BASEDIR=$top
+mkdir -p "$CCACHE_DIR" 2>/dev/null || export CCACHE_DIR="$top/build/ccache"
+ccache -M 10G >/dev/null 2>&1 || true
 filter=()
 [ -n "${SSHM_TEST_FILTER:-}" ] && filter=(-R "$SSHM_TEST_FILTER")
 
@@ -34,7 +39,7 @@ run_pass() {
   local name=$1; shift
   local dir="$top/build/test-$name"
   echo "== $name build"
-  cmake -S "$top" -B "$dir" -DSSHM_WERROR=ON "$@" >/dev/null
+  cmake -S "$top" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DSSHM_WERROR=ON "$@" >/dev/null
   cmake --build "$dir" -j"$jobs"
   echo "== $name tests"
   ctest --test-dir "$dir" --output-on-failure -j"$jobs" "${filter[@]}"
