@@ -24,6 +24,8 @@ void check_one_of(const std::string& flag, const std::string& value, const std::
                    closest_match(value, allowed));
 }
 
+bool any_backend_wanted(const SinkOptions& options);
+
 } // namespace
 
 void validate(const SinkOptions& options) {
@@ -47,27 +49,63 @@ void validate(const SinkOptions& options) {
       throw InputError(fmt::format("--s3-bucket: '{}' is not a valid bucket name (3-63 characters: lower-case "
                                    "letters, digits, '-' and '.')", b));
   }
-  if (!options.s3_bucket.empty() || options.cloudwatch || !options.notify.empty()) {
-    if (options.state_dir.empty()) throw InputError("sinks need a state directory for the spool");
-  }
+  if (any_backend_wanted(options) && options.state_dir.empty())
+    throw InputError("sinks need a state directory for the spool");
   if (!options.log_group.empty() && !options.cloudwatch)
     throw InputError("--log-group needs --cloudwatch");
 }
 
+namespace {
+
+// What the backends of one run share: the options, and one AWS context (credentials and
+// region are looked up once, for S3 and CloudWatch together).
+struct BackendContext {
+  const SinkOptions& options;
+  std::shared_ptr<aws::AwsContext> aws;
+  std::shared_ptr<aws::AwsContext> aws_context() {
+    if (!aws) aws = std::make_shared<aws::AwsContext>(options.aws);
+    return aws;
+  }
+};
+
+// The table of backends: a new sink is one file and one line here.
+struct Backend {
+  const char* name;
+  bool (*wanted)(const SinkOptions&);
+  std::unique_ptr<Sink> (*make)(BackendContext&);
+};
+
+const Backend k_backends[] = {
+    {"s3", [](const SinkOptions& o) { return !o.s3_bucket.empty(); },
+     [](BackendContext& c) -> std::unique_ptr<Sink> {
+       return std::make_unique<S3Sink>(c.aws_context(), c.options.s3_bucket, c.options.s3_prefix,
+                                       c.options.state_dir, c.options.upload_threads);
+     }},
+    {"cloudwatch", [](const SinkOptions& o) { return o.cloudwatch; },
+     [](BackendContext& c) -> std::unique_ptr<Sink> {
+       return std::make_unique<CloudWatchSink>(c.aws_context(), c.options.log_group, c.options.state_dir,
+                                               c.options.upload_threads);
+     }},
+    {"notify", [](const SinkOptions& o) { return !o.notify.empty(); },
+     [](BackendContext& c) -> std::unique_ptr<Sink> {
+       return std::make_unique<NotifySink>(c.options.notify, c.options.notify_events, c.options.notify_type,
+                                           c.options.state_dir);
+     }},
+};
+
+bool any_backend_wanted(const SinkOptions& options) {
+  return std::any_of(std::begin(k_backends), std::end(k_backends),
+                     [&](const Backend& backend) { return backend.wanted(options); });
+}
+
+} // namespace
+
 std::vector<std::unique_ptr<Sink>> make_sinks(const SinkOptions& options) {
   validate(options);
   std::vector<std::unique_ptr<Sink>> sinks;
-  std::shared_ptr<aws::AwsContext> context;
-  if (!options.s3_bucket.empty() || options.cloudwatch) context = std::make_shared<aws::AwsContext>(options.aws);
-  if (!options.s3_bucket.empty())
-    sinks.push_back(std::make_unique<S3Sink>(context, options.s3_bucket, options.s3_prefix, options.state_dir,
-                                             options.upload_threads));
-  if (options.cloudwatch)
-    sinks.push_back(std::make_unique<CloudWatchSink>(context, options.log_group, options.state_dir,
-                                                     options.upload_threads));
-  if (!options.notify.empty())
-    sinks.push_back(std::make_unique<NotifySink>(options.notify, options.notify_events, options.notify_type,
-                                                 options.state_dir));
+  BackendContext context{options, nullptr};
+  for (const Backend& backend : k_backends)
+    if (backend.wanted(options)) sinks.push_back(backend.make(context));
   return sinks;
 }
 
