@@ -1,4 +1,10 @@
 #pragma once
+// src/fleet owns the fleet as the user describes it: hosts, groups and their vars from
+// sshm's native YAML inventory (inventory) or an Ansible INI/YAML one (ansible, with the
+// Python literals of INI values in python_literal), host name ranges like web[01:20]
+// (ranges), and selecting hosts by name, group, tag or pattern (targets). It knows nothing
+// of SSH or of what runs on the hosts.
+//
 // The fleet as the user describes it: sshm's native YAML inventory or an Ansible one.
 #include "util/error.hpp"
 

@@ -3,7 +3,7 @@
 // entries (a package version seen on 5,000 hosts is stored once) and an index for queries.
 // Tables are named inventory_* and created idempotently on first use.
 #include "inventory/item.hpp"
-#include "inventory/version.hpp"
+#include "util/version.hpp"
 
 #include <cstdint>
 #include <condition_variable>
@@ -25,7 +25,8 @@ struct StoredHost {
   std::int64_t id = 0;
   std::string name;
   std::string package_manager;  // dpkg, rpm, apk or ""
-  VersionScheme scheme() const { return package_manager == "rpm" ? VersionScheme::rpm : VersionScheme::dpkg; }
+  // The host's version ordering; dpkg's when no package manager was found.
+  version::Scheme scheme() const { return version::scheme_for(package_manager).value_or(version::Scheme::dpkg); }
 };
 
 // One entry as stored: its ID and its attributes.

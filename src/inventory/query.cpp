@@ -5,9 +5,11 @@
 #include "util/strings.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <fmt/format.h>
+#include <iterator>
 #include <map>
 
 namespace sshm::inventory {
@@ -204,7 +206,7 @@ bool has_version_compare(const QueryNode& n) {
 }
 
 // The row-level predicate of a one-type group.
-bool eval_row(const QueryNode& n, const Row& row, VersionScheme scheme) {
+bool eval_row(const QueryNode& n, const Row& row, version::Scheme scheme) {
   switch (n.kind) {
   case QueryNode::Kind::cond: {
     auto it = row.find(n.attribute);
@@ -351,25 +353,29 @@ private:
     std::optional<std::string> name, prefix;
     index_hint(conj, name, prefix);
     bool versioned = std::any_of(conj.begin(), conj.end(), [](const QueryNode* c) { return has_version_compare(*c); });
-    auto holds = [&](const Row& row, VersionScheme scheme) {
+    // Whether each matched entry holds under each host's ordering: version comparisons
+    // depend on the package manager, everything else holds alike for all.
+    auto holds = [&](const Row& row, version::Scheme scheme) {
       return std::all_of(conj.begin(), conj.end(), [&](const QueryNode* c) { return eval_row(*c, row, scheme); });
     };
+    constexpr version::Scheme schemes[] = {version::Scheme::dpkg, version::Scheme::rpm, version::Scheme::apk};
     std::vector<std::int64_t> matched;
-    std::map<std::int64_t, std::pair<bool, bool>> by_scheme;  // entry -> (dpkg result, rpm result)
+    std::map<std::int64_t, std::array<bool, std::size(schemes)>> by_scheme;  // entry -> result per scheme
     for (StoredEntry& e : m_store.entries(type, name, prefix)) {
-      bool dpkg = holds(e.row, VersionScheme::dpkg);
-      bool rpm = versioned ? holds(e.row, VersionScheme::rpm) : dpkg;
-      if (!dpkg && !rpm) continue;
+      std::array<bool, std::size(schemes)> result{};
+      for (size_t k = 0; k < std::size(schemes); ++k)
+        result[k] = versioned || k == 0 ? holds(e.row, schemes[k]) : result[0];
+      if (std::none_of(result.begin(), result.end(), [](bool b) { return b; })) continue;
       matched.push_back(e.id);
-      by_scheme[e.id] = {dpkg, rpm};
+      by_scheme[e.id] = result;
       m_entries.emplace(e.id, std::make_pair(type, std::move(e.row)));
     }
     HostRows out;
     for (auto [host_id, entry_id] : m_store.hosts_with_entries(matched)) {
       auto h = m_hosts.find(host_id);
       if (h == m_hosts.end()) continue;
-      auto [dpkg, rpm] = by_scheme[entry_id];
-      if (!(h->second.scheme() == VersionScheme::rpm ? rpm : dpkg)) continue;
+      size_t k = static_cast<size_t>(std::find(std::begin(schemes), std::end(schemes), h->second.scheme()) - schemes);
+      if (!by_scheme[entry_id][k]) continue;
       out.hosts.insert(host_id);
       out.rows[host_id].push_back(entry_id);
     }
@@ -419,12 +425,12 @@ void check_names(const QueryNode& node, const InventoryStore& store, const std::
 }
 
 bool compare_values(const std::string& attribute, const std::string& row_value, CompareOp op,
-                    const std::string& query_value, VersionScheme scheme) {
+                    const std::string& query_value, version::Scheme scheme) {
   if (op == CompareOp::glob) return glob_match(query_value, row_value);
   int c;
   double a = 0, b = 0;
   if (version_attribute(attribute) && !row_value.empty()) {
-    c = version_compare(scheme, row_value, query_value);
+    c = version::compare(scheme, row_value, query_value);
   } else if (parse_number(row_value, a) && parse_number(query_value, b)) {
     c = a < b ? -1 : (a > b ? 1 : 0);
   } else {

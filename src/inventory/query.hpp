@@ -2,7 +2,7 @@
 // The inventory query language:
 //   Type.Attr OP value   with OP one of = != < <= > >= ~ (glob)
 //   AND, OR, NOT (any case), parentheses, values bare or quoted ("..." or '...').
-// Comparisons are version-aware on Version attributes (dpkg or rpm ordering, by the host's
+// Comparisons are version-aware on Version attributes (dpkg, rpm or apk ordering, by the host's
 // package manager), numeric when both sides are numbers, else plain string order.
 // Conditions on one type combined with AND/OR match within one row (Name = openssl AND
 // Version < 3.0.13 is one package); NOT in front of such a group means "no row matches"
@@ -38,7 +38,7 @@ void check_names(const QueryNode& node, const InventoryStore& store, const std::
 
 // Compares one attribute value with a query value, as the query language defines.
 bool compare_values(const std::string& attribute, const std::string& row_value, CompareOp op,
-                    const std::string& query_value, VersionScheme scheme);
+                    const std::string& query_value, version::Scheme scheme);
 
 struct QueryMatch {
   std::string host;

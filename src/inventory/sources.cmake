@@ -6,7 +6,6 @@ configure_file(${CMAKE_CURRENT_SOURCE_DIR}/inventory/gather_script.cpp.in
                ${CMAKE_CURRENT_BINARY_DIR}/inventory/gather_script.cpp @ONLY)
 
 target_sources(sshm_lib PRIVATE
-  inventory/version.cpp
   inventory/item.cpp
   inventory/parse.cpp
   inventory/gather.cpp

@@ -1,7 +1,7 @@
 #include "patch/parsers.hpp"
 
-#include "patch/version.hpp"
 #include "util/strings.hpp"
+#include "util/version.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -64,7 +64,7 @@ Package* find_package(std::vector<Package>& packages, const std::string& name, c
 
 PackageVersion* find_version(Package& p, const std::string& evr) {
   for (auto& v : p.available)
-    if (compare_rpm_versions(v.version, evr) == 0) return &v;
+    if (version::compare(version::Scheme::rpm, v.version, evr) == 0) return &v;
   return nullptr;
 }
 
@@ -77,7 +77,7 @@ std::string with_epoch(const std::string& evr) {
 
 void sort_available(Package& p) {
   std::sort(p.available.begin(), p.available.end(), [](const PackageVersion& a, const PackageVersion& b) {
-    return compare_rpm_versions(a.version, b.version) > 0;
+    return version::compare(version::Scheme::rpm, a.version, b.version) > 0;
   });
 }
 
@@ -201,7 +201,7 @@ void apply_rpm_updates(std::vector<Package>& installed, const std::vector<RpmUpd
                        const std::vector<UpdateNotice>& notices, const std::map<std::string, SystemTime>& dates) {
   for (const auto& u : updates) {
     Package* p = find_package(installed, u.name, u.arch);
-    if (!p || compare_rpm_versions(u.evr, p->installed->version) <= 0) continue;
+    if (!p || version::compare(version::Scheme::rpm, u.evr, p->installed->version) <= 0) continue;
     if (find_version(*p, u.evr)) continue;
     PackageVersion v;
     v.version = u.evr;
@@ -211,7 +211,7 @@ void apply_rpm_updates(std::vector<Package>& installed, const std::vector<RpmUpd
   }
   for (const auto& n : notices) {
     Package* p = find_package(installed, n.package.name, n.package.arch);
-    if (!p || compare_rpm_versions(n.package.evr, p->installed->version) <= 0) continue;
+    if (!p || version::compare(version::Scheme::rpm, n.package.evr, p->installed->version) <= 0) continue;
     PackageVersion* v = find_version(*p, n.package.evr);
     if (!v) {
       PackageVersion nv;
@@ -302,7 +302,7 @@ void apply_zypper_updates(std::vector<Package>& installed, const std::vector<Rpm
                           const std::vector<ZypperPatch>& patches) {
   for (const auto& u : updates) {
     Package* p = find_package(installed, u.name, u.arch);
-    if (!p || compare_rpm_versions(u.evr, p->installed->version) <= 0 || find_version(*p, u.evr)) continue;
+    if (!p || version::compare(version::Scheme::rpm, u.evr, p->installed->version) <= 0 || find_version(*p, u.evr)) continue;
     PackageVersion v;
     v.version = u.evr;
     v.arch = u.arch;
@@ -310,7 +310,7 @@ void apply_zypper_updates(std::vector<Package>& installed, const std::vector<Rpm
     for (const auto& patch : patches) {
       for (const auto& n : patch.packages) {
         if (n.name != u.name || (n.arch != u.arch && n.arch != "noarch")) continue;
-        if (compare_rpm_versions(u.evr, n.evr) < 0) continue;
+        if (version::compare(version::Scheme::rpm, u.evr, n.evr) < 0) continue;
         std::string cls = capitalized(patch.category);
         bool better = v.classification.empty() || (cls == "Security" && v.classification != "Security") ||
                       (cls == v.classification && severity_rank(patch.severity) > severity_rank(v.severity));
@@ -366,7 +366,7 @@ std::vector<Package> apk_packages(const std::vector<ApkEntry>& installed, const 
   }
   for (const auto& u : upgradable) {
     for (auto& p : out) {
-      if (p.name != u.name || compare_apk_versions(u.version, p.installed->version) <= 0) continue;
+      if (p.name != u.name || version::compare(version::Scheme::apk, u.version, p.installed->version) <= 0) continue;
       PackageVersion v;
       v.version = u.version;
       v.arch = u.arch;

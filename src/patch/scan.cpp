@@ -1,8 +1,8 @@
 #include "patch/scan.hpp"
 
 #include "patch/parsers.hpp"
-#include "patch/version.hpp"
 #include "util/strings.hpp"
+#include "util/version.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -270,7 +270,7 @@ void parse_apt(const std::vector<Section>& sections, HostScan& scan) {
     if (it == offers.end()) continue;
     for (auto& [key, v] : it->second) {
       if (!arch_fits(p.arch, key.first)) continue;
-      int cmp = compare_deb_versions(v.version, p.installed->version);
+      int cmp = version::compare(version::Scheme::dpkg, v.version, p.installed->version);
       if (cmp == 0) {
         // The installed version is still offered: it carries those origins.
         for (const auto& o : v.origins) p.installed->origins.push_back(o);
@@ -281,7 +281,7 @@ void parse_apt(const std::vector<Section>& sections, HostScan& scan) {
       }
     }
     std::sort(p.available.begin(), p.available.end(), [](const PackageVersion& a, const PackageVersion& b) {
-      return compare_deb_versions(a.version, b.version) > 0;
+      return version::compare(version::Scheme::dpkg, a.version, b.version) > 0;
     });
   }
   // Not installed: one Package per name (native arch or all), every version offered.
@@ -299,7 +299,7 @@ void parse_apt(const std::vector<Section>& sections, HostScan& scan) {
     }
     if (p.available.empty()) continue;
     std::sort(p.available.begin(), p.available.end(), [](const PackageVersion& a, const PackageVersion& b) {
-      return compare_deb_versions(a.version, b.version) > 0;
+      return version::compare(version::Scheme::dpkg, a.version, b.version) > 0;
     });
     scan.not_installed.push_back(std::move(p));
   }

@@ -6,5 +6,4 @@ target_sources(sshm_lib PRIVATE
   patch/operations.cpp
   patch/parsers.cpp
   patch/scan.cpp
-  patch/version.cpp
 )

@@ -1,4 +1,12 @@
 #pragma once
+// src/ssh owns the connection to each host: resolving an ssh config as `ssh -G` does
+// (config), and the libssh transport, in-process with no `ssh` child per host, in pieces of
+// one concept each: TCP with deadlines (dial), the watchdog that unblocks a stuck session
+// (watchdog), host key policy over known_hosts (known_hosts), user authentication (auth),
+// ProxyJump over one shared session per bastion (bastion), the exec channel (libssh_session),
+// and the transport that puts them together (libssh_transport). This header is the seam
+// the rest of sshm sees.
+//
 // The seam between sshm and the network: connect to a host, run commands on it.
 // The real implementation is libssh in-process (LibsshTransport); unit tests use fakes.
 #include "util/expected.hpp"

@@ -1,7 +1,12 @@
+# src/util owns the small pieces every other folder may use and that depend on nothing of
+# sshm's: errors with file:line:col (error), expected<T, E> (expected), string helpers
+# (strings), did-you-mean (spell), time formats (time), IDs (ids), and package version
+# ordering by dpkg, rpm and apk rules (version). Nothing here includes another folder.
 target_sources(sshm_lib PRIVATE
   util/error.cpp
   util/spell.cpp
   util/strings.cpp
   util/time.cpp
   util/ids.cpp
+  util/version.cpp
 )

@@ -119,6 +119,22 @@ TEST_CASE("query: equality, version order by package manager, glob, AND/OR/NOT")
   CHECK(query(s, "AWS:Application.Name = curl AND AWS:Application.Version = 5.2.15-2+b8") == V{});
 }
 
+TEST_CASE("query: each host's versions compare by its own package manager") {
+  Db db;
+  InventoryStore s(db.db);
+  // The same version text on an Alpine host and a Debian host: apk sorts _rc1 before the
+  // release, dpkg sorts '_' after the end of the string; rpm ignores a missing release.
+  s.store_snapshot("alpine-01", "apk", {apps({{"busybox", "1.2_rc1-r0"}}, "2024-05-01T10:00:00Z", ".apk")});
+  s.store_snapshot("deb-01", "dpkg", {apps({{"busybox", "1.2_rc1-r0"}}, "2024-05-01T10:00:00Z")});
+  s.store_snapshot("rocky-01", "rpm", {apps({{"busybox", "1.2-"}}, "2024-05-01T10:00:00Z", ".rpm")});
+  using V = std::vector<std::string>;
+  CHECK(query(s, "AWS:Application.Name = busybox AND AWS:Application.Version < 1.2-r0") == V{"alpine-01"});
+  CHECK(query(s, "AWS:Application.Name = busybox AND AWS:Application.Version > 1.2-r0") == V{"deb-01"});
+  CHECK(query(s, "AWS:Application.Name = busybox AND AWS:Application.Version = 1.2-1") == V{"rocky-01"});
+  // A 20-digit epoch compares as a number and throws nothing.
+  CHECK(query(s, "AWS:Application.Version < 99999999999999999999:1.0") == V{"alpine-01", "deb-01", "rocky-01"});
+}
+
 TEST_CASE("query results carry the matching rows") {
   Db db;
   InventoryStore s(db.db);
