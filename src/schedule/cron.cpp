@@ -131,6 +131,7 @@ public:
 
   std::optional<Error> day_of_month(std::string_view text, CronSpec& spec) const {
     std::string u = upper(text);
+    if (u.find('#') != std::string::npos) return error(k_dom, text, "'#' is only allowed in Day-of-week");
     if (u == "?") spec.dom_rule = DayOfMonthRule::none;
     else if (u == "L") spec.dom_rule = DayOfMonthRule::last;
     else if (u == "LW") spec.dom_rule = DayOfMonthRule::last_weekday;
@@ -139,7 +140,7 @@ public:
       if (!v) return v.error();
       spec.dom_rule = DayOfMonthRule::nearest_weekday;
       spec.dom_value = *v;
-    } else if (u.find_first_of("LW#") != std::string::npos) {
+    } else if (u.find_first_of("LW") != std::string::npos) {
       return error(k_dom, text, "'L' and 'W' stand alone (L, LW or a day followed by W)");
     } else {
       spec.dom_rule = DayOfMonthRule::set;
