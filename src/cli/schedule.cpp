@@ -29,7 +29,7 @@ int run_schedule_next(const GlobalOptions& g, const ScheduleNextOptions& o) {
   if (auto problem = schedule::check_offset(*parsed, o.offset)) throw InputError(problem->message);
 
   // Count from --from, else from now (the library never reads the clock).
-  schedule::SysSeconds from = date::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  schedule::SysSeconds from = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   if (!o.from.empty()) {
     auto t = schedule::parse_time(o.from, *zone);
     if (!t) throw InputError("--from: " + t.error().message);
@@ -40,7 +40,7 @@ int run_schedule_next(const GlobalOptions& g, const ScheduleNextOptions& o) {
   if (g.output == "json" || g.output == "jsonl" || g.output == "yaml") {
     nlohmann::ordered_json out = {{"ScheduleExpression", o.expression},
                                   {"Kind", o.kind},
-                                  {"ScheduleTimezone", (*zone)->name()},
+                                  {"ScheduleTimezone", schedule::zone_name(*zone)},
                                   {"ScheduleOffset", o.offset},
                                   {"From", schedule::format_local(from, *zone)},
                                   {"NextExecutionTimes", nlohmann::ordered_json::array()}};

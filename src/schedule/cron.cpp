@@ -5,6 +5,8 @@
 #include <cctype>
 #include <fmt/format.h>
 
+namespace chr = std::chrono;  // the C++20 calendar: days, weekdays, year_month_day
+
 namespace sshm::schedule {
 
 namespace {
@@ -183,41 +185,41 @@ private:
   std::string_view m_expression;
 };
 
-int last_day(date::year_month ym) {
-  return static_cast<int>(static_cast<unsigned>((ym / date::last).day()));
+int last_day(chr::year_month ym) {
+  return static_cast<int>(static_cast<unsigned>((ym / chr::last).day()));
 }
 
 // 1 = Sunday ... 7 = Saturday, as cron numbers them.
-int cron_weekday(date::sys_days d) {
-  return static_cast<int>(date::weekday(d).c_encoding()) + 1;
+int cron_weekday(chr::sys_days d) {
+  return static_cast<int>(chr::weekday(d).c_encoding()) + 1;
 }
 
-bool is_weekend(date::sys_days d) {
+bool is_weekend(chr::sys_days d) {
   int w = cron_weekday(d);
   return w == 1 || w == 7;
 }
 
 // The weekday (Monday-Friday) nearest `day` within its month; null when the month is shorter.
-std::optional<int> nearest_weekday(date::year_month ym, int day) {
+std::optional<int> nearest_weekday(chr::year_month ym, int day) {
   int last = last_day(ym);
   if (day > last) return std::nullopt;
-  date::sys_days d = date::sys_days(ym / date::day(static_cast<unsigned>(day)));
+  chr::sys_days d = chr::sys_days(ym / chr::day(static_cast<unsigned>(day)));
   int w = cron_weekday(d);
   if (w == 7) return day == 1 ? 3 : day - 1;     // Saturday: Friday before, or Monday the 3rd
   if (w == 1) return day == last ? day - 2 : day + 1;  // Sunday: Monday after, or Friday before
   return day;
 }
 
-bool dom_matches(const CronSpec& spec, date::year_month_day ymd) {
+bool dom_matches(const CronSpec& spec, chr::year_month_day ymd) {
   int day = static_cast<int>(static_cast<unsigned>(ymd.day()));
-  date::year_month ym = ymd.year() / ymd.month();
+  chr::year_month ym = ymd.year() / ymd.month();
   switch (spec.dom_rule) {
   case DayOfMonthRule::none: return true;
   case DayOfMonthRule::set: return spec.days_of_month.test(day);
   case DayOfMonthRule::last: return day == last_day(ym);
   case DayOfMonthRule::last_weekday: {
     int last = last_day(ym);
-    while (is_weekend(date::sys_days(ym / date::day(static_cast<unsigned>(last))))) --last;
+    while (is_weekend(chr::sys_days(ym / chr::day(static_cast<unsigned>(last))))) --last;
     return day == last;
   }
   case DayOfMonthRule::nearest_weekday: return nearest_weekday(ym, spec.dom_value) == day;
@@ -225,9 +227,9 @@ bool dom_matches(const CronSpec& spec, date::year_month_day ymd) {
   return false;
 }
 
-bool dow_matches(const CronSpec& spec, date::year_month_day ymd) {
+bool dow_matches(const CronSpec& spec, chr::year_month_day ymd) {
   int day = static_cast<int>(static_cast<unsigned>(ymd.day()));
-  int w = cron_weekday(date::sys_days(ymd));
+  int w = cron_weekday(chr::sys_days(ymd));
   switch (spec.dow_rule) {
   case DayOfWeekRule::none: return true;
   case DayOfWeekRule::set: return spec.days_of_week.test(w);
@@ -285,32 +287,32 @@ Expected<CronSpec, Error> parse_cron(std::string_view inside, std::string_view e
   return spec;
 }
 
-bool day_matches(const CronSpec& spec, date::year_month_day ymd) {
+bool day_matches(const CronSpec& spec, chr::year_month_day ymd) {
   int year = static_cast<int>(ymd.year());
   int month = static_cast<int>(static_cast<unsigned>(ymd.month()));
   return spec.years.test(year) && spec.months.test(month) && dom_matches(spec, ymd) && dow_matches(spec, ymd);
 }
 
-std::optional<date::local_seconds> next_local_match(const CronSpec& spec, date::local_seconds start) {
-  auto day = date::floor<date::days>(start);
+std::optional<chr::local_seconds> next_local_match(const CronSpec& spec, chr::local_seconds start) {
+  auto day = chr::floor<chr::days>(start);
   int from = static_cast<int>((start - day).count());
   while (true) {
-    date::year_month_day ymd{date::sys_days(day.time_since_epoch())};
+    chr::year_month_day ymd{chr::sys_days(day.time_since_epoch())};
     int year = static_cast<int>(ymd.year());
     if (year > 2199) return std::nullopt;
     if (!spec.years.test(year)) {  // skip to the next year
-      day = date::local_days((ymd.year() + date::years(1)) / date::January / 1);
+      day = chr::local_days((ymd.year() + chr::years(1)) / chr::January / 1);
       from = 0;
       continue;
     }
     if (!spec.months.test(static_cast<int>(static_cast<unsigned>(ymd.month())))) {
-      day = date::local_days((ymd.year() / ymd.month() + date::months(1)) / 1);
+      day = chr::local_days((ymd.year() / ymd.month() + chr::months(1)) / 1);
       from = 0;
       continue;
     }
     if (day_matches(spec, ymd))
       if (auto t = first_time_of_day(spec, from)) return day + std::chrono::seconds(*t);
-    day += date::days(1);
+    day += chr::days(1);
     from = 0;
   }
 }

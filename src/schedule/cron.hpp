@@ -6,7 +6,7 @@
 #include "util/expected.hpp"
 
 #include <bitset>
-#include <date/date.h>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,10 +57,10 @@ struct CronSpec {
 Expected<CronSpec, Error> parse_cron(std::string_view inside, std::string_view expression);
 
 // Whether the local day matches the day-of-month, month, day-of-week and year fields.
-bool day_matches(const CronSpec& spec, date::year_month_day ymd);
+bool day_matches(const CronSpec& spec, std::chrono::year_month_day ymd);
 
 // The first local time at or after `start` that the expression names, if any before 2200.
-std::optional<date::local_seconds> next_local_match(const CronSpec& spec, date::local_seconds start);
+std::optional<std::chrono::local_seconds> next_local_match(const CronSpec& spec, std::chrono::local_seconds start);
 
 // The shortest gap between two fire times within a day, in seconds (86400 when once a day).
 long shortest_gap_seconds(const CronSpec& spec);

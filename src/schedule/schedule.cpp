@@ -2,6 +2,8 @@
 
 #include "util/spell.hpp"
 
+#include <date/tz.h>
+
 #include <algorithm>
 #include <cctype>
 #include <fmt/format.h>
@@ -10,6 +12,12 @@
 namespace sshm::schedule {
 
 namespace {
+
+namespace chr = std::chrono;
+
+// date/tz.h has its own local clock; the calendar types come from <chrono>.
+date::local_seconds to_date(chr::local_seconds t) { return date::local_seconds{t.time_since_epoch()}; }
+chr::local_seconds from_date(date::local_seconds t) { return chr::local_seconds{t.time_since_epoch()}; }
 
 // SSM's wording for a schedule it refuses (the InvalidSchedule error of the API).
 constexpr const char* k_invalid_schedule = "The schedule is invalid. Verify your cron or rate expression and try again.";
@@ -59,7 +67,7 @@ Expected<Rate, Error> parse_rate(std::string_view expression, Kind kind) {
   if (n == 1 && plural) return fail(fmt::format("a value of 1 takes the singular unit '{}'", it->first));
   if (n != 1 && !plural) return fail(fmt::format("a value greater than 1 takes the plural unit '{}s'", it->first));
   Rate rate{std::chrono::seconds(n * it->second)};
-  if (kind == Kind::association && (rate.interval < std::chrono::minutes(30) || rate.interval >= date::days(31)))
+  if (kind == Kind::association && (rate.interval < std::chrono::minutes(30) || rate.interval >= chr::days(31)))
     return unexpected(Error{fmt::format("{} {}: associations only support rate expressions of 30 minutes or greater "
                                         "and less than 31 days.",
                                         k_invalid_schedule, expression)});
@@ -78,10 +86,10 @@ Expected<At, Error> parse_at(std::string_view expression) {
     if (want == '0' ? !std::isdigit(static_cast<unsigned char>(b[i])) : b[i] != want) return fail;
   }
   auto num = [&](std::size_t at, std::size_t len) { return std::stoi(b.substr(at, len)); };
-  date::year_month_day ymd{date::year(num(0, 4)), date::month(static_cast<unsigned>(num(5, 2))),
-                           date::day(static_cast<unsigned>(num(8, 2)))};
+  chr::year_month_day ymd{chr::year(num(0, 4)), chr::month(static_cast<unsigned>(num(5, 2))),
+                          chr::day(static_cast<unsigned>(num(8, 2)))};
   if (!ymd.ok() || num(11, 2) > 23 || num(14, 2) > 59 || num(17, 2) > 59) return fail;
-  return At{date::local_days(ymd) + std::chrono::hours(num(11, 2)) + std::chrono::minutes(num(14, 2)) +
+  return At{chr::local_days(ymd) + std::chrono::hours(num(11, 2)) + std::chrono::minutes(num(14, 2)) +
             std::chrono::seconds(num(17, 2))};
 }
 
@@ -138,9 +146,8 @@ Expected<CronSpec, Error> parse_checked_cron(std::string_view expression, Kind k
 }
 
 // The first cron time after `from`, as wall-clock time and as the instant it fires.
-std::optional<std::pair<date::local_seconds, SysSeconds>> next_cron(const CronSpec& spec, SysSeconds from,
-                                                                    const date::time_zone* zone) {
-  date::local_seconds start = zone->to_local(from);
+std::optional<std::pair<chr::local_seconds, SysSeconds>> next_cron(const CronSpec& spec, SysSeconds from, Zone zone) {
+  chr::local_seconds start = from_date(zone->to_local(from));
   // Times in a repeated hour map back before `from`; step past them.
   while (auto local = next_local_match(spec, start)) {
     SysSeconds at = to_instant(*local, zone);
@@ -175,7 +182,7 @@ Expected<Schedule, Error> parse(std::string_view expression, Kind kind) {
   return schedule;
 }
 
-Expected<const date::time_zone*, Error> find_time_zone(std::string_view name) {
+Expected<Zone, Error> find_time_zone(std::string_view name) {
   std::string wanted = name.empty() ? "UTC" : std::string(name);
   try {
     return date::locate_zone(wanted);
@@ -205,13 +212,15 @@ std::optional<Error> check_offset(const Schedule& schedule, int offset_days) {
   return std::nullopt;
 }
 
-SysSeconds to_instant(date::local_seconds local, const date::time_zone* zone) {
-  date::local_info info = zone->get_info(local);
+std::string zone_name(Zone zone) { return zone->name(); }
+
+SysSeconds to_instant(chr::local_seconds local, Zone zone) {
+  date::local_info info = zone->get_info(to_date(local));
   if (info.result == date::local_info::nonexistent) return info.second.begin;
   return SysSeconds{local.time_since_epoch()} - info.first.offset;
 }
 
-std::optional<SysSeconds> next_after(const Schedule& schedule, SysSeconds from, const date::time_zone* zone,
+std::optional<SysSeconds> next_after(const Schedule& schedule, SysSeconds from, Zone zone,
                                      int offset_days) {
   if (const auto* rate = std::get_if<Rate>(&schedule.form)) return from + rate->interval;
   if (const auto* at = std::get_if<At>(&schedule.form)) {
@@ -221,10 +230,10 @@ std::optional<SysSeconds> next_after(const Schedule& schedule, SysSeconds from, 
   auto base = next_cron(std::get<CronSpec>(schedule.form), from, zone);
   if (!base) return std::nullopt;
   if (offset_days == 0) return base->second;
-  return to_instant(base->first + date::days(offset_days), zone);
+  return to_instant(base->first + chr::days(offset_days), zone);
 }
 
-std::vector<SysSeconds> next_times(const Schedule& schedule, SysSeconds from, const date::time_zone* zone,
+std::vector<SysSeconds> next_times(const Schedule& schedule, SysSeconds from, Zone zone,
                                    int offset_days, int count) {
   std::vector<SysSeconds> times;
   const auto* cron = std::get_if<CronSpec>(&schedule.form);
@@ -239,13 +248,13 @@ std::vector<SysSeconds> next_times(const Schedule& schedule, SysSeconds from, co
     // Offsets move each fire time, not the cron times the next one counts from.
     auto base = next_cron(*cron, from, zone);
     if (!base) break;
-    times.push_back(offset_days == 0 ? base->second : to_instant(base->first + date::days(offset_days), zone));
+    times.push_back(offset_days == 0 ? base->second : to_instant(base->first + chr::days(offset_days), zone));
     from = base->second;
   }
   return times;
 }
 
-Expected<SysSeconds, Error> parse_time(std::string_view text, const date::time_zone* zone) {
+Expected<SysSeconds, Error> parse_time(std::string_view text, Zone zone) {
   auto fail = unexpected(Error{fmt::format("'{}' is not a time such as 2026-03-08T01:30:00Z, "
                                            "2026-03-08T01:30:00-05:00 or 2026-03-08T01:30:00 (in the time zone)",
                                            text)});
@@ -265,12 +274,12 @@ Expected<SysSeconds, Error> parse_time(std::string_view text, const date::time_z
   return rest[0] == '+' ? utc - offset : utc + offset;
 }
 
-std::string format_local(SysSeconds t, const date::time_zone* zone) {
+std::string format_local(SysSeconds t, Zone zone) {
   date::sys_info info = zone->get_info(t);
-  date::local_seconds local{t.time_since_epoch() + info.offset};
-  auto day = date::floor<date::days>(local);
-  date::year_month_day ymd{day};
-  date::hh_mm_ss<std::chrono::seconds> tod{local - day};
+  chr::local_seconds local{t.time_since_epoch() + info.offset};
+  auto day = chr::floor<chr::days>(local);
+  chr::year_month_day ymd{day};
+  chr::hh_mm_ss<chr::seconds> tod{local - day};
   long offset_min = static_cast<long>(info.offset.count() / 60);
   char sign = offset_min < 0 ? '-' : '+';
   offset_min = std::abs(offset_min);
