@@ -54,7 +54,8 @@ Expected<Rate, Error> parse_rate(std::string_view expression, Kind kind) {
   if (!body) return fail("write it as rate(value unit), for example rate(30 minutes)");
   auto space = body->find(' ');
   std::string_view value = body->substr(0, space);
-  std::string unit = space == std::string_view::npos ? "" : lower(body->substr(body->find_first_not_of(' ', space)));
+  auto unit_at = space == std::string_view::npos ? space : body->find_first_not_of(' ', space);
+  std::string unit = unit_at == std::string_view::npos ? "" : lower(body->substr(unit_at));
   if (!digits(value)) return fail(fmt::format("the value '{}' is not a whole number", value));
   if (std::all_of(value.begin(), value.end(), [](char c) { return c == '0'; }) || value.size() > 9)
     return unexpected(Error{fmt::format("{} {} {}", k_invalid_rate, k_positive_rate, expression)});

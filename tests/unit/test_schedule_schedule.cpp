@@ -55,6 +55,10 @@ TEST_CASE("rate: every rejected form and its message") {
                                        "'1.5' is not a whole number.");
   CHECK(error_of("rate(-2 days)") == "Schedule expression is not a valid rate expression. rate(-2 days): the value "
                                      "'-2' is not a whole number.");
+  CHECK(error_of("rate(5 )") == "Schedule expression is not a valid rate expression. rate(5 ): the unit '' is not "
+                                "minute(s), hour(s) or day(s).");
+  CHECK(error_of("rate(5)") == "Schedule expression is not a valid rate expression. rate(5): the unit '' is not "
+                               "minute(s), hour(s) or day(s).");
   CHECK(error_of("rate(1 day))") == "Schedule expression is not a valid rate expression. rate(1 day)): write it as "
                                     "rate(value unit), for example rate(30 minutes).");
   CHECK(error_of("rate(1 day)5") == "Schedule expression is not a valid rate expression. rate(1 day)5: write it as "
