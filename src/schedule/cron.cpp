@@ -101,7 +101,8 @@ public:
       auto a = value(f, item, range.substr(0, dash));
       if (!a) return a.error();
       first = *a;
-      last = (dash == std::string_view::npos) ? (step > 1 ? f.max : first) : 0;
+      // `a/step` runs from a to the end of the field.
+      last = (dash == std::string_view::npos) ? (range.size() < item.size() ? f.max : first) : 0;
       if (dash != std::string_view::npos) {
         auto b = value(f, item, range.substr(dash + 1));
         if (!b) return b.error();
