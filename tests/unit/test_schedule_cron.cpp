@@ -124,3 +124,13 @@ TEST_CASE("ScheduleOffset runs the given days after each cron time") {
   CHECK(fires("cron(0 9 ? * FRI#1 *)", "2026-03-01T00:00:00Z", "America/New_York", 1, Kind::window, 3) ==
         Times{"2026-03-09T09:00:00-04:00"});
 }
+
+TEST_CASE("next_after gives the one next fire time, with its offset") {
+  auto utc = *find_time_zone("UTC");
+  auto s = *parse("cron(30 23 ? * TUE#3 *)", Kind::window);
+  auto from = *parse_time("2026-01-01T00:00:00Z", utc);
+  CHECK(format_local(*next_after(s, from, utc), utc) == "2026-01-20T23:30:00+00:00");
+  CHECK(format_local(*next_after(s, from, utc, 2), utc) == "2026-01-22T23:30:00+00:00");
+  auto once = *parse("cron(0 0 1 1 ? 2026)", Kind::window);
+  CHECK_FALSE(next_after(once, *parse_time("2026-01-01T00:00:00Z", utc), utc).has_value());
+}
