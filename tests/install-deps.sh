@@ -5,7 +5,7 @@
 set -euo pipefail
 packages=(cmake make g++ pkg-config git libssh-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   libfmt-dev libcurl4-openssl-dev doctest-dev libsqlite3-dev libssl-dev openssh-server
-  openssh-client python3 "$@")
+  openssh-client python3 libhowardhinnant-date-dev tzdata "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

@@ -10,6 +10,7 @@ target_sources(sshm_lib PRIVATE
   cli/ping.cpp
   cli/outputs.cpp
   cli/run.cpp
+  cli/schedule.cpp
   cli/run_output.cpp
   cli/sink_options.cpp
 )
