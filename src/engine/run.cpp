@@ -374,7 +374,8 @@ bool work_on_host(RunContext& rc, size_t i, Acknowledge& acknowledged) {
 }
 
 // Invocations whose finished rows the store could not save: Failed (StoreError), said on
-// stderr, and saved once more (a disk that has room again takes them).
+// stderr, and saved once more without their inline outputs, so a disk with a little room
+// again (the partial output files are gone by now) records at least what happened.
 void mark_store_losses(std::vector<store::InvocationRecord>& invs, const BatchWriter& writer, store::Store& store) {
   if (writer.lost().empty()) return;
   std::vector<store::InvocationRecord> rows;
@@ -382,7 +383,11 @@ void mark_store_losses(std::vector<store::InvocationRecord>& invs, const BatchWr
   for (size_t i : writer.lost()) {
     fail_invocation(invs[i], k_store_error, "store",
                     "the state store could not record this result: " + writer.error());
-    rows.push_back(invs[i]);
+    store::InvocationRecord row = invs[i];
+    row.standard_output_content.clear();
+    row.standard_error_content = "sshm: " + row.failure_message + " (the inline output was not kept)\n";
+    for (auto& p : row.plugins) p.output.clear();
+    rows.push_back(std::move(row));
     hosts.push_back(invs[i].instance_id);
   }
   say(fmt::format("the state store could not record the results of {} host(s) ({}): {}", hosts.size(),
