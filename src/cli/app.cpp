@@ -45,12 +45,20 @@ void apply_fallbacks(CLI::App& app, GlobalOptions& g) {
       throw InputError(Location{config_path, e.mark.line + 1, e.mark.column + 1}, e.msg);
     }
   }
+  if (config && !config.IsMap() && !config.IsNull())
+    throw InputError(Location{config_path, config.Mark().line + 1, config.Mark().column + 1},
+                     "the config file must be a map of settings (inventory: PATH, state_dir: DIR, ...)");
   for (auto& f : fallbacks) {
     if (app.count(f.flag) > 0) continue;
     if (const char* env = std::getenv(f.env); env && *env) {
       *f.value = env;
-    } else if (config && config[f.config_key]) {
-      *f.value = config[f.config_key].as<std::string>();
+    } else if (config && config.IsMap() && config[f.config_key]) {
+      const YAML::Node value = config[f.config_key];
+      if (!value.IsScalar())
+        throw InputError(Location{config_path, value.Mark().line + 1, value.Mark().column + 1},
+                         fmt::format("'{}' must be a single value (a string), not a {}", f.config_key,
+                                     value.IsSequence() ? "list" : "map"));
+      *f.value = value.as<std::string>();
     }
   }
   if (app.count("--no-color") == 0 && std::getenv("NO_COLOR")) g.no_color = true;
@@ -117,6 +125,13 @@ int main(int argc, char** argv) {
     return k_exit_usage;
   } catch (const RuntimeError& e) {
     std::cerr << "sshm: error: " << e.what() << "\n";
+    return k_exit_failed;
+  } catch (const std::exception& e) {
+    // Nothing may reach std::terminate: anything else is a failure of sshm, said plainly.
+    std::cerr << "sshm: error: " << e.what() << "\n";
+    return k_exit_failed;
+  } catch (...) {
+    std::cerr << "sshm: error: an unknown error ended the command\n";
     return k_exit_failed;
   }
 }

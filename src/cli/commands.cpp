@@ -2,6 +2,7 @@
 // list-commands and get-command-invocation show it, with the full outputs kept locally.
 #include "cli/common.hpp"
 #include "cli/run.hpp"
+#include "engine/recovery.hpp"
 #include "sinks/spool.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
@@ -36,11 +37,11 @@ struct CommandsOutputOptions {
   bool stderr_stream = false;
 };
 
-// Values SSM's ListCommands accepts for its Status filter.
+// Values SSM's ListCommands accepts for its Status filter, and sshm's Interrupted.
 const std::vector<std::string> k_status_filters = {
     "Pending",  "InProgress",       "Success",    "Cancelled",        "Failed",
     "TimedOut", "AccessDenied",     "DeliveryTimedOut", "ExecutionTimedOut", "Incomplete",
-    "NoInstancesInTag", "LimitExceeded", "Cancelling"};
+    "NoInstancesInTag", "LimitExceeded", "Cancelling", "Interrupted"};
 
 // The status filter in SSM's spelling; an unknown one is an input error with a suggestion.
 std::string checked_status(const std::string& status) {
@@ -75,6 +76,14 @@ std::string since_time(const std::string& since) {
   return iso8601_ms(parse_iso8601(s));
 }
 
+// Opens the store and marks the commands whose sshm died while they ran (Interrupted), so
+// the history never shows them Pending forever.
+std::unique_ptr<store::Store> open_store(const GlobalOptions& g) {
+  auto db = store::Store::open(state_dir(g));
+  engine::recover_interrupted(*db);
+  return db;
+}
+
 bool wants_json(const GlobalOptions& g) { return g.output == "json" || g.output == "yaml"; }
 
 std::string targets_text(const std::vector<std::string>& targets) {
@@ -88,7 +97,7 @@ int run_commands_list(const GlobalOptions& g, const CommandsListOptions& o) {
   if (!o.since.empty()) filter.since = since_time(o.since);
   filter.limit = o.limit;
 
-  auto db = store::Store::open(state_dir(g));
+  auto db = open_store(g);
   std::vector<store::CommandRecord> commands = db->list_commands(filter);
   if (wants_json(g)) {
     nlohmann::json arr = nlohmann::json::array();
@@ -115,7 +124,7 @@ int run_commands_list(const GlobalOptions& g, const CommandsListOptions& o) {
 }
 
 int run_commands_show(const GlobalOptions& g, const CommandsShowOptions& o) {
-  auto db = store::Store::open(state_dir(g));
+  auto db = open_store(g);
   store::CommandRecord c = *db->get_command(o.id);
   std::vector<store::InvocationRecord> invocations = db->get_invocations(c.command_id);
   // Outputs a sink could not deliver yet (`sshm outputs flush` retries them).
@@ -180,7 +189,7 @@ bool has_output(const store::Store& db, const store::InvocationRecord& r, const 
 }
 
 int run_commands_output(const GlobalOptions& g, const CommandsOutputOptions& o) {
-  auto db = store::Store::open(state_dir(g));
+  auto db = open_store(g);
   store::CommandRecord c = *db->get_command(o.id);
   std::vector<store::InvocationRecord> invocations = db->get_invocations(c.command_id);
 
@@ -282,6 +291,7 @@ void setup_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   resume->add_option("--output-dir", resume_opts->output_dir, "Also write full outputs here, in SSM's S3 key layout");
   resume->callback([&global, &action, resume_opts] {
     action = [&global, resume_opts] {
+      open_store(global);  // an interrupted command is marked before it is resumed
       return resume_command(global, resume_opts->id, resume_opts->gather, resume_opts->output_dir);
     };
   });

@@ -558,7 +558,7 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   std::vector<store::InvocationRecord> invs = store->get_invocations(cmd.command_id);
   std::vector<std::string> pending, in_flight;
   for (const auto& inv : invs) {
-    if (inv.status == "Pending") pending.push_back(inv.instance_id);
+    if (engine::never_started(inv)) pending.push_back(inv.instance_id);
     else if (!engine::is_terminal(inv.status) && inv.status_details != engine::k_in_flight_at_interruption)
       in_flight.push_back(inv.instance_id);
   }
@@ -607,7 +607,7 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   std::vector<const fleet::Host*> hosts;
   for (const auto& inv : invs) {
     const fleet::Host* h = inventory.find(inv.instance_id);
-    if (!h && inv.status == "Pending") missing.push_back(inv.instance_id);
+    if (!h && engine::never_started(inv)) missing.push_back(inv.instance_id);
     hosts.push_back(h);
   }
   if (!missing.empty())

@@ -1,6 +1,8 @@
 #pragma once
 // SSM's rate controls: MaxConcurrency and MaxErrors as a number or a percentage of the
-// targets, and how a command's status follows from its invocations.
+// targets. (How a command's status follows from its invocations is in engine/status.hpp,
+// included here for the callers that find it through this header.)
+#include "engine/status.hpp"
 #include "store/records.hpp"
 
 #include <string>
@@ -14,19 +16,5 @@ void validate_max_errors(const std::string& spec);
 // floor(p·N/100) for percentages; concurrency is at least 1 and at most N.
 int concurrency_for(const std::string& spec, int targets);
 int error_threshold_for(const std::string& spec, int targets);
-
-// StatusDetails of an invocation that was in flight when its controller died: the
-// command may or may not have run on the host; a resume reports it and never re-runs it.
-// Its Status stays as recorded (InProgress); the command counts it as completed.
-inline constexpr const char* k_in_flight_at_interruption = "InFlightAtInterruption";
-
-// Invocation statuses that count against MaxErrors (Failed and execution TimedOut).
-bool counts_as_error(const store::InvocationRecord& inv);
-bool is_terminal(const std::string& status);
-
-// Sets Status, StatusDetails and the counts of `command` from its invocations, as SSM
-// aggregates them (see ../shared/reference/ssm.md §4.5).
-void aggregate(store::CommandRecord& command, const std::vector<store::InvocationRecord>& invocations,
-               bool stopped_by_threshold, bool cancelled);
 
 } // namespace sshm::engine

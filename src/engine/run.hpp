@@ -59,8 +59,9 @@ struct RunRequest {
   bool ramp = true;            // SSM's ramp-up 1, 2, 4, ... (--no-ramp turns it off)
   std::vector<TagCap> caps;    // --max-concurrency-per
   // Resume an interrupted command: `command` and `recorded` come from the store (the
-  // invocations in target order). Pending hosts run; InProgress ones are reported as
-  // InFlightAtInterruption; finished ones stay as they are.
+  // invocations in target order). Hosts that never started run (engine::never_started);
+  // InProgress ones with a start time are reported as InFlightAtInterruption and never run
+  // again (they may have run); finished ones stay as they are.
   bool resume = false;
   std::vector<store::InvocationRecord> recorded;
 };
@@ -85,6 +86,11 @@ struct RunResult {
   std::vector<sinks::SinkReport> sink_reports;
 };
 
+// Never lets an exception out of a worker: a host that sshm fails on is Failed
+// (InternalError), a result the store cannot save is Failed (StoreError), a full output that
+// cannot be written is Failed (OutputLost), each said on stderr or in the invocation. Throws
+// (RuntimeError and the store's errors) only when the command cannot be recorded at all:
+// before any host runs, or when its final row cannot be saved.
 RunResult run_command(RunRequest request, ssh::Transport& transport, store::Store& store,
                       std::vector<std::unique_ptr<sinks::Sink>>& sinks, RunObserver& observer,
                       const std::atomic<bool>& cancel);

@@ -124,9 +124,10 @@ void apply_controls(const documents::Step& step, StepResult& r) {
   if (r.status == "Success" && step.on_success == "exit" && r.flow == Flow::next) r.flow = Flow::exit_success;
 }
 
+// Runs one step through its plugin. Every way a step fails (a step that cannot run, an
+// unsupported plugin, a plugin that throws) goes through the step's onFailure like any other.
 StepResult execute_step(HostContext& ctx, const documents::Step& step, OutputCapture& capture) {
-  if (!step.failure_reason.empty()) return failed(step.failure_reason);
-  if (!step.skip_reason.empty()) {
+  if (!step.skip_reason.empty() && step.failure_reason.empty()) {
     StepResult r;
     r.status = "Skipped";
     r.status_details = "Skipped";
@@ -139,8 +140,20 @@ StepResult execute_step(HostContext& ctx, const documents::Step& step, OutputCap
     auto it = mutable_table().find(step.action);
     if (it != mutable_table().end()) plugin = it->second;
   }
-  if (!plugin) return failed(fmt::format("unsupported plugin {}", step.action));
-  StepResult r = plugin(ctx, step, capture);
+  StepResult r;
+  if (!step.failure_reason.empty()) {
+    r = failed(step.failure_reason);
+  } else if (!plugin) {
+    r = failed(fmt::format("unsupported plugin {}", step.action));
+  } else {
+    try {
+      r = plugin(ctx, step, capture);
+    } catch (const std::exception& e) {
+      r = failed(fmt::format("{} failed inside sshm: {}", step.action, e.what()));
+    } catch (...) {
+      r = failed(fmt::format("{} failed inside sshm with an unknown error", step.action));
+    }
+  }
   apply_controls(step, r);
   return r;
 }
@@ -386,10 +399,16 @@ DocumentResult run_document(HostContext& ctx, const documents::ResolvedDocument&
     StepResult r = execute_step(ctx, step, capture);
     if (!r.message.empty() && r.status != "Skipped") capture.write(true, "sshm: " + r.message + "\n");
     capture.close();
+    if (capture.lost()) {
+      // The step ran, but part of what it printed is gone: the invocation says so.
+      std::string lost = capture.loss_message();
+      result.output_lost += (result.output_lost.empty() ? "" : "\n") + step.name + ": " + lost;
+    }
     if (r.flow == Flow::exit_success && r.response_code == k_exit_success_and_stop) capture.drop_stderr_head();
     rec.response_finish_date_time = iso8601_ms(std::chrono::system_clock::now());
     rec.status = r.status;
-    rec.status_details = r.status_details;
+    rec.status_details = capture.lost() ? "OutputLost" : r.status_details;
+    if (capture.lost() && rec.status == "Success") rec.status = "Failed";
     rec.response_code = r.status == "Skipped" ? 0 : r.response_code;
     rec.stdout_path = capture.stdout_file();
     rec.stderr_path = capture.stderr_file();
@@ -403,10 +422,11 @@ DocumentResult run_document(HostContext& ctx, const documents::ResolvedDocument&
     if (ctx.on_step_done) ctx.on_step_done(step, rec, capture);
     out_all += capture.stdout_head();
     err_all += capture.stderr_head();
+    if (capture.lost()) err_all += "sshm: " + step.name + ": " + capture.loss_message() + "\n";
     if (out_all.size() > k_head_bytes) out_all.resize(k_head_bytes);
     if (err_all.size() > k_head_bytes) err_all.resize(k_head_bytes);
 
-    any_failed |= r.status == "Failed";
+    any_failed |= rec.status == "Failed";
     any_timed_out |= r.status == "TimedOut";
     any_cancelled |= r.status == "Cancelled";
     any_reboot |= r.status == "SuccessAndReboot";
@@ -428,6 +448,10 @@ DocumentResult run_document(HostContext& ctx, const documents::ResolvedDocument&
   } else if (any_cancelled) {
     result.status = "Cancelled";
     result.status_details = "Cancelled";
+  }
+  if (!result.output_lost.empty()) {
+    result.status = "Failed";
+    result.status_details = "OutputLost";
   }
   result.stdout_content = store::truncate_stdout_content(out_all);
   result.stderr_content = store::truncate_stderr_content(err_all);

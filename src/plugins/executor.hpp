@@ -66,6 +66,9 @@ struct DocumentResult {
   std::string stdout_content;  // SSM inline copies, truncated
   std::string stderr_content;
   bool connection_lost = false;
+  // Set when a step's full output could not be written (then Status is Failed and
+  // StatusDetails OutputLost): which step, which stream, how many bytes, why.
+  std::string output_lost;
 };
 
 DocumentResult run_document(HostContext& ctx, const documents::ResolvedDocument& doc);

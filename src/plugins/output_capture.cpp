@@ -1,5 +1,10 @@
 #include "plugins/output_capture.hpp"
 
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+
 namespace sshm::plugins {
 
 OutputCapture::OutputCapture(std::filesystem::path stdout_path, std::filesystem::path stderr_path, Listener listener)
@@ -10,15 +15,31 @@ OutputCapture::OutputCapture(std::filesystem::path stdout_path, std::filesystem:
 
 OutputCapture::~OutputCapture() { close(); }
 
+void OutputCapture::fail(Stream& s, int error) {
+  if (s.failed) return;
+  s.failed = true;
+  s.error = std::strerror(error != 0 ? error : EIO);
+  if (s.file) {
+    (void)std::fclose(s.file);
+    s.file = nullptr;
+  }
+  std::error_code ec;
+  std::filesystem::remove(s.path, ec);
+}
+
 void OutputCapture::append(Stream& s, std::string_view data) {
   if (data.empty()) return;
   if (!s.file && !s.failed) {
     std::error_code ec;
     std::filesystem::create_directories(s.path.parent_path(), ec);
+    errno = 0;
     s.file = std::fopen(s.path.c_str(), "wb");
-    if (!s.file) s.failed = true;
+    if (!s.file) fail(s, ec ? ec.value() : errno);
   }
-  if (s.file && std::fwrite(data.data(), 1, data.size(), s.file) != data.size()) s.failed = true;
+  if (s.file) {
+    errno = 0;
+    if (std::fwrite(data.data(), 1, data.size(), s.file) != data.size()) fail(s, errno);
+  }
   if (s.head.size() < k_head_bytes) s.head.append(data.substr(0, k_head_bytes - s.head.size()));
   s.bytes += static_cast<long long>(data.size());
 }
@@ -30,12 +51,29 @@ void OutputCapture::write(bool is_stderr, std::string_view data) {
 
 bool OutputCapture::close() {
   for (Stream* s : {&m_out, &m_err}) {
-    if (s->file) {
-      if (std::fclose(s->file) != 0) s->failed = true;
-      s->file = nullptr;
+    if (!s->file) continue;
+    errno = 0;
+    if (std::fflush(s->file) != 0) {
+      fail(*s, errno);
+      continue;
     }
+    errno = 0;
+    int rc = std::fclose(s->file);
+    s->file = nullptr;
+    if (rc != 0) fail(*s, errno);
   }
   return !m_out.failed && !m_err.failed;
+}
+
+std::string OutputCapture::loss_message() const {
+  std::string out;
+  for (const Stream* s : {&m_out, &m_err}) {
+    if (!s->failed) continue;
+    if (!out.empty()) out += "\n";
+    out += fmt::format("the full {} ({} bytes) could not be written to {}: {}", s == &m_out ? "stdout" : "stderr",
+                       s->bytes, s->path.string(), s->error);
+  }
+  return out;
 }
 
 } // namespace sshm::plugins

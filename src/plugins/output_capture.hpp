@@ -23,15 +23,22 @@ public:
   void write(bool is_stderr, std::string_view data);
   // Flushes and closes the files; returns false when a write failed (disk full).
   bool close();
+  // Whether a stream's full copy could not be written (create, write, flush or close failed).
+  // Its partial file is removed at once, so a full disk keeps room for the history; the
+  // bounded head and the byte counts are kept.
+  bool lost() const { return m_out.failed || m_err.failed; }
+  // What was lost, for the user: "the full stdout (151512 bytes) could not be written to
+  // PATH: No space left on device", one line per stream; "" when nothing was.
+  std::string loss_message() const;
 
   // The first bytes of each stream (enough for SSM's 24000/8000-char inline copies).
   const std::string& stdout_head() const { return m_out.head; }
   const std::string& stderr_head() const { return m_err.head; }
   long long stdout_bytes() const { return m_out.bytes; }
   long long stderr_bytes() const { return m_err.bytes; }
-  // Paths of the files, "" when the stream was empty.
-  std::string stdout_file() const { return m_out.bytes ? m_out.path.string() : std::string(); }
-  std::string stderr_file() const { return m_err.bytes ? m_err.path.string() : std::string(); }
+  // Paths of the files, "" when the stream was empty or its copy was lost.
+  std::string stdout_file() const { return m_out.bytes && !m_out.failed ? m_out.path.string() : std::string(); }
+  std::string stderr_file() const { return m_err.bytes && !m_err.failed ? m_err.path.string() : std::string(); }
   // Forgets stderr for the inline copies (SSM clears it on exit 168).
   void drop_stderr_head() { m_err.head.clear(); }
 
@@ -42,8 +49,11 @@ private:
     std::string head;
     long long bytes = 0;
     bool failed = false;
+    std::string error;  // strerror of the first failure
   };
   void append(Stream& s, std::string_view data);
+  // Records the failure (errno), closes and removes the partial file.
+  static void fail(Stream& s, int error);
 
   Stream m_out, m_err;
   Listener m_listener;

@@ -1,6 +1,8 @@
 #include "fake_transport.hpp"
 #include "engine/rate.hpp"
 #include "engine/run.hpp"
+#include "engine/status.hpp"
+#include "plugins/executor.hpp"
 #include "store/store.hpp"
 
 #include <doctest/doctest.h>
@@ -42,7 +44,10 @@ struct Fleet {
   std::unique_ptr<store::Store> store = store::Store::open(dir.path);
   std::vector<std::unique_ptr<sinks::Sink>> sinks;
   engine::RunObserver observer;
+  engine::RunObserver* watcher = &observer;  // a test may watch with its own
   std::atomic<bool> cancel{false};
+  bool resume = false;
+  std::vector<store::InvocationRecord> recorded;  // for resume
 
   engine::RunResult run(int hosts, const std::string& concurrency, const std::string& errors,
                            std::vector<documents::Step> steps = {shell_step("0.aws:runShellScript")}) {
@@ -58,7 +63,9 @@ struct Fleet {
       req.targets.push_back(t);
     }
     req.documents["Linux"].steps = std::move(steps);
-    return engine::run_command(std::move(req), transport, *store, sinks, observer, cancel);
+    req.resume = resume;
+    req.recorded = recorded;
+    return engine::run_command(std::move(req), transport, *store, sinks, *watcher, cancel);
   }
 };
 
@@ -248,4 +255,108 @@ TEST_CASE("stdout is captured whole in files and inline") {
   REQUIRE_FALSE(inv.plugins[0].stdout_path.empty());
   CHECK(std::filesystem::path(inv.plugins[0].stdout_path) ==
         f.store->outputs_dir() / r.command.command_id / "h0" / "awsrunShellScript" / "0.awsrunShellScript" / "stdout");
+}
+
+// An observer that fails (throws) when one host starts, as a broken plugin or sink might.
+struct ThrowingObserver : engine::RunObserver {
+  std::string host;
+  void on_invocation_start(const std::string& h) override {
+    if (h == host) throw std::runtime_error("boom on " + h);
+  }
+};
+
+TEST_CASE("an exception on one host fails that invocation, never the run") {
+  Fleet f;
+  ThrowingObserver watcher;
+  watcher.host = "h1";
+  f.watcher = &watcher;
+  auto r = f.run(3, "3", "5");
+  REQUIRE(r.invocations.size() == 3);
+  CHECK(r.invocations[0].status == "Success");
+  CHECK(r.invocations[1].status == "Failed");
+  CHECK(r.invocations[1].status_details == engine::k_internal_error);
+  CHECK(r.invocations[1].failure_message.find("boom on h1") != std::string::npos);
+  CHECK(r.invocations[2].status == "Success");
+  // The history says the same: nothing is left Pending or InProgress.
+  auto saved = f.store->get_invocations(r.command.command_id);
+  REQUIRE(saved.size() == 3);
+  CHECK(saved[1].status == "Failed");
+  CHECK(saved[1].status_details == engine::k_internal_error);
+  CHECK(r.command.status == "Failed");
+}
+
+TEST_CASE("a plugin that throws fails its step, and onFailure applies") {
+  plugins::register_plugin("test:throws", [](plugins::HostContext&, const documents::Step&, plugins::OutputCapture&)
+                                              -> plugins::StepResult { throw std::runtime_error("plugin broke"); });
+  Fleet f;
+  documents::Step bad;
+  bad.name = "bad";
+  bad.action = "test:throws";
+  bad.on_failure = "exit";
+  auto r = f.run(1, "1", "0", {bad, shell_step("after")});
+  const auto& p = r.invocations[0].plugins;
+  REQUIRE(p.size() == 2);
+  CHECK(p[0].status == "Failed");
+  CHECK(p[1].status == "Skipped");
+  CHECK(r.invocations[0].standard_error_content.find("plugin broke") != std::string::npos);
+}
+
+TEST_CASE("an unsupported plugin honours onFailure exit; finallyStep still runs") {
+  Fleet f;
+  documents::Step download;
+  download.name = "download";
+  download.action = "aws:downloadContent";
+  download.on_failure = "exit";
+  auto last = shell_step("cleanup");
+  last.finally_step = true;
+  auto r = f.run(1, "1", "0", {download, shell_step("install"), last});
+  const auto& p = r.invocations[0].plugins;
+  REQUIRE(p.size() == 3);
+  CHECK(p[0].status == "Failed");
+  CHECK(p[1].status == "Skipped");
+  CHECK(p[2].status == "Success");
+  CHECK(r.invocations[0].status == "Failed");
+}
+
+TEST_CASE("a host's start is in the store before its command is sent") {
+  // The plugin looks at the history as the host runs: resume must see that it started.
+  static store::Store* seen_store = nullptr;
+  static std::string seen;
+  plugins::register_plugin("test:peek", [](plugins::HostContext& ctx, const documents::Step&, plugins::OutputCapture&) {
+    for (const auto& inv : seen_store->get_invocations(ctx.command_id))
+      if (inv.instance_id == ctx.host)
+        seen = inv.status + (inv.execution_start_date_time.empty() ? " without start" : " with start");
+    return plugins::StepResult{};
+  });
+  Fleet f;
+  seen_store = f.store.get();
+  documents::Step peek;
+  peek.name = "peek";
+  peek.action = "test:peek";
+  f.run(1, "1", "0", {peek});
+  CHECK(seen == "InProgress with start");
+}
+
+TEST_CASE("resume runs every host that never started, once; in-flight ones are reported") {
+  Fleet f;
+  auto row = [](const std::string& host, const std::string& status, bool started) {
+    store::InvocationRecord inv;
+    inv.command_id = "11111111-2222-3333-4444-555555555555";
+    inv.instance_id = host;
+    inv.status = status;
+    inv.status_details = status;
+    if (started) inv.execution_start_date_time = "2026-01-01T00:00:00.000Z";
+    return inv;
+  };
+  f.recorded = {row("h0", "Success", true), row("h1", "InProgress", true), row("h2", "InProgress", false),
+                row("h3", "Pending", false)};
+  CHECK_FALSE(engine::never_started(f.recorded[1]));
+  CHECK(engine::never_started(f.recorded[2]));
+  f.resume = true;
+  auto r = f.run(4, "1", "5");
+  CHECK(f.transport.order == std::vector<std::string>{"h2", "h3"});
+  CHECK(r.invocations[0].status == "Success");
+  CHECK(r.invocations[1].status_details == engine::k_in_flight_at_interruption);
+  CHECK(r.invocations[2].status == "Success");
+  CHECK(r.invocations[3].status == "Success");
 }
