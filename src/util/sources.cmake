@@ -4,4 +4,5 @@ target_sources(sshm_lib PRIVATE
   util/strings.cpp
   util/time.cpp
   util/ids.cpp
+  util/terminal_safe.cpp
 )
