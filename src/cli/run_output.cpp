@@ -102,7 +102,7 @@ std::string summary_text(const engine::RunResult& r) {
   if (terminated > 0)
     out += fmt::format("sshm: {} hosts never dispatched (Terminated); rerun them with -t @terminated:{}\n", terminated,
                        c.command_id.substr(0, 8));
-  return terminal_safe(out);
+  return terminal_safe(out) + sink_failures_text(r.sink_reports);
 }
 
 // Reads a file in pieces of 64 KiB, so no output is ever held whole in memory.
