@@ -37,7 +37,7 @@ fi
 
 case_begin "--raw keeps the bytes as they came"
 fleet_sshm --no-progress exec "$evil" -t web-001 --raw >"$FLEET_DIR/raw.out" 2>/dev/null
-check_eq "ESC bytes kept" 5 "$(tr -cd '\033' <"$FLEET_DIR/raw.out" | wc -c)"
+check_eq "ESC bytes kept" 4 "$(tr -cd '\033' <"$FLEET_DIR/raw.out" | wc -c)"
 check_contains "invalid byte kept" $'bad \377 end' "$(cat "$FLEET_DIR/raw.out")"
 
 case_begin "commands output is byte-exact"
@@ -61,19 +61,23 @@ hosts:
   "evil\nweb-002: forged":
     address: 127.0.0.1
     port: $port
+    identity_file: $FLEET_KEY
 YAML
 out=$(SSH_AUTH_SOCK= "$SSHM" -i "$FLEET_DIR/nl.yaml" -F "$FLEET_SSH_CONFIG" --no-progress exec 'echo hi' -t all 2>&1)
 rc=$?
 if [ "$rc" = 2 ]; then
   check_contains "the inventory refuses it" "evil" "$out"
 else
+  check_contains "the name is shown on one line" 'evil\x0aweb-002: forged: hi' "$out"
   check_eq "no line starts with the forged name" 0 "$(grep -c '^web-002: forged' <<<"$out")"
 fi
 
 case_begin "--gather keeps memory flat: 3 hosts x 100 MB, two alike"
 mb=${SSHM_E2E_GATHER_MB:-100}
 gen="head -c ${mb}000000 /dev/zero | tr -c x x; echo; if [ \$AWS_SSM_INSTANCE_ID = web-003 ]; then echo odd-tail; else echo even-tail; fi"
-fleet_sshm --no-progress -q exec "$gen" -t web-001,web-002,web-003 --gather >"$FLEET_DIR/gather.out" &
+# sshm itself in the background (not a subshell around it), so $! is the process measured.
+SSH_AUTH_SOCK= "$SSHM" -i "$FLEET_INVENTORY" -F "$FLEET_SSH_CONFIG" --no-progress -q exec "$gen" \
+  -t web-001,web-002,web-003 --gather >"$FLEET_DIR/gather.out" &
 pid=$!
 peak=0
 while kill -0 $pid 2>/dev/null; do
@@ -85,7 +89,9 @@ wait $pid
 check_eq "exit status" 0 "$?"
 limit_kb=$((64 * 1024))
 [ -n "${SSHM_SANITIZED:-}" ] && limit_kb=$((600 * 1024))
+echo "  (peak RSS of sshm: $peak KB)"
 check_le "peak RSS (KB)" $limit_kb "$peak"
+check_eq "the measured process was sshm" yes "$([ "$peak" -gt 4096 ] && echo yes || echo "no ($peak KB)")"
 check_eq "group of the equal outputs" 1 "$(grep -c '^web-001,web-002 (2)$' "$FLEET_DIR/gather.out")"
 check_eq "group of the other" 1 "$(grep -c '^web-003 (1)$' "$FLEET_DIR/gather.out")"
 check_eq "each body printed once, whole" $((2 * mb * 1000000)) "$(tr -cd x <"$FLEET_DIR/gather.out" | wc -c)"
