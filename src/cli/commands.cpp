@@ -8,6 +8,7 @@
 #include "util/error.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
+#include "util/terminal_safe.hpp"
 #include "util/time.hpp"
 
 #include <cstdio>
@@ -28,6 +29,11 @@ struct CommandsListOptions {
 
 struct CommandsShowOptions {
   std::string id;
+};
+
+struct ResumeOptions {
+  std::string id;
+  ResumeDisplay display;
 };
 
 struct CommandsOutputOptions {
@@ -115,10 +121,11 @@ int run_commands_list(const GlobalOptions& g, const CommandsListOptions& o) {
     for (const auto& c : commands) {
       auto counts = db->invocation_status_counts(c.command_id);
       int ok = counts.count("Success") ? counts.at("Success") : 0;
-      text += fmt::format("{:<36}  {:<24}  {:<10}  {:<24}  {}/{}/{}\n", c.command_id, c.document_name, c.status,
+      text += fmt::format("{:<36}  {:<24}  {:<10}  {:<24}  {}/{}/{}\n", c.command_id,
+                          terminal_safe(c.document_name, false), c.status,
                           c.requested_date_time, c.target_count, ok, c.error_count);
     }
-    SyncOut::instance().out(text);
+    SyncOut::instance().out(terminal_safe(text));
   }
   return k_exit_ok;
 }
@@ -140,31 +147,33 @@ int run_commands_show(const GlobalOptions& g, const CommandsShowOptions& o) {
   }
   std::string text;
   text += fmt::format("Command     {}\n", c.command_id);
-  text += fmt::format("Document    {} ({})\n", c.document_name, c.document_version);
-  if (!c.comment.empty()) text += fmt::format("Comment     {}\n", c.comment);
-  text += fmt::format("Targets     {}\n", targets_text(c.targets));
+  text += fmt::format("Document    {} ({})\n", terminal_safe(c.document_name, false), c.document_version);
+  if (!c.comment.empty()) text += fmt::format("Comment     {}\n", terminal_safe(c.comment, false));
+  text += fmt::format("Targets     {}\n", terminal_safe(targets_text(c.targets), false));
   text += fmt::format("Requested   {}\n", c.requested_date_time);
   if (!c.completed_date_time.empty()) text += fmt::format("Completed   {}\n", c.completed_date_time);
   text += fmt::format("Status      {} ({})\n", c.status, c.status_details);
   text += fmt::format("Counts      {} targets, {} completed, {} errors, {} delivery timed out\n", c.target_count,
                       c.completed_count, c.error_count, c.delivery_timed_out_count);
   text += fmt::format("Rate        max-concurrency {}, max-errors {}\n", c.max_concurrency, c.max_errors);
-  if (!c.stop_reason.empty()) text += fmt::format("Stopped     {}\n", c.stop_reason);
+  if (!c.stop_reason.empty()) text += fmt::format("Stopped     {}\n", terminal_safe(c.stop_reason, false));
   if (!pending.empty())
     text += fmt::format("Pending     {} output deliveries wait in the spool (run `sshm outputs flush`)\n", pending.size());
   if (!invocations.empty()) {
     size_t width = 4;
-    for (const auto& r : invocations) width = std::max(width, r.instance_id.size());
+    for (const auto& r : invocations) width = std::max(width, terminal_safe(r.instance_id, false).size());
     text += fmt::format("\n{:<{}}  {:<16}  {:>5}  {:<10}  {}\n", "HOST", width, "STATUS", "CODE", "ELAPSED", "DETAILS");
     for (const auto& r : invocations) {
       std::string details = r.status_details == r.status ? "" : r.status_details;
       if (!r.failure_message.empty()) details += (details.empty() ? "" : ": ") + r.failure_message;
       std::string elapsed = store::execution_elapsed_time(r.execution_start_date_time, r.execution_end_date_time);
-      text += fmt::format("{:<{}}  {:<16}  {:>5}  {:<10}  {}\n", r.instance_id, width, r.status, r.response_code,
-                          elapsed.empty() ? "-" : to_lower(elapsed.substr(2)), details);
+      text += fmt::format("{:<{}}  {:<16}  {:>5}  {:<10}  {}\n", terminal_safe(r.instance_id, false), width, r.status,
+                          r.response_code, elapsed.empty() ? "-" : to_lower(elapsed.substr(2)),
+                          terminal_safe(details, false));
     }
   }
-  SyncOut::instance().out(text);
+  // Host names, failure messages and comments come from outside: shown, never obeyed.
+  SyncOut::instance().out(terminal_safe(text));
   return k_exit_ok;
 }
 
@@ -277,22 +286,21 @@ void setup_commands(CLI::App& app, GlobalOptions& global, Action& action) {
     action = [&global, output_opts] { return run_commands_output(global, *output_opts); };
   });
 
-  struct ResumeOptions {
-    std::string id;
-    bool gather = false;
-    std::string output_dir;
-  };
   auto resume_opts = std::make_shared<ResumeOptions>();
   auto* resume = commands->add_subcommand(
       "resume", "Continue an interrupted command (kill -9, reboot, Ctrl-C twice): hosts never started run; "
                 "hosts in flight are reported, never re-run; the same record is updated");
   resume->add_option("id", resume_opts->id, "Command ID or a unique prefix of one")->required();
-  resume->add_flag("--gather", resume_opts->gather, "Print each distinct output once with its hosts");
-  resume->add_option("--output-dir", resume_opts->output_dir, "Also write full outputs here, in SSM's S3 key layout");
+  resume->add_flag("--gather", resume_opts->display.gather, "Print each distinct output once with its hosts");
+  resume->add_flag("--raw", resume_opts->display.raw, "Print the hosts' output bytes as they came");
+  resume->add_option("--output-dir", resume_opts->display.output_dir,
+                     "Also write full outputs here, in SSM's S3 key layout");
+  resume->add_option("--parameters-file", resume_opts->display.parameters_file,
+                     "Values of secret parameters (never recorded): JSON or YAML map, - reads stdin");
   resume->callback([&global, &action, resume_opts] {
     action = [&global, resume_opts] {
       open_store(global);  // an interrupted command is marked before it is resumed
-      return resume_command(global, resume_opts->id, resume_opts->gather, resume_opts->output_dir);
+      return resume_command(global, resume_opts->id, resume_opts->display);
     };
   });
 }

@@ -9,6 +9,7 @@
 #include "sinks/layout.hpp"
 #include "sinks/spool.hpp"
 #include "documents/document.hpp"
+#include "documents/secrets.hpp"
 #include "engine/rate.hpp"
 #include "engine/run.hpp"
 #include "store/store.hpp"
@@ -32,6 +33,9 @@ namespace sshm::cli {
 
 namespace {
 
+// What sshm records and shows in place of a secret parameter's value.
+constexpr const char* k_masked = "****";
+
 struct RunOptions {
   std::string document;
   std::vector<std::string> parameters;
@@ -45,6 +49,7 @@ struct RunOptions {
   std::string output_dir;
   std::string run_as;
   bool gather = false;
+  bool raw = false;
   std::string shard;
   sinks::SinkOptions sinks;
   // exec only
@@ -183,42 +188,87 @@ std::vector<engine::TagCap> parse_caps(const std::vector<std::string>& specs) {
   return caps;
 }
 
-// Parameter names that look secret; their values are masked wherever sshm shows them.
-bool is_secret_name(const std::string& name) {
-  static const std::regex re("password|passwd|secret|token|key|credential", std::regex::icase);
-  return std::regex_search(name, re);
+// `v` with every scalar in it replaced by "****"; a list keeps its length.
+nlohmann::json masked(const nlohmann::json& v) {
+  if (v.is_array() || v.is_object()) {
+    nlohmann::json out = v;
+    for (auto it = out.begin(); it != out.end(); ++it) *it = masked(*it);
+    return out;
+  }
+  return v.is_null() ? v : nlohmann::json(k_masked);
 }
 
-// Every string value of `values` that must not be shown: values of secret-looking
-// parameters, and SecureString references ({{ssm-secure:...}}).
-std::vector<std::string> secret_values(const documents::ParameterValues& values) {
-  std::vector<std::string> out;
-  std::function<void(const nlohmann::json&, bool)> walk = [&](const nlohmann::json& v, bool secret) {
-    if (v.is_array() || v.is_object()) {
-      for (const auto& x : v) walk(x, secret);
-    } else {
-      std::string text = v.is_string() ? v.get<std::string>() : v.dump();
-      if (!text.empty() && (secret || text.find("{{ssm-secure:") != std::string::npos)) out.push_back(text);
-    }
-  };
-  for (const auto& [name, v] : values) walk(v, is_secret_name(name));
+// `values` with the value of every secret-looking parameter masked.
+documents::ParameterValues masked_values(const documents::ParameterValues& values) {
+  documents::ParameterValues out;
+  for (const auto& [name, v] : values) out[name] = documents::looks_secret(name) ? masked(v) : v;
   return out;
 }
 
-// `node` with every occurrence of a secret in its strings replaced by ****.
-nlohmann::json mask(const nlohmann::json& node, const std::vector<std::string>& secrets) {
-  if (node.is_string()) {
-    std::string text = node.get<std::string>();
-    for (const std::string& secret : secrets)
-      for (size_t pos = 0; (pos = text.find(secret, pos)) != std::string::npos; pos += 4) text.replace(pos, secret.size(), "****");
-    return text;
+// SSM's recorded parameters (name -> list of strings) with secret-looking ones masked.
+nlohmann::json masked_record(const nlohmann::json& parameters) {
+  nlohmann::json out = parameters;
+  for (auto it = out.begin(); it != out.end(); ++it)
+    if (documents::looks_secret(it.key())) *it = masked(*it);
+  return out;
+}
+
+// Whether a recorded value was masked: any of its strings is "****".
+bool was_masked(const nlohmann::json& v) {
+  if (v.is_array() || v.is_object()) {
+    for (const auto& x : v)
+      if (was_masked(x)) return true;
+    return false;
   }
-  if (node.is_array() || node.is_object()) {
-    nlohmann::json out = node;
-    for (auto it = out.begin(); it != out.end(); ++it) *it = mask(*it, secrets);
-    return out;
+  return v.is_string() && v.get<std::string>() == k_masked;
+}
+
+// Every platform's document resolved against the Parameter Store (none yet: any
+// {{ssm:...}} or {{ssm-secure:...}} reference is an error before anything runs).
+std::map<std::string, documents::ResolvedDocument> resolve_for(const documents::Document& doc,
+                                                               const documents::ParameterValues& values,
+                                                               const std::set<std::string>& platforms) {
+  documents::ParameterResolver store = documents::no_parameter_store();
+  std::map<std::string, documents::ResolvedDocument> out;
+  for (const auto& p : platforms) {
+    documents::ResolvedDocument resolved = documents::resolve(doc, values, p, documents::ssm_resolver(store));
+    for (auto& step : resolved.steps) step.inputs = documents::resolve_secure_references(step.inputs, store);
+    out[p] = std::move(resolved);
   }
-  return node;
+  return out;
+}
+
+// The steps as --dry-run shows them: interpolated with the secret parameters masked, so
+// a secret never shows whatever text surrounds it. Where a masked value fails the
+// document's checks (an allowedPattern), the inputs of every step are hidden instead.
+nlohmann::json dry_run_steps(const engine::RunRequest& req, const documents::Document& doc,
+                             const documents::ParameterValues& values) {
+  documents::ParameterValues shown = masked_values(values);
+  bool any_secret = false;
+  for (const auto& [name, v] : values) any_secret = any_secret || documents::looks_secret(name);
+  nlohmann::json platforms = nlohmann::json::object();
+  for (const auto& [platform, resolved] : req.documents) {
+    std::vector<documents::Step> steps = resolved.steps;
+    bool hidden = false;
+    if (any_secret) {
+      try {
+        steps = documents::resolve(doc, shown, platform).steps;
+      } catch (const InputError&) {
+        hidden = true;
+      }
+    }
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& step : steps) {
+      nlohmann::json st = {{"Name", step.name}, {"Action", step.action},
+                           {"Inputs", hidden ? nlohmann::json::object({{"hidden", "uses a secret parameter"}}) : step.inputs},
+                           {"TimeoutSeconds", step.timeout_seconds}};
+      if (!step.skip_reason.empty()) st["Skipped"] = step.skip_reason;
+      if (!step.failure_reason.empty()) st["FailsWith"] = step.failure_reason;
+      out.push_back(std::move(st));
+    }
+    platforms[platform] = std::move(out);
+  }
+  return platforms;
 }
 
 // --dry-run: what the run would do, in host counts; connects to nothing, records nothing.
@@ -226,21 +276,9 @@ int print_dry_run(const GlobalOptions& g, const engine::RunRequest& req, const d
                   const documents::ParameterValues& values) {
   engine::PlannedRun planned = engine::plan_run(req, {});
   std::vector<std::string> lines = engine::describe_plan(req.command, req.targets.size(), planned.plan);
-  std::vector<std::string> secrets = secret_values(values);
   nlohmann::json params = nlohmann::json::object();
-  for (const auto& [name, v] : values) params[name] = is_secret_name(name) ? nlohmann::json("****") : mask(v, secrets);
-  nlohmann::json platforms = nlohmann::json::object();
-  for (const auto& [platform, resolved] : req.documents) {
-    nlohmann::json steps = nlohmann::json::array();
-    for (const auto& step : resolved.steps) {
-      nlohmann::json st = {{"Name", step.name}, {"Action", step.action}, {"Inputs", mask(step.inputs, secrets)},
-                           {"TimeoutSeconds", step.timeout_seconds}};
-      if (!step.skip_reason.empty()) st["Skipped"] = step.skip_reason;
-      if (!step.failure_reason.empty()) st["FailsWith"] = step.failure_reason;
-      steps.push_back(std::move(st));
-    }
-    platforms[platform] = std::move(steps);
-  }
+  for (const auto& [name, v] : masked_values(values)) params[name] = v;
+  nlohmann::json platforms = dry_run_steps(req, doc, values);
   std::vector<std::string> names;
   for (const auto& t : req.targets) names.push_back(t.name);
 
@@ -350,8 +388,9 @@ std::string inventory_path(const GlobalOptions& g) {
 // Everything `commands resume` needs to run the rest of a command as it was asked for.
 nlohmann::json run_spec(const GlobalOptions& g, const RunOptions& o, const documents::Document& doc,
                         const documents::ParameterValues& values, const sinks::SinkOptions& so) {
+  // Secrets are masked here too: a resume asks for them again.
   nlohmann::json params = nlohmann::json::object();
-  for (const auto& [k, v] : values) params[k] = v;
+  for (const auto& [k, v] : masked_values(values)) params[k] = v;
   std::error_code ec;
   return {{"document",
            {{"name", doc.name},
@@ -382,7 +421,7 @@ nlohmann::json run_spec(const GlobalOptions& g, const RunOptions& o, const docum
 
 // The part of a run shared by `run`, `exec` and `commands resume`: sinks, signals, the
 // dispatch, outputs, the exit status.
-int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOptions& sink_options, bool gather,
+int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOptions& sink_options, RunDisplay display,
             const std::string& output_dir, const ssh::SshConfig& ssh_config, store::Store& store, size_t to_run) {
   auto transport = make_transport(g, ssh_config);
   // Results an earlier run could not deliver go first, so nothing waits forever.
@@ -391,7 +430,7 @@ int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOpt
 
   std::atomic<bool> cancel{false};
   SignalGuard guard(cancel);
-  auto observer = make_run_observer(g, gather, to_run);
+  auto observer = make_run_observer(g, display, to_run);
   const store::CommandRecord cmd = req.command;
   guard.on_second([&store, cmd] {
     // Best effort: the command row says it was interrupted. Hosts not started stay Pending
@@ -433,7 +472,7 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   engine::RunRequest req;
   std::set<std::string> platforms;
   for (const auto* h : hosts) platforms.insert(h->platform);
-  for (const auto& p : platforms) req.documents[p] = documents::resolve(doc, values, p);
+  req.documents = resolve_for(doc, values, platforms);
 
   auto ssh_config = load_ssh_config(g);
   auto endpoints = endpoints_for(hosts, ssh_config, resolve_options(g));
@@ -451,7 +490,8 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   cmd.command_id = new_uuid();
   cmd.document_name = doc.name;
   cmd.comment = o.comment;
-  cmd.parameters = req.documents.begin()->second.parameters;
+  // The record never holds a secret: the resolved steps above carry the real values.
+  cmd.parameters = masked_record(req.documents.begin()->second.parameters);
   cmd.targets = o.targets.targets;
   cmd.max_concurrency = o.max_concurrency;
   cmd.max_errors = o.max_errors;
@@ -488,7 +528,7 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   prepare_key_passphrase(endpoints);
   auto store = store::Store::open(state_dir(g));
   store->save_run_spec(cmd.command_id, {run_spec(g, o, doc, values, sink_options), this_owner()});
-  return execute(g, std::move(req), sink_options, o.gather, o.output_dir, ssh_config, *store, hosts.size());
+  return execute(g, std::move(req), sink_options, {o.gather, o.raw}, o.output_dir, ssh_config, *store, hosts.size());
 }
 
 int run_run(const GlobalOptions& g, const RunOptions& o) {
@@ -532,6 +572,8 @@ void add_run_options(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--output-dir", o.output_dir, "Also write full outputs here, in SSM's S3 key layout");
   cmd->add_option("--run-as", o.run_as, "Run as this user on the hosts (sudo -n -u USER)");
   cmd->add_flag("--gather", o.gather, "Print each distinct output once with its hosts (like dshbak -c)");
+  cmd->add_flag("--raw", o.raw,
+                "Print the hosts' output bytes as they came (default: control characters shown as \\xNN)");
   cmd->add_option("--shard", o.shard, "Run only shard I of N of the selected hosts (I/N)");
   cmd->add_flag("--no-ramp", o.no_ramp, "Start at full concurrency (default: SSM's ramp-up 1, 2, 4, ... hosts)");
   cmd->add_flag("--dry-run", o.dry_run, "Print targets, ramp, thresholds in host counts and the resolved steps; run nothing");
@@ -541,10 +583,29 @@ void add_run_options(CLI::App* cmd, RunOptions& o) {
   add_sink_options(cmd, o.sinks);
 }
 
+// The parameters a resume runs with: as recorded, with those of --parameters-file on top.
+// Secrets were recorded masked; a resume refuses to send "****" in their place.
+documents::ParameterValues resume_values(const store::CommandRecord& cmd, const documents::Document& doc,
+                                         const nlohmann::json& spec, const std::string& parameters_file) {
+  documents::ParameterValues values;
+  const nlohmann::json parameters = spec.value("parameters", nlohmann::json::object());
+  for (const auto& [k, v] : parameters.items()) values[k] = v;
+  if (!parameters_file.empty())
+    for (auto& [k, v] : documents::parse_cli_parameters(doc, {}, parameters_file)) values[k] = std::move(v);
+  std::vector<std::string> missing;
+  for (const auto& [k, v] : values)
+    if (documents::looks_secret(k) && was_masked(v)) missing.push_back(k);
+  if (!missing.empty())
+    throw InputError(fmt::format("command {} was recorded with its secret parameter(s) masked ({}): sshm does not "
+                                 "keep secrets; give the value(s) again with `sshm commands resume {} "
+                                 "--parameters-file FILE` (or - for stdin)",
+                                 cmd.command_id, join(missing, ", "), cmd.command_id.substr(0, 8)));
+  return values;
+}
+
 } // namespace
 
-int resume_command(const GlobalOptions& global, const std::string& id_or_prefix, bool gather,
-                   const std::string& output_dir) {
+int resume_command(const GlobalOptions& global, const std::string& id_or_prefix, const ResumeDisplay& display) {
   auto store = store::Store::open(state_dir(global));
   store::CommandRecord cmd = *store->get_command(id_or_prefix);
   std::optional<store::RunSpec> saved = store->find_run_spec(cmd.command_id);
@@ -581,9 +642,7 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   documents::Document doc = d.contains("source") && d["source"].is_string()
                                 ? documents::load_text(d["source"].get<std::string>(), d.value("path", ""), d.value("name", ""))
                                 : documents::load(d.value("name", cmd.document_name));
-  documents::ParameterValues values;
-  const nlohmann::json parameters = spec.value("parameters", nlohmann::json::object());
-  for (const auto& [k, v] : parameters.items()) values[k] = v;
+  documents::ParameterValues values = resume_values(cmd, doc, spec, display.parameters_file);
   std::vector<std::string> cap_specs = spec.value("caps", std::vector<std::string>{});
 
   sinks::SinkOptions so;
@@ -621,7 +680,7 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   engine::RunRequest req;
   std::set<std::string> platforms;
   for (const auto* h : present) platforms.insert(h->platform);
-  for (const auto& p : platforms) req.documents[p] = documents::resolve(doc, values, p);
+  req.documents = resolve_for(doc, values, platforms);
   std::string run_as = spec.value("run_as", "");
   size_t e = 0;
   for (size_t i = 0; i < invs.size(); ++i) {
@@ -655,7 +714,8 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   }
   prepare_key_passphrase(endpoints);
   store->save_run_spec(cmd.command_id, {spec, this_owner()});
-  return execute(g, std::move(req), so, gather, output_dir, ssh_config, *store, pending.size());
+  return execute(g, std::move(req), so, {display.gather, display.raw}, display.output_dir, ssh_config, *store,
+                 pending.size());
 }
 
 void setup_run(CLI::App& app, GlobalOptions& global, Action& action) {
@@ -664,7 +724,8 @@ void setup_run(CLI::App& app, GlobalOptions& global, Action& action) {
   run->add_option("document", o->document, "Built-in document name (sshm documents list) or a file path")->required();
   run->add_option("-p,--parameters", o->parameters, "name=value (repeat for lists; JSON arrays accepted)")
       ->allow_extra_args(false);
-  run->add_option("--parameters-file", o->parameters_file, "JSON or YAML map of parameters");
+  run->add_option("--parameters-file", o->parameters_file,
+                  "JSON or YAML map of name -> value or list (- reads stdin); keeps secrets off the command line");
   add_run_options(run, *o);
   run->callback([&global, &action, o] { action = [&global, o] { return run_run(global, *o); }; });
 

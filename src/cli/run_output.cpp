@@ -2,13 +2,14 @@
 
 #include "cli/common.hpp"
 #include "store/store.hpp"
+#include "util/terminal_safe.hpp"
 
 #include <chrono>
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
 #include <mutex>
-#include <sstream>
+#include <openssl/evp.h>
 
 namespace sshm::cli {
 
@@ -71,47 +72,96 @@ std::string describe(const store::InvocationRecord& inv) {
   return inv.status;
 }
 
+// The failed sinks, one line each, as every output mode prints them on stderr.
+std::string sink_failures_text(const std::vector<sinks::SinkReport>& reports) {
+  std::string out;
+  for (const auto& s : reports)
+    if (s.failed) out += fmt::format("sshm: output sink {} failed: {} ({} items spooled; run `sshm outputs flush`)\n",
+                                     s.sink, s.message, s.spooled);
+  return terminal_safe(out);
+}
+
 std::string summary_text(const engine::RunResult& r) {
   std::map<std::string, int> counts;
   for (const auto& inv : r.invocations) counts[inv.status]++;
   std::string parts;
   for (const auto& [status, n] : counts) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", n, status);
   const auto& c = r.command;
-  std::string out = fmt::format("sshm: command {} ({}): {} [{}]: {} targets: {}\n", c.command_id, c.document_name,
+  std::string out = fmt::format("sshm: command {} ({}): {} [{}]: {} targets: {}\n", c.command_id,
+                                terminal_safe(c.document_name, false),
                                 c.status, c.status_details, c.target_count, parts);
   if (!c.stop_reason.empty()) out += fmt::format("sshm: dispatch stopped: {}\n", c.stop_reason);
   std::vector<std::string> bad;
   int terminated = 0;
   for (const auto& inv : r.invocations) {
     if (inv.status == "Terminated") ++terminated;
-    else if (inv.status != "Success") bad.push_back(inv.instance_id);
+    else if (inv.status != "Success") bad.push_back(terminal_safe(inv.instance_id, false));
   }
   if (!bad.empty() && bad.size() <= 20) out += fmt::format("sshm: not successful: {}\n", fmt::join(bad, ","));
   else if (!bad.empty()) out += fmt::format("sshm: {} hosts not successful; see: sshm commands show {}\n", bad.size(), c.command_id);
   if (terminated > 0)
     out += fmt::format("sshm: {} hosts never dispatched (Terminated); rerun them with -t @terminated:{}\n", terminated,
                        c.command_id.substr(0, 8));
-  for (const auto& s : r.sink_reports)
-    if (s.failed) out += fmt::format("sshm: output sink {} failed: {} ({} items spooled; run `sshm outputs flush`)\n",
-                                     s.sink, s.message, s.spooled);
-  return out;
+  return terminal_safe(out) + sink_failures_text(r.sink_reports);
 }
 
-std::string read_file_or_empty(const std::string& path) {
-  if (path.empty()) return {};
+// Reads a file in pieces of 64 KiB, so no output is ever held whole in memory.
+template <typename Piece>
+void for_each_piece(const std::string& path, Piece&& piece) {
+  if (path.empty()) return;
   std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::string buffer(64 * 1024, '\0');
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    std::streamsize n = in.gcount();
+    if (n > 0) piece(std::string_view(buffer.data(), static_cast<size_t>(n)));
+  }
 }
+
+// What --gather prints for one host: each step's stdout then stderr, as the files under
+// the state dir keep them; a host that ran no step shows why.
+class GatherBody {
+public:
+  explicit GatherBody(const store::InvocationRecord& inv) : m_inv(inv) {}
+
+  template <typename Piece>
+  void for_each(Piece&& piece) const {
+    if (!m_inv.failure_message.empty() && m_inv.plugins.empty()) {
+      std::string text = "sshm: " + describe(m_inv) + "\n";
+      piece(std::string_view(text));
+      return;
+    }
+    for (const auto& p : m_inv.plugins) {
+      for_each_piece(p.stdout_path, piece);
+      for_each_piece(p.stderr_path, piece);
+    }
+  }
+
+  // SHA-256 of the body, read from disk piece by piece: equal bodies, equal digests.
+  std::string digest() const {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+      throw RuntimeError("cannot compute SHA-256 (OpenSSL)");
+    for_each([&](std::string_view piece) { EVP_DigestUpdate(ctx.get(), piece.data(), piece.size()); });
+    EVP_DigestFinal_ex(ctx.get(), md, &len);
+    return std::string(reinterpret_cast<const char*>(md), len);
+  }
+
+private:
+  const store::InvocationRecord& m_inv;
+};
 
 class TextObserver : public CliRunObserver {
 public:
-  TextObserver(const GlobalOptions& g, bool gather, size_t total)
-      : m_gather(gather), m_quiet(g.verbosity < 0), m_total(total),
+  TextObserver(const GlobalOptions& g, RunDisplay display, size_t total)
+      : m_gather(display.gather), m_raw(display.raw), m_quiet(g.verbosity < 0), m_total(total),
         m_progress(!g.no_progress && isatty_stderr() && g.output == "text"),
         m_lines([this](const std::string& host, const std::string&, bool err, std::string_view line) {
-          std::string text = fmt::format("{}: {}\n", host, line);
+          // One host's line stays one line: its name and its bytes cannot move the cursor.
+          std::string text = terminal_safe(host, false) + ": " +
+                             (m_raw ? std::string(line) : terminal_safe(line, false)) + "\n";
           write_locked(err, text);
         }) {}
 
@@ -119,7 +169,7 @@ public:
     m_start = std::chrono::steady_clock::now();
     if (!m_quiet && m_progress)
       write_locked(true, fmt::format("sshm: command {} ({}) on {} hosts, {} at once, max errors {}\n", c.command_id,
-                                     c.document_name, plan.targets, plan.concurrency, plan.error_threshold));
+                                     terminal_safe(c.document_name, false), plan.targets, plan.concurrency, plan.error_threshold));
   }
 
   void on_output(const std::string& host, const std::string& step, bool is_stderr, std::string_view data) override {
@@ -146,7 +196,8 @@ public:
       else ++m_bad;
     }
     if (inv.status != "Success" && inv.status != "Terminated" && !m_quiet)
-      write_locked(true, fmt::format("sshm: {}: {}\n", inv.instance_id, describe(inv)));
+      write_locked(true, fmt::format("sshm: {}: {}\n", terminal_safe(inv.instance_id, false),
+                                     terminal_safe(describe(inv), false)));
     else
       redraw();
   }
@@ -155,29 +206,46 @@ public:
     clear_progress();
     if (m_gather) print_gathered(r);
     if (!m_quiet) SyncOut::instance().err(summary_text(r));
+    else SyncOut::instance().err(sink_failures_text(r.sink_reports));
   }
 
 private:
+  // Groups hosts by identical stdout+stderr, like dshbak -c. Bodies are compared by their
+  // SHA-256 and printed from the files on disk, so memory does not grow with output size.
   void print_gathered(const engine::RunResult& r) {
-    // Group hosts by identical stdout+stderr, like dshbak -c.
-    std::map<std::string, std::vector<std::string>> groups;
+    std::map<std::string, std::vector<const store::InvocationRecord*>> groups;
     std::vector<std::string> order;
     for (const auto& inv : r.invocations) {
       if (inv.status == "Terminated") continue;
-      std::string text;
-      for (const auto& p : inv.plugins) text += read_file_or_empty(p.stdout_path) + read_file_or_empty(p.stderr_path);
-      if (!inv.failure_message.empty() && inv.plugins.empty()) text = "sshm: " + describe(inv) + "\n";
-      if (!groups.count(text)) order.push_back(text);
-      groups[text].push_back(inv.instance_id);
+      std::string digest = GatherBody(inv).digest();
+      if (!groups.count(digest)) order.push_back(digest);
+      groups[digest].push_back(&inv);
     }
-    std::string out;
-    for (const auto& text : order) {
-      std::string names = fmt::format("{}", fmt::join(groups[text], ","));
-      std::string rule(std::min<size_t>(std::max<size_t>(names.size(), 16), 78), '-');
-      out += fmt::format("{}\n{} ({})\n{}\n{}", rule, names, groups[text].size(), rule, text);
-      if (!text.empty() && text.back() != '\n') out += "\n";
+    for (const auto& digest : order) {
+      const auto& hosts = groups[digest];
+      std::vector<std::string> names;
+      for (const auto* inv : hosts) names.push_back(terminal_safe(inv->instance_id, false));
+      std::string joined = fmt::format("{}", fmt::join(names, ","));
+      std::string rule(std::min<size_t>(std::max<size_t>(joined.size(), 16), 78), '-');
+      SyncOut::instance().out(fmt::format("{}\n{} ({})\n{}\n", rule, joined, hosts.size(), rule));
+      print_body(*hosts.front());
     }
-    SyncOut::instance().out(out);
+  }
+
+  // One group's body, piece by piece, ending with a newline.
+  void print_body(const store::InvocationRecord& inv) {
+    TerminalSafeStream safe;
+    char last = '\n';
+    GatherBody(inv).for_each([&](std::string_view piece) {
+      if (piece.empty()) return;
+      std::string text = m_raw ? std::string(piece) : safe.feed(piece);
+      if (!text.empty()) last = text.back();
+      SyncOut::instance().out(text);
+    });
+    std::string tail = m_raw ? "" : safe.finish();
+    if (!tail.empty()) last = tail.back();
+    if (last != '\n') tail += "\n";
+    SyncOut::instance().out(tail);
   }
 
   std::string progress_line() {
@@ -208,7 +276,7 @@ private:
     if (m_progress) SyncOut::instance().err(progress_line());
   }
 
-  bool m_gather, m_quiet;
+  bool m_gather, m_raw, m_quiet;
   size_t m_total;
   bool m_progress;
   std::mutex m_mutex;
@@ -222,7 +290,11 @@ class JsonObserver : public CliRunObserver {
 public:
   explicit JsonObserver(const GlobalOptions& g) : m_global(g) {}
   void finish(const engine::RunResult& r) override {
-    print_structured(m_global, store::command_report_json(r.command, r.invocations));
+    nlohmann::json j = store::command_report_json(r.command, r.invocations);
+    nlohmann::json errors = sink_errors_json(r.sink_reports);
+    if (!errors.empty()) j["SinkErrors"] = std::move(errors);
+    print_structured(m_global, j);
+    SyncOut::instance().err(sink_failures_text(r.sink_reports));
   }
 
 private:
@@ -262,7 +334,10 @@ public:
   void finish(const engine::RunResult& r) override {
     nlohmann::json e = store::command_to_json(r.command);
     e["event"] = "command";
+    nlohmann::json errors = sink_errors_json(r.sink_reports);
+    if (!errors.empty()) e["SinkErrors"] = std::move(errors);
     SyncOut::instance().out(e.dump() + "\n");
+    SyncOut::instance().err(sink_failures_text(r.sink_reports));
   }
 
 private:
@@ -273,10 +348,17 @@ private:
 
 } // namespace
 
-std::unique_ptr<CliRunObserver> make_run_observer(const GlobalOptions& g, bool gather, size_t targets) {
+std::unique_ptr<CliRunObserver> make_run_observer(const GlobalOptions& g, RunDisplay display, size_t targets) {
   if (g.output == "json" || g.output == "yaml") return std::make_unique<JsonObserver>(g);
   if (g.output == "jsonl") return std::make_unique<JsonlObserver>();
-  return std::make_unique<TextObserver>(g, gather, targets);
+  return std::make_unique<TextObserver>(g, display, targets);
+}
+
+nlohmann::json sink_errors_json(const std::vector<sinks::SinkReport>& reports) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : reports)
+    if (s.failed) out.push_back({{"Sink", s.sink}, {"Message", s.message}, {"Spooled", s.spooled}});
+  return out;
 }
 
 } // namespace sshm::cli

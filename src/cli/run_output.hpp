@@ -14,6 +14,16 @@ public:
   virtual void finish(const engine::RunResult& result) = 0;
 };
 
-std::unique_ptr<CliRunObserver> make_run_observer(const GlobalOptions& global, bool gather, size_t targets);
+// How a run prints for a person. Host output, host names and step names are shown
+// through terminal_safe() unless `raw` (--raw), which keeps the hosts' bytes as they came.
+struct RunDisplay {
+  bool gather = false;
+  bool raw = false;
+};
+
+std::unique_ptr<CliRunObserver> make_run_observer(const GlobalOptions& global, RunDisplay display, size_t targets);
+
+// Every failed output sink (S3, CloudWatch, notify) as JSON: [{"Sink", "Message", "Spooled"}].
+nlohmann::json sink_errors_json(const std::vector<sinks::SinkReport>& reports);
 
 } // namespace sshm::cli

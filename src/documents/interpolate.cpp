@@ -1,5 +1,6 @@
 // SSM's {{ name }} and {{ssm:name}} substitution.
 #include "documents/document.hpp"
+#include "documents/secrets.hpp"
 
 #include <regex>
 
@@ -91,7 +92,53 @@ nlohmann::json resolve_ssm_string(const std::string& s, const SsmResolver& ssm) 
   return out;
 }
 
+const std::regex& secure_reference() {
+  static const std::regex re(R"(\{\{ *ssm-secure:([/\w.:-]+) *\}\})");
+  return re;
+}
+
+std::string not_found(const std::string& name) { return "parameter store: parameter " + name + " not found"; }
+
+nlohmann::json resolve_secure_string(const std::string& s, const ParameterResolver& lookup) {
+  std::smatch m;
+  std::string out;
+  auto begin = s.cbegin();
+  while (std::regex_search(begin, s.cend(), m, secure_reference())) {
+    out.append(begin, m[0].first);
+    std::optional<nlohmann::json> value = lookup ? lookup(m[1].str(), true) : std::nullopt;
+    if (!value) throw InputError(not_found(m[1].str()) + " (referenced as {{ssm-secure:" + m[1].str() + "}})");
+    if (!value->is_string())
+      throw InputError("Parameter Store value {{ssm-secure:" + m[1].str() + "}} must be a SecureString");
+    out += value->get<std::string>();
+    begin = m[0].second;
+  }
+  out.append(begin, s.cend());
+  return out;
+}
+
 } // namespace
+
+ParameterResolver no_parameter_store() {
+  return [](const std::string&, bool) -> std::optional<nlohmann::json> { return std::nullopt; };
+}
+
+SsmResolver ssm_resolver(ParameterResolver lookup) {
+  return [lookup = std::move(lookup)](const std::string& name, bool) -> nlohmann::json {
+    std::optional<nlohmann::json> value = lookup ? lookup(name, false) : std::nullopt;
+    if (!value) throw InputError(not_found(name) + " (referenced as {{ssm:" + name + "}})");
+    return *value;
+  };
+}
+
+nlohmann::json resolve_secure_references(const nlohmann::json& node, const ParameterResolver& lookup) {
+  if (node.is_string()) return resolve_secure_string(node.get_ref<const std::string&>(), lookup);
+  if (node.is_array() || node.is_object()) {
+    nlohmann::json out = node;
+    for (auto it = out.begin(); it != out.end(); ++it) *it = resolve_secure_references(*it, lookup);
+    return out;
+  }
+  return node;
+}
 
 nlohmann::json interpolate(const nlohmann::json& node, const ParameterValues& values) {
   if (node.is_string()) return interpolate_string(node.get_ref<const std::string&>(), values);

@@ -2,6 +2,7 @@
 #include "documents/parameters.hpp"
 
 #include "documents/document.hpp"
+#include "documents/secrets.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
 
@@ -9,6 +10,8 @@
 #include <climits>
 #include <fmt/format.h>
 #include <fstream>
+#include <iostream>
+#include <regex>
 #include <sstream>
 
 namespace sshm::documents {
@@ -276,7 +279,12 @@ std::string type_problem(const ParameterDef& def, const nlohmann::json& value) {
   if (ok) return {};
   return fmt::format("parameter '{}' must be {} {}, got {} ({})", def.name,
                      def.type == ParameterType::Integer ? "an" : "a", def.type_name.empty() ? "value" : def.type_name,
-                     shown(value), kind(value));
+                     looks_secret(def.name) ? std::string("****") : shown(value), kind(value));
+}
+
+bool looks_secret(const std::string& name) {
+  static const std::regex re("password|passwd|secret|token|key|credential", std::regex::icase);
+  return std::regex_search(name, re);
 }
 
 std::vector<std::string> value_problems(const ParameterDef& def, const nlohmann::json& value) {
@@ -289,20 +297,22 @@ std::vector<std::string> value_problems(const ParameterDef& def, const nlohmann:
   } else {
     items.push_back(as_text(value));
   }
+  // A secret's value is never repeated in an error message.
+  auto shown_item = [&](const std::string& item) { return looks_secret(def.name) ? std::string("****") : item; };
   if (def.allowed_values) {
     for (const auto& item : items) {
       if (std::find(def.allowed_values->begin(), def.allowed_values->end(), item) == def.allowed_values->end()) {
         std::string hint = closest_match(item, *def.allowed_values);
-        out.push_back(fmt::format("parameter '{}': value '{}' is not one of the allowed values: {}{}", def.name, item,
+        out.push_back(fmt::format("parameter '{}': value '{}' is not one of the allowed values: {}{}", def.name, shown_item(item),
                                   join(*def.allowed_values, ", "),
-                                  hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+                                  hint.empty() || looks_secret(def.name) ? "" : fmt::format(" (did you mean '{}'?)", hint)));
       }
     }
   }
   if (def.pattern) {
     for (const auto& item : items) {
       if (!std::regex_match(item, *def.pattern))
-        out.push_back(fmt::format("parameter '{}': value '{}' does not match the allowedPattern {}", def.name, item,
+        out.push_back(fmt::format("parameter '{}': value '{}' does not match the allowedPattern {}", def.name, shown_item(item),
                                   def.allowed_pattern));
     }
   }
@@ -318,7 +328,7 @@ std::vector<std::string> value_problems(const ParameterDef& def, const nlohmann:
       long long n = char_count(item);
       if (def.min_chars && n < *def.min_chars)
         out.push_back(fmt::format("parameter '{}': value '{}' is shorter than minChars {} ({} characters)", def.name,
-                                  item, *def.min_chars, n));
+                                  shown_item(item), *def.min_chars, n));
       if (def.max_chars && n > *def.max_chars)
         out.push_back(fmt::format("parameter '{}': value is longer than maxChars {} ({} characters)", def.name,
                                   *def.max_chars, n));
@@ -397,7 +407,10 @@ ParameterValues parse_cli_parameters(const Document& doc, const std::vector<std:
   std::vector<InputError> errors;
   ParameterValues values;
   if (!parameters_file.empty()) {
-    std::ifstream in(parameters_file, std::ios::binary);
+    // "-" reads standard input, so a secret need not be in a file or on the command line.
+    std::ifstream file;
+    if (parameters_file != "-") file.open(parameters_file, std::ios::binary);
+    std::istream& in = parameters_file == "-" ? std::cin : file;
     if (!in) throw InputError(Location{parameters_file}, "cannot read the parameters file");
     std::stringstream text;
     text << in.rdbuf();

@@ -9,4 +9,5 @@ target_sources(sshm_lib PRIVATE
   util/time.cpp
   util/ids.cpp
   util/version.cpp
+  util/terminal_safe.cpp
 )

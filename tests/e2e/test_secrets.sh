@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Secrets never land in sshm's history or output: a parameter whose name looks secret,
+# given with --parameters-file, reaches the host, and afterwards nothing sshm wrote (state
+# dir, stdout, stderr, -o json/jsonl/yaml, commands show/list) holds it. A resume asks
+# for it again. An unresolvable {{ssm-secure:...}} stops the run before anything runs.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib/fleet.sh"
+source "$here/lib/check.sh"
+: "${SSHM:?set SSHM to the sshm binary}"
+
+fleet_init
+fleet_add_hosts 6 web
+fleet_write_files
+export SSHM_STATE_DIR=$FLEET_DIR/state
+shared=$FLEET_DIR/shared
+mkdir -p "$shared" && chmod 1777 "$shared"
+out=$FLEET_DIR/out
+mkdir -p "$out"
+
+secret='Pa55-s3cr3t-7f1c'
+token='tok"en-9d2e'
+expected_sum=$(printf '%s' "$secret" | sha256sum | cut -c1-64)
+cat >"$FLEET_DIR/deploy.yaml" <<'YAML'
+schemaVersion: "2.2"
+description: Deploy with a database password
+parameters:
+  dbPassword:
+    type: String
+    description: the database password
+  apiTokens:
+    type: StringList
+    default: []
+  release:
+    type: String
+    default: "1.0"
+  pause:
+    type: String
+    default: "0"
+  mark:
+    type: String
+    default: ""
+mainSteps:
+  - action: aws:runShellScript
+    name: deploy
+    inputs:
+      runCommand:
+        - "[ -z '{{mark}}' ] || touch {{mark}}/$AWS_SSM_INSTANCE_ID"
+        - "printf '%s' '{{dbPassword}}' | sha256sum | cut -c1-64"
+        - "echo tokens {{apiTokens}} >/dev/null"
+        - "echo release {{release}}"
+        - "sleep {{pause}}"
+YAML
+printf '{"dbPassword": "%s", "apiTokens": ["%s"]}' "$secret" "${token//\"/\\\"}" >"$FLEET_DIR/params.json"
+
+# No file sshm wrote and no output it printed holds the secret or the token.
+check_nowhere() {
+  local where=$1
+  check_eq "secret nowhere in $where" "" "$(grep -rlaF -e "$secret" -e 'tok"en' -e 'tok\"en' "$SSHM_STATE_DIR" "$out" 2>/dev/null)"
+}
+
+case_begin "a secret from --parameters-file reaches the host and is recorded nowhere"
+fleet_sshm --no-progress run "$FLEET_DIR/deploy.yaml" --parameters-file "$FLEET_DIR/params.json" -t web-001,web-002 \
+  >"$out/text.out" 2>"$out/text.err"
+check_eq "exit status" 0 "$?"
+check_contains "the host got the real value" "web-001: $expected_sum" "$(cat "$out/text.out")"
+for fmt in json yaml jsonl; do
+  fleet_sshm -o $fmt run "$FLEET_DIR/deploy.yaml" --parameters-file - -t web-003 <"$FLEET_DIR/params.json" \
+    >"$out/run.$fmt" 2>"$out/run.$fmt.err"
+  check_eq "-o $fmt exit status" 0 "$?"
+done
+check_contains "json shows it masked" '"****"' "$(cat "$out/run.json")"
+id=$(json_get "$out/run.json" 'd["CommandId"]')
+check_eq "recorded parameters are masked" '["****"]' "$(json_get "$out/run.json" 'json.dumps(d["Parameters"]["dbPassword"])')"
+fleet_sshm -o json commands show "$id" >"$out/show.json"
+fleet_sshm -o json commands list >"$out/list.json"
+fleet_sshm commands show "$id" >"$out/show.txt"
+fleet_sshm commands list >"$out/list.txt"
+check_eq "commands show -o json masked" '["****"]' "$(json_get "$out/show.json" 'json.dumps(d["Parameters"]["dbPassword"])')"
+fleet_sshm commands output "$id" web-003 >"$out/output.txt"
+check_eq "host output has the checksum only" "$expected_sum" "$(head -1 "$out/output.txt")"
+fleet_sshm run "$FLEET_DIR/deploy.yaml" --parameters-file "$FLEET_DIR/params.json" -t web-001 --dry-run >"$out/dry.txt" 2>&1
+fleet_sshm -o json run "$FLEET_DIR/deploy.yaml" --parameters-file "$FLEET_DIR/params.json" -t web-001 --dry-run \
+  >"$out/dry.json" 2>&1
+check_contains "dry run masks the StringList item with a quote" 'tokens [\"****\"]' "$(cat "$out/dry.txt")"
+check_nowhere "state dir and every output"
+
+case_begin "an error message about a secret does not repeat it"
+cat >"$FLEET_DIR/pattern.yaml" <<'YAML'
+schemaVersion: "2.2"
+description: pattern
+parameters:
+  dbPassword:
+    type: String
+    allowedPattern: "^[a-z]+$"
+mainSteps:
+  - action: aws:runShellScript
+    name: x
+    inputs:
+      runCommand: ["true"]
+YAML
+printf '{"dbPassword": "%s"}' "$secret" >"$FLEET_DIR/pattern.json"
+fleet_sshm run "$FLEET_DIR/pattern.yaml" --parameters-file "$FLEET_DIR/pattern.json" -t web-001 >"$out/pattern.out" 2>"$out/pattern.err"
+check_eq "exit status" 2 "$?"
+check_contains "says what is wrong" "does not match the allowedPattern" "$(cat "$out/pattern.err")"
+check_nowhere "the error"
+
+case_begin "resume of a command with a masked secret asks for it again"
+mkdir -p "$shared/runs" && chmod 1777 "$shared/runs"
+printf '{"dbPassword": "%s", "pause": "1", "mark": "%s"}' "$secret" "$shared/runs" >"$FLEET_DIR/slow.json"
+SSH_AUTH_SOCK= "$SSHM" -i "$FLEET_INVENTORY" -F "$FLEET_SSH_CONFIG" run "$FLEET_DIR/deploy.yaml" \
+  --parameters-file "$FLEET_DIR/slow.json" -t 'web-*' --max-concurrency 1 --no-ramp --no-progress >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 600); do [ "$(ls "$shared/runs" | wc -l)" -ge 2 ] && break; sleep 0.05; done
+kill -9 $pid
+wait $pid 2>/dev/null
+killed_at=$(ls "$shared/runs" | wc -l)
+check_eq "killed mid-run" yes "$([ "$killed_at" -ge 2 ] && [ "$killed_at" -lt 6 ] && echo yes || echo "no ($killed_at ran)")"
+rid=$(fleet_sshm -o json commands list --limit 1 | json_get - 'd[0]["CommandId"]')
+fleet_sshm commands resume "$rid" --no-progress >"$out/resume.out" 2>"$out/resume.err"
+check_eq "refuses: exit 2" 2 "$?"
+check_contains "asks for the value" "--parameters-file" "$(cat "$out/resume.err")"
+check_contains "names the parameter" "dbPassword" "$(cat "$out/resume.err")"
+check_eq "nothing ran meanwhile" "$killed_at" "$(ls "$shared/runs" | wc -l)"
+fleet_sshm commands resume "$rid" --no-progress --parameters-file - <"$FLEET_DIR/slow.json" >"$out/resumed.out" 2>"$out/resumed.err"
+rc=$?
+check_eq "with the value it is not refused" yes "$([ "$rc" != 2 ] && echo yes || echo "no (exit $rc)")"
+check_contains "with the value it resumes" "resuming command" "$(cat "$out/resumed.err")"
+# Hosts that run now print the checksum of the real value, never of "****".
+check_eq "resumed hosts got the real value" "" "$(grep -v ": $expected_sum\$" "$out/resumed.out")"
+check_nowhere "after the resume"
+
+case_begin "an unresolvable {{ssm-secure:...}} is refused before anything runs"
+cat >"$FLEET_DIR/secure.yaml" <<YAML
+schemaVersion: "2.2"
+description: secure reference
+mainSteps:
+  - action: aws:runShellScript
+    name: x
+    inputs:
+      runCommand: ["touch $shared/ran-secure; echo {{ssm-secure:db-password}}"]
+YAML
+before=$(fleet_sshm -o json commands list --limit 0 | json_get - 'len(d)')
+fleet_sshm run "$FLEET_DIR/secure.yaml" -t all >"$out/secure.out" 2>"$out/secure.err"
+check_eq "exit status 2" 2 "$?"
+check_contains "clear message" "parameter store: parameter db-password not found" "$(cat "$out/secure.err")"
+check_eq "nothing ran" no "$([ -e "$shared/ran-secure" ] && echo yes || echo no)"
+check_eq "nothing recorded" "$before" "$(fleet_sshm -o json commands list --limit 0 | json_get - 'len(d)')"
+fleet_sshm exec 'echo {{ssm:/app/missing}}' -t all >/dev/null 2>"$out/ssm.err"
+check_eq "{{ssm:...}} too: exit 2" 2 "$?"
+check_contains "clear message" "parameter store: parameter /app/missing not found" "$(cat "$out/ssm.err")"
+
+checks_done
