@@ -11,6 +11,8 @@
 #include "documents/document.hpp"
 #include "engine/rate.hpp"
 #include "engine/run.hpp"
+#include "params/crypto.hpp"
+#include "params/resolver.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/ids.hpp"
@@ -433,7 +435,9 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   engine::RunRequest req;
   std::set<std::string> platforms;
   for (const auto* h : hosts) platforms.insert(h->platform);
-  for (const auto& p : platforms) req.documents[p] = documents::resolve(doc, values, p);
+  // {{ssm:...}} comes from Parameter Store now, at send time; a missing one stops the run (exit 2).
+  auto ssm = params::make_local_ssm_resolver(state_dir(g) / "params.db", params::default_key_file());
+  for (const auto& p : platforms) req.documents[p] = documents::resolve(doc, values, p, ssm);
 
   auto ssh_config = load_ssh_config(g);
   auto endpoints = endpoints_for(hosts, ssh_config, resolve_options(g));
@@ -621,7 +625,8 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   engine::RunRequest req;
   std::set<std::string> platforms;
   for (const auto* h : present) platforms.insert(h->platform);
-  for (const auto& p : platforms) req.documents[p] = documents::resolve(doc, values, p);
+  auto ssm = params::make_local_ssm_resolver(state_dir(g) / "params.db", params::default_key_file());
+  for (const auto& p : platforms) req.documents[p] = documents::resolve(doc, values, p, ssm);
   std::string run_as = spec.value("run_as", "");
   size_t e = 0;
   for (size_t i = 0; i < invs.size(); ++i) {
