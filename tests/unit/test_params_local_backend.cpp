@@ -195,7 +195,7 @@ TEST_CASE("params store: get_many reports unknown names and versions in InvalidP
   f.put("/a", "1");
   f.put("/b", "x,y", "StringList");
   GetManyResult r = f.store->get_many({"/a", "/b", "/c", "/a:9"}, false);
-  CHECK(names_of(r.parameters) == std::vector<std::string>{"a", "/b"});
+  CHECK(names_of(r.parameters) == std::vector<std::string>{"/a", "/b"});
   CHECK(r.invalid == std::vector<std::string>{"/c", "/a:9"});
   std::vector<std::string> eleven(11, "/a");
   CHECK(error_of([&] { f.store->get_many(eleven, false); }) == "ValidationException");
