@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   setup_patch(app, global, action);
   setup_inventory(app, global, action);
   setup_schedule(app, global, action);
+  setup_params(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -46,5 +46,6 @@ void setup_documents(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_patch(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_inventory(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_schedule(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_params(CLI::App& app, GlobalOptions& global, Action& action);
 
 } // namespace sshm::cli

@@ -12,6 +12,8 @@
 #include "documents/secrets.hpp"
 #include "engine/rate.hpp"
 #include "engine/run.hpp"
+#include "params/crypto.hpp"
+#include "params/resolver.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/ids.hpp"
@@ -225,13 +227,20 @@ bool was_masked(const nlohmann::json& v) {
 
 // Every platform's document resolved against the Parameter Store (none yet: any
 // {{ssm:...}} or {{ssm-secure:...}} reference is an error before anything runs).
+// {{ssm:NAME}} from the local Parameter Store under the state dir (opened on first use).
+documents::SsmResolver local_parameter_store(const GlobalOptions& g) {
+  return params::make_local_ssm_resolver(state_dir(g) / "params.db", params::default_key_file());
+}
+
 std::map<std::string, documents::ResolvedDocument> resolve_for(const documents::Document& doc,
                                                                const documents::ParameterValues& values,
-                                                               const std::set<std::string>& platforms) {
+                                                               const std::set<std::string>& platforms,
+                                                               const documents::SsmResolver& ssm) {
+  // {{ssm-secure:}} is not resolved yet: every such reference is an exit-2 error before anything runs.
   documents::ParameterResolver store = documents::no_parameter_store();
   std::map<std::string, documents::ResolvedDocument> out;
   for (const auto& p : platforms) {
-    documents::ResolvedDocument resolved = documents::resolve(doc, values, p, documents::ssm_resolver(store));
+    documents::ResolvedDocument resolved = documents::resolve(doc, values, p, ssm);
     for (auto& step : resolved.steps) step.inputs = documents::resolve_secure_references(step.inputs, store);
     out[p] = std::move(resolved);
   }
@@ -472,7 +481,8 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   engine::RunRequest req;
   std::set<std::string> platforms;
   for (const auto* h : hosts) platforms.insert(h->platform);
-  req.documents = resolve_for(doc, values, platforms);
+  // {{ssm:...}} comes from Parameter Store at send time; a missing one stops the run (exit 2).
+  req.documents = resolve_for(doc, values, platforms, local_parameter_store(g));
 
   auto ssh_config = load_ssh_config(g);
   auto endpoints = endpoints_for(hosts, ssh_config, resolve_options(g));
@@ -680,7 +690,8 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   engine::RunRequest req;
   std::set<std::string> platforms;
   for (const auto* h : present) platforms.insert(h->platform);
-  req.documents = resolve_for(doc, values, platforms);
+  // {{ssm:...}} comes from Parameter Store at send time; a missing one stops the run (exit 2).
+  req.documents = resolve_for(doc, values, platforms, local_parameter_store(g));
   std::string run_as = spec.value("run_as", "");
   size_t e = 0;
   for (size_t i = 0; i < invs.size(); ++i) {

@@ -9,6 +9,7 @@ target_sources(sshm_lib PRIVATE
   cli/inventory.cpp
   cli/ping.cpp
   cli/outputs.cpp
+  cli/params.cpp
   cli/run.cpp
   cli/schedule.cpp
   cli/run_output.cpp

@@ -1,0 +1,33 @@
+// The Parameter Store side of {{ssm:...}} references.
+#include "params/resolver.hpp"
+
+#include <fmt/format.h>
+
+namespace sshm::params {
+
+nlohmann::json resolve_reference(Backend& backend, const std::string& reference, bool whole_value) {
+  Version v = backend.get(reference, false);
+  if (v.type == "SecureString")
+    throw Error("UnsupportedParameterType",
+                fmt::format("parameter {} is a SecureString; documents can't reference SecureString parameters with "
+                            "{{{{ssm:}}}}",
+                            reference));
+  if (v.type == "StringList" && whole_value) return string_list_items(v.value);
+  return v.value;
+}
+
+SsmLookup make_ssm_resolver(std::shared_ptr<Backend> backend) {
+  return [backend](const std::string& reference, bool whole_value) {
+    return resolve_reference(*backend, reference, whole_value);
+  };
+}
+
+SsmLookup make_local_ssm_resolver(std::filesystem::path db_file, std::filesystem::path key_file) {
+  auto backend = std::make_shared<std::shared_ptr<Backend>>();
+  return [backend, db_file, key_file](const std::string& reference, bool whole_value) {
+    if (!*backend) *backend = open_local(db_file, key_file, SystemClock::instance());
+    return resolve_reference(**backend, reference, whole_value);
+  };
+}
+
+} // namespace sshm::params

@@ -1,0 +1,7 @@
+target_sources(sshm_lib PRIVATE
+  params/crypto.cpp
+  params/filters.cpp
+  params/local_backend.cpp
+  params/parameter.cpp
+  params/resolver.cpp
+)
