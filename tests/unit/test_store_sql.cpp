@@ -5,7 +5,9 @@
 #include "store/patch_tables.hpp"
 #include "store/store.hpp"
 
+#include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <optional>
