@@ -115,7 +115,7 @@ int run_collect(const GlobalOptions& g, const CollectOptions& o) {
   prepare_key_passphrase(endpoints);
   auto transport = make_transport(g, ssh_config);
   auto db = store::Store::open(state_dir(g));
-  InventoryStore inv(db->db());
+  InventoryStore inv(*db);
   inventory::SnapshotWriter writer(inv);
 
   // Gather with a pool of workers; each result is stored before it is reported.
@@ -196,7 +196,7 @@ int run_collect(const GlobalOptions& g, const CollectOptions& o) {
 
 int run_show(const GlobalOptions& g, const ShowOptions& o) {
   auto db = store::Store::open(state_dir(g));
-  InventoryStore inv(db->db());
+  InventoryStore inv(*db);
   stored_host(inv, o.host);
   auto items = inv.current(o.host, o.type);
   if (!o.type.empty() && items.empty()) {
@@ -223,7 +223,7 @@ int run_show(const GlobalOptions& g, const ShowOptions& o) {
 
 int run_query(const GlobalOptions& g, const QueryOptions& o) {
   auto db = store::Store::open(state_dir(g));
-  InventoryStore inv(db->db());
+  InventoryStore inv(*db);
   std::vector<inventory::QueryMatch> matches;
   if (!trim(o.expr).empty()) {
     auto q = inventory::parse_query(o.expr);
@@ -273,7 +273,7 @@ int run_query(const GlobalOptions& g, const QueryOptions& o) {
 
 int run_diff(const GlobalOptions& g, const ShowOptions& o) {
   auto db = store::Store::open(state_dir(g));
-  InventoryStore inv(db->db());
+  InventoryStore inv(*db);
   stored_host(inv, o.host);
   auto diffs = inv.diff(o.host);
   if (wants_json(g)) {
@@ -332,7 +332,7 @@ int run_export(const GlobalOptions& g, const ExportCliOptions& o) {
   // The region= partition is the AWS region: --region, AWS_REGION, the profile's, us-east-1.
   eo.region = aws::resolve_region(o.aws, aws::process_env());
   auto db = store::Store::open(state_dir(g));
-  InventoryStore inv(db->db());
+  InventoryStore inv(*db);
   inventory::ExportSummary summary;
   if (starts_with(o.dest, "s3://")) {
     std::string rest = o.dest.substr(5);

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -120,8 +121,8 @@ int run_patch_operation(const GlobalOptions& g, const PatchRunOptions& o, patch:
 
   // Open the state store: every host's result is recorded as it completes.
   auto store = store::Store::open(state_dir(g));
-  patch::ensure_compliance_schema(store->db());
-  std::mutex store_mutex;
+  std::mutex store_error_mutex;
+  std::exception_ptr store_error;
 
   // One snapshot per run, as a maintenance window gives one: identical approvals fleet-wide.
   std::string snapshot = new_uuid();
@@ -156,9 +157,14 @@ int run_patch_operation(const GlobalOptions& g, const PatchRunOptions& o, patch:
         req.on_progress = [name](const std::string& note) { SyncOut::instance().err(fmt::format("{}: {}\n", name, note)); };
       }
       reports[i] = patch::run_patch(transport, endpoints[i], req);
-      {
-        std::lock_guard<std::mutex> lock(store_mutex);
-        patch::save_report(store->db(), reports[i]);
+      try {
+        patch::save_report(*store, reports[i]);
+      } catch (const store::StoreError&) {
+        // No later result could be recorded either: start no more hosts, report the error after the join.
+        std::lock_guard<std::mutex> lock(store_error_mutex);
+        if (!store_error) store_error = std::current_exception();
+        next = endpoints.size();
+        return;
       }
       if (text) SyncOut::instance().out(report_text(reports[i], g.verbosity));
       else if (g.output == "jsonl") SyncOut::instance().out(patch::report_to_json(reports[i]).dump() + "\n");
@@ -169,6 +175,7 @@ int run_patch_operation(const GlobalOptions& g, const PatchRunOptions& o, patch:
   for (size_t i = 0; i < workers; ++i) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
   std::signal(SIGINT, old_handler);
+  if (store_error) std::rethrow_exception(store_error);
 
   // Summarise and choose the exit status.
   size_t failed = 0, unreachable = 0, non_compliant = 0;
@@ -197,8 +204,7 @@ bool is_critical(const nlohmann::json& item) {
 
 int run_compliance(const GlobalOptions& g, const ComplianceOptions& o) {
   auto store = store::Store::open(state_dir(g));
-  patch::ensure_compliance_schema(store->db());
-  std::vector<patch::StoredCompliance> stored = patch::load_compliance(store->db());
+  std::vector<patch::StoredCompliance> stored = patch::load_compliance(*store);
   std::map<std::string, const patch::StoredCompliance*> by_host;
   for (const auto& s : stored) by_host[s.host] = &s;
   // With -t, the selected inventory hosts (unscanned ones included); else every host in the store.

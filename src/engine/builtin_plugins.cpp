@@ -67,11 +67,7 @@ plugins::StepResult run_patch_baseline(plugins::HostContext& ctx, const document
   req.choose_baseline = [&config, group](const patch::HostScan& scan) { return config.baseline_for(group, scan.operating_system); };
 
   patch::HostPatchReport report = patch::run_patch_on_session(*ctx.session, *ctx.endpoint, req);
-  if (ctx.store) {
-    static std::mutex store_mutex;
-    std::lock_guard<std::mutex> lock(store_mutex);
-    patch::save_report(ctx.store->db(), report);
-  }
+  if (ctx.store) patch::save_report(*ctx.store, report);
   std::string text;
   for (const auto& line : report.log) text += line + "\n";
   text += patch::summary_to_json(report.summary).dump(2) + "\n";
@@ -115,11 +111,7 @@ plugins::StepResult run_software_inventory(plugins::HostContext& ctx, const docu
     r.connection_lost = items.error().kind == ssh::FailureKind::dropped;
     return r;
   }
-  if (ctx.store) {
-    static std::mutex store_mutex;
-    std::lock_guard<std::mutex> lock(store_mutex);
-    inventory::store_snapshot(ctx.store->db(), ctx.host, package_manager, *items);
-  }
+  if (ctx.store) inventory::store_snapshot(*ctx.store, ctx.host, package_manager, *items);
   std::string text;
   for (const auto& item : *items) text += fmt::format("{}: {} entries\n", item.type_name, item.content.size());
   capture.write(false, text);

@@ -1,9 +1,11 @@
 #pragma once
 // Inventory snapshots in the state store: per host and type, with history, deduplicated
 // entries (a package version seen on 5,000 hosts is stored once) and an index for queries.
-// Tables are named inventory_* and created idempotently on first use.
+// The tables and their SQL are store/inventory_tables.hpp; this is SSM's view of them.
 #include "inventory/item.hpp"
 #include "util/version.hpp"
+#include "store/inventory_tables.hpp"
+#include "store/store.hpp"
 
 #include <cstdint>
 #include <condition_variable>
@@ -14,9 +16,6 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace sshm::inventory {
 
@@ -47,15 +46,15 @@ struct TypeDiff {
 
 class InventoryStore {
 public:
-  // Uses an open SQLite handle (store::Store::db()) and creates the inventory tables.
-  explicit InventoryStore(sqlite3* db);
+  // Reads and writes the inventory of an open store.
+  explicit InventoryStore(store::Store& store) : m_tables(store) {}
   InventoryStore(const InventoryStore&) = delete;
   InventoryStore& operator=(const InventoryStore&) = delete;
-  ~InventoryStore();
 
   // Records one collection of a host in one transaction. Each item becomes the host's
   // current snapshot of its type; earlier ones stay as history (the last k_history kept).
   // When `replace_custom` is set, Custom:* types the host no longer reports stop being current.
+  // Throws store::StoreError when the store cannot be written.
   void store_snapshot(const std::string& host, const std::string& package_manager,
                       const std::vector<InventoryItem>& items, bool replace_custom = false);
 
@@ -81,26 +80,20 @@ public:
                                                               const std::string& attribute) const;
 
   // How many snapshots of one host and type are kept.
-  static constexpr int k_history = 10;
+  static constexpr int k_history = store::InventoryTables::k_history;
 
-  // One transaction around many store_snapshot calls (each then a savepoint of its own).
-  void begin();
-  void commit();
-  // Rolls back an open batch and forgets the IDs cached during it.
-  void abandon();
+  // Many hosts' collections in one transaction, each on its own: per host, "" or why it
+  // was not stored. Throws store::StoreError when the transaction itself fails.
+  struct Collection {
+    const std::string* host;
+    const std::string* package_manager;
+    const std::vector<InventoryItem>* items;
+    bool replace_custom;
+  };
+  std::vector<std::string> store_batch(const std::vector<Collection>& batch);
 
 private:
-  std::int64_t host_id(const std::string& name, const std::string& package_manager);
-  std::int64_t type_id(const std::string& name);
-  std::optional<std::int64_t> find_type_id(const std::string& name) const;
-  std::int64_t entry_id(std::int64_t type, const Row& row);
-  std::vector<Row> snapshot_rows(std::int64_t snapshot_id) const;
-
-  sqlite3* m_db;
-  bool m_in_batch = false;
-  std::map<std::string, std::int64_t> m_type_ids;
-  // Entry IDs by type and content, so a fleet's shared package rows are looked up once.
-  std::unordered_map<std::string, std::int64_t> m_entry_cache;
+  store::InventoryTables m_tables;
 };
 
 // Group commit for many collecting threads: write() returns once the host's snapshot is
@@ -115,10 +108,7 @@ public:
 
 private:
   struct Pending {
-    const std::string* host;
-    const std::string* package_manager;
-    const std::vector<InventoryItem>* items;
-    bool replace_custom;
+    InventoryStore::Collection collection;
     std::string error;
     bool done;
   };
@@ -129,8 +119,9 @@ private:
   std::vector<Pending*> m_queue;
 };
 
-// Stores one host's collection in the store behind `db` (for the aws:softwareInventory plugin).
-void store_snapshot(sqlite3* db, const std::string& host, const std::string& package_manager,
+// Stores one host's collection (for the aws:softwareInventory plugin). Throws
+// store::StoreError when the store cannot be written.
+void store_snapshot(store::Store& store, const std::string& host, const std::string& package_manager,
                     const std::vector<InventoryItem>& items, bool replace_custom = true);
 
 } // namespace sshm::inventory

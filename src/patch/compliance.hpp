@@ -1,24 +1,18 @@
 #pragma once
-// Patch compliance in the state store (SQLite), in tables this folder owns:
-//   patch_summaries  the latest PatchSummary per host (what `patch compliance` reports)
-//   patch_items      the latest per-package states of each host
-//   patch_operations every operation ever run, including failed ones (history)
+// Patch compliance in the state store: each host's latest state and the history of every
+// operation (store/patch_tables.hpp holds the tables and their SQL).
 #include "patch/operations.hpp"
+#include "store/store.hpp"
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-struct sqlite3;
-
 namespace sshm::patch {
 
-// Creates the tables when missing; safe to call every time.
-void ensure_compliance_schema(sqlite3* db);
-
 // Records one host's operation. A host that was not reached only adds history; its
-// last known compliance stays.
-void save_report(sqlite3* db, const HostPatchReport& report);
+// last known compliance stays. Throws store::StoreError when the store cannot be written.
+void save_report(store::Store& store, const HostPatchReport& report);
 
 struct StoredCompliance {
   std::string host;
@@ -29,6 +23,6 @@ struct StoredCompliance {
 };
 
 // The latest compliance of every host in the store, by host name.
-std::vector<StoredCompliance> load_compliance(sqlite3* db);
+std::vector<StoredCompliance> load_compliance(const store::Store& store);
 
 } // namespace sshm::patch

@@ -1,210 +1,24 @@
-// The SQLite side of the store: schema and migrations, short write transactions that
-// retry while another sshm process holds the lock, and the record <-> row mapping.
+// Commands, invocations and plugins in the state store, and opening the store: the record
+// <-> row mapping of SSM's Command, CommandInvocation and CommandPlugin.
 #include "store/store.hpp"
 
+#include "store/sql.hpp"
 #include "util/error.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <random>
-#include <sqlite3.h>
 #include <sys/stat.h>
-#include <thread>
 #include <unistd.h>
 #include <unordered_map>
 
 namespace sshm::store {
 
 namespace {
-
-// How long one SQLite call waits for a lock before returning SQLITE_BUSY.
-constexpr int k_busy_timeout_ms = 5000;
-// How long a whole transaction keeps retrying before the store is reported locked.
-constexpr auto k_retry_limit = std::chrono::seconds(120);
-
-// Schema migrations: entry i takes user_version i to i+1. Append only; never edit one.
-const char* const k_migrations[] = {
-    R"sql(
-CREATE TABLE commands (
-  command_id TEXT PRIMARY KEY,
-  document_name TEXT NOT NULL,
-  document_version TEXT NOT NULL,
-  comment TEXT NOT NULL,
-  parameters TEXT NOT NULL,
-  targets TEXT NOT NULL,
-  requested_date_time TEXT NOT NULL,
-  completed_date_time TEXT NOT NULL,
-  status TEXT NOT NULL,
-  status_details TEXT NOT NULL,
-  target_count INTEGER NOT NULL,
-  completed_count INTEGER NOT NULL,
-  error_count INTEGER NOT NULL,
-  delivery_timed_out_count INTEGER NOT NULL,
-  max_concurrency TEXT NOT NULL,
-  max_errors TEXT NOT NULL,
-  timeout_seconds INTEGER NOT NULL,
-  output_s3_bucket_name TEXT NOT NULL,
-  output_s3_key_prefix TEXT NOT NULL,
-  cloudwatch_log_group TEXT NOT NULL,
-  stop_reason TEXT NOT NULL
-);
-CREATE INDEX commands_requested ON commands(requested_date_time);
-CREATE TABLE invocations (
-  command_id TEXT NOT NULL,
-  instance_id TEXT NOT NULL,
-  document_name TEXT NOT NULL,
-  status TEXT NOT NULL,
-  status_details TEXT NOT NULL,
-  response_code INTEGER NOT NULL,
-  requested_date_time TEXT NOT NULL,
-  execution_start_date_time TEXT NOT NULL,
-  execution_end_date_time TEXT NOT NULL,
-  standard_output_content TEXT NOT NULL,
-  standard_error_content TEXT NOT NULL,
-  standard_output_url TEXT NOT NULL,
-  standard_error_url TEXT NOT NULL,
-  failure_kind TEXT NOT NULL,
-  failure_message TEXT NOT NULL,
-  PRIMARY KEY (command_id, instance_id)
-);
-CREATE TABLE plugins (
-  command_id TEXT NOT NULL,
-  instance_id TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  plugin TEXT NOT NULL,
-  status TEXT NOT NULL,
-  status_details TEXT NOT NULL,
-  response_code INTEGER NOT NULL,
-  response_start_date_time TEXT NOT NULL,
-  response_finish_date_time TEXT NOT NULL,
-  output TEXT NOT NULL,
-  stdout_path TEXT NOT NULL,
-  stderr_path TEXT NOT NULL,
-  stdout_bytes INTEGER NOT NULL,
-  stderr_bytes INTEGER NOT NULL,
-  standard_output_url TEXT NOT NULL,
-  standard_error_url TEXT NOT NULL,
-  PRIMARY KEY (command_id, instance_id, seq)
-);
-)sql",
-    // 1 -> 2: what `commands resume` needs to continue an interrupted run, and which
-    // process runs it.
-    R"sql(
-CREATE TABLE command_runs (
-  command_id TEXT PRIMARY KEY,
-  spec TEXT NOT NULL,
-  owner TEXT NOT NULL
-);
-)sql",
-};
-constexpr int k_schema_version = static_cast<int>(sizeof(k_migrations) / sizeof(k_migrations[0]));
-
-// Another connection holds the lock; the whole transaction is retried.
-struct Busy {};
-
-bool is_busy(int rc) {
-  int primary = rc & 0xff;
-  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
-}
-
-[[noreturn]] void fail(sqlite3* db, int rc, const std::string& what) {
-  if (is_busy(rc)) throw Busy{};
-  throw RuntimeError(fmt::format("state store: {}: {}", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
-}
-
-void exec(sqlite3* db, const char* sql) {
-  int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) fail(db, rc, sql);
-}
-
-// A prepared statement, finalized on scope exit.
-class Statement {
-public:
-  Statement(sqlite3* db, const char* sql) : m_db(db) {
-    int rc = sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr);
-    if (rc != SQLITE_OK) fail(db, rc, "prepare");
-  }
-  ~Statement() { sqlite3_finalize(m_stmt); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  void bind(int index, const std::string& value) {
-    check(sqlite3_bind_text(m_stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT));
-  }
-  void bind(int index, long long value) { check(sqlite3_bind_int64(m_stmt, index, value)); }
-  // Runs one step; true when a row is ready.
-  bool step() {
-    int rc = sqlite3_step(m_stmt);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    fail(m_db, rc, sqlite3_sql(m_stmt));
-  }
-  void run() {
-    while (step()) {
-    }
-    reset();
-  }
-  void reset() {
-    sqlite3_reset(m_stmt);
-    sqlite3_clear_bindings(m_stmt);
-  }
-  std::string text(int column) const {
-    const auto* data = static_cast<const char*>(sqlite3_column_blob(m_stmt, column));
-    int size = sqlite3_column_bytes(m_stmt, column);
-    return data ? std::string(data, static_cast<size_t>(size)) : std::string();
-  }
-  long long integer(int column) const { return sqlite3_column_int64(m_stmt, column); }
-
-private:
-  void check(int rc) {
-    if (rc != SQLITE_OK) fail(m_db, rc, "bind");
-  }
-  sqlite3* m_db;
-  sqlite3_stmt* m_stmt = nullptr;
-};
-
-// Runs `body` until it completes without meeting a lock, backing off with jitter so that
-// several sshm processes started by the same cron minute do not retry in step.
-template <typename F> void with_retry(F&& body) {
-  auto deadline = std::chrono::steady_clock::now() + k_retry_limit;
-  std::minstd_rand jitter(static_cast<unsigned>(::getpid()) ^
-                          static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
-  int delay_ms = 2;
-  for (;;) {
-    try {
-      body();
-      return;
-    } catch (const Busy&) {
-      if (std::chrono::steady_clock::now() > deadline)
-        throw RuntimeError("state store: the database stayed locked by another sshm process for too long");
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms + static_cast<int>(jitter() % 8)));
-      delay_ms = std::min(delay_ms * 2, 200);
-    }
-  }
-}
-
-// One transaction (IMMEDIATE for writers, so the write lock is taken up front and a
-// busy writer is seen at BEGIN, not half way), rolled back on any error and retried
-// as a whole when the database is busy.
-template <typename F> void transaction(sqlite3* db, bool write, F&& body) {
-  with_retry([&] {
-    exec(db, write ? "BEGIN IMMEDIATE" : "BEGIN");
-    try {
-      body();
-      exec(db, "COMMIT");
-    } catch (...) {
-      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-      throw;
-    }
-  });
-}
 
 const char* const k_command_columns =
     "command_id, document_name, document_version, comment, parameters, targets, requested_date_time, "
@@ -323,8 +137,8 @@ PluginRecord read_plugin(const Statement& st) {
 }
 
 // Writes invocations and their plugins inside an open transaction, reusing statements.
-void write_invocations(sqlite3* db, const std::vector<InvocationRecord>& invocations) {
-  Statement upsert(db, R"sql(
+void write_invocations(Transaction& tx, const std::vector<InvocationRecord>& invocations) {
+  Statement upsert(tx, R"sql(
 INSERT INTO invocations (command_id, instance_id, document_name, status, status_details, response_code,
   requested_date_time, execution_start_date_time, execution_end_date_time, standard_output_content,
   standard_error_content, standard_output_url, standard_error_url, failure_kind, failure_message)
@@ -340,8 +154,8 @@ ON CONFLICT (command_id, instance_id) DO UPDATE SET
   standard_output_url = excluded.standard_output_url, standard_error_url = excluded.standard_error_url,
   failure_kind = excluded.failure_kind, failure_message = excluded.failure_message
 )sql");
-  Statement clear(db, "DELETE FROM plugins WHERE command_id = ?1 AND instance_id = ?2");
-  Statement insert_plugin(db, R"sql(
+  Statement clear(tx, "DELETE FROM plugins WHERE command_id = ?1 AND instance_id = ?2");
+  Statement insert_plugin(tx, R"sql(
 INSERT INTO plugins (command_id, instance_id, seq, name, plugin, status, status_details, response_code,
   response_start_date_time, response_finish_date_time, output, stdout_path, stderr_path, stdout_bytes,
   stderr_bytes, standard_output_url, standard_error_url)
@@ -407,7 +221,7 @@ void make_private_dir(const std::filesystem::path& dir) {
 
 Store::Store(std::filesystem::path state_dir, sqlite3* db) : m_state_dir(std::move(state_dir)), m_db(db) {}
 
-Store::~Store() { sqlite3_close_v2(m_db); }
+Store::~Store() { close_connection(m_db); }
 
 std::unique_ptr<Store> Store::open(const std::filesystem::path& state_dir) {
   make_private_dir(state_dir);
@@ -419,64 +233,35 @@ std::unique_ptr<Store> Store::open(const std::filesystem::path& state_dir) {
   if (fd < 0) throw RuntimeError(fmt::format("cannot open state store '{}': {}", path.string(), std::strerror(errno)));
   ::close(fd);
 
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  std::unique_ptr<Store> store(new Store(state_dir, db));  // closes db on any throw below
-  if (rc != SQLITE_OK)
-    throw RuntimeError(fmt::format("cannot open state store '{}': {}", path.string(), sqlite3_errstr(rc)));
-  sqlite3_busy_timeout(db, k_busy_timeout_ms);
-  sqlite3_extended_result_codes(db, 1);
-
-  with_retry([&] {
-    Statement mode(db, "PRAGMA journal_mode=WAL");
-    std::string got = mode.step() ? to_lower(mode.text(0)) : "";
-    if (got != "wal")
-      throw RuntimeError(fmt::format("state store '{}': cannot use WAL mode (journal_mode is '{}')", path.string(), got));
-  });
-  with_retry([&] { exec(db, "PRAGMA synchronous=FULL"); });
-
-  transaction(db, true, [&] {
-    int current = 0;
-    {
-      Statement version(db, "PRAGMA user_version");
-      if (version.step()) current = static_cast<int>(version.integer(0));
-    }
-    if (current > k_schema_version)
-      throw RuntimeError(fmt::format("state store '{}' has schema version {}, newer than this sshm knows ({}); "
-                                     "upgrade sshm",
-                                     path.string(), current, k_schema_version));
-    for (int v = current; v < k_schema_version; ++v) exec(db, k_migrations[v]);
-    if (current != k_schema_version) exec(db, fmt::format("PRAGMA user_version={}", k_schema_version).c_str());
-  });
+  std::unique_ptr<Store> store(new Store(state_dir, open_connection(path)));  // closes it on any throw below
+  // Every table of every folder exists before any command runs.
+  migrate(*store);
   return store;
 }
 
 void Store::begin_command(const CommandRecord& command, const std::vector<InvocationRecord>& invocations) {
-  std::lock_guard<std::mutex> lock(m_mutex);
-  transaction(m_db, true, [&] {
-    Statement exists(m_db, "SELECT 1 FROM commands WHERE command_id = ?1");
+  with_transaction(*this, Access::write, [&](Transaction& tx) {
+    Statement exists(tx, "SELECT 1 FROM commands WHERE command_id = ?1");
     exists.bind(1, command.command_id);
     if (exists.step()) throw RuntimeError(fmt::format("state store: command {} already exists", command.command_id));
-    Statement insert(m_db, fmt::format("INSERT INTO commands ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+    Statement insert(tx, fmt::format("INSERT INTO commands ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
                                        "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
                                        k_command_columns)
                                .c_str());
     bind_command(insert, command);
     insert.run();
-    write_invocations(m_db, invocations);
+    write_invocations(tx, invocations);
   });
 }
 
 void Store::save_invocations(const std::vector<InvocationRecord>& invocations) {
   if (invocations.empty()) return;
-  std::lock_guard<std::mutex> lock(m_mutex);
-  transaction(m_db, true, [&] { write_invocations(m_db, invocations); });
+  with_transaction(*this, Access::write, [&](Transaction& tx) { write_invocations(tx, invocations); });
 }
 
 void Store::save_command(const CommandRecord& command) {
-  std::lock_guard<std::mutex> lock(m_mutex);
-  transaction(m_db, true, [&] {
-    Statement upsert(m_db, fmt::format("INSERT OR REPLACE INTO commands ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+  with_transaction(*this, Access::write, [&](Transaction& tx) {
+    Statement upsert(tx, fmt::format("INSERT OR REPLACE INTO commands ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
                                        "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
                                        k_command_columns)
                                .c_str());
@@ -486,9 +271,8 @@ void Store::save_command(const CommandRecord& command) {
 }
 
 void Store::save_run_spec(const std::string& command_id, const RunSpec& spec) {
-  std::lock_guard<std::mutex> lock(m_mutex);
-  transaction(m_db, true, [&] {
-    Statement upsert(m_db, "INSERT OR REPLACE INTO command_runs (command_id, spec, owner) VALUES (?1, ?2, ?3)");
+  with_transaction(*this, Access::write, [&](Transaction& tx) {
+    Statement upsert(tx, "INSERT OR REPLACE INTO command_runs (command_id, spec, owner) VALUES (?1, ?2, ?3)");
     upsert.bind(1, command_id);
     upsert.bind(2, spec.spec.dump());
     upsert.bind(3, spec.owner.dump());
@@ -497,11 +281,10 @@ void Store::save_run_spec(const std::string& command_id, const RunSpec& spec) {
 }
 
 std::optional<RunSpec> Store::find_run_spec(const std::string& command_id) const {
-  std::lock_guard<std::mutex> lock(m_mutex);
   std::optional<RunSpec> found;
-  transaction(m_db, false, [&] {
+  with_transaction(*this, Access::read, [&](Transaction& tx) {
     found.reset();
-    Statement st(m_db, "SELECT spec, owner FROM command_runs WHERE command_id = ?1");
+    Statement st(tx, "SELECT spec, owner FROM command_runs WHERE command_id = ?1");
     st.bind(1, command_id);
     if (st.step())
       found = RunSpec{parse_json_column(st.text(0), nlohmann::json::object()),
@@ -523,11 +306,10 @@ std::vector<CommandRecord> Store::list_commands(const CommandFilter& filter) con
   sql += " ORDER BY requested_date_time DESC, rowid DESC";
   if (filter.limit > 0) sql += fmt::format(" LIMIT {}", filter.limit);
 
-  std::lock_guard<std::mutex> lock(m_mutex);
   std::vector<CommandRecord> out;
-  transaction(m_db, false, [&] {
+  with_transaction(*this, Access::read, [&](Transaction& tx) {
     out.clear();
-    Statement st(m_db, sql.c_str());
+    Statement st(tx, sql.c_str());
     if (!filter.status.empty()) st.bind(1, filter.status);
     if (!filter.document_name.empty()) st.bind(2, filter.document_name);
     if (!since.empty()) st.bind(3, since);
@@ -537,11 +319,10 @@ std::vector<CommandRecord> Store::list_commands(const CommandFilter& filter) con
 }
 
 std::optional<CommandRecord> Store::find_command(const std::string& command_id) const {
-  std::lock_guard<std::mutex> lock(m_mutex);
   std::optional<CommandRecord> found;
-  transaction(m_db, false, [&] {
+  with_transaction(*this, Access::read, [&](Transaction& tx) {
     found.reset();
-    Statement st(m_db, fmt::format("SELECT {} FROM commands WHERE command_id = ?1", k_command_columns).c_str());
+    Statement st(tx, fmt::format("SELECT {} FROM commands WHERE command_id = ?1", k_command_columns).c_str());
     st.bind(1, command_id);
     if (st.step()) found = read_command(st);
   });
@@ -554,11 +335,10 @@ std::optional<CommandRecord> Store::get_command(const std::string& id_or_prefix)
   std::vector<CommandRecord> matches;
   std::vector<std::string> recent;
   {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    transaction(m_db, false, [&] {
+      with_transaction(*this, Access::read, [&](Transaction& tx) {
       matches.clear();
       recent.clear();
-      Statement st(m_db, fmt::format("SELECT {} FROM commands WHERE substr(lower(command_id), 1, ?1) = ?2 "
+      Statement st(tx, fmt::format("SELECT {} FROM commands WHERE substr(lower(command_id), 1, ?1) = ?2 "
                                      "ORDER BY requested_date_time DESC LIMIT 11",
                                      k_command_columns)
                              .c_str());
@@ -566,7 +346,7 @@ std::optional<CommandRecord> Store::get_command(const std::string& id_or_prefix)
       st.bind(2, prefix);
       while (st.step()) matches.push_back(read_command(st));
       if (matches.empty()) {
-        Statement ids(m_db, "SELECT command_id FROM commands ORDER BY requested_date_time DESC LIMIT 1000");
+        Statement ids(tx, "SELECT command_id FROM commands ORDER BY requested_date_time DESC LIMIT 1000");
         while (ids.step()) recent.push_back(ids.text(0));
       }
     });
@@ -597,11 +377,10 @@ std::optional<CommandRecord> Store::get_command(const std::string& id_or_prefix)
 }
 
 std::vector<InvocationRecord> Store::get_invocations(const std::string& command_id) const {
-  std::lock_guard<std::mutex> lock(m_mutex);
   std::vector<InvocationRecord> out;
-  transaction(m_db, false, [&] {
+  with_transaction(*this, Access::read, [&](Transaction& tx) {
     out.clear();
-    Statement st(m_db, fmt::format("SELECT {} FROM invocations WHERE command_id = ?1 ORDER BY rowid",
+    Statement st(tx, fmt::format("SELECT {} FROM invocations WHERE command_id = ?1 ORDER BY rowid",
                                    k_invocation_columns)
                            .c_str());
     st.bind(1, command_id);
@@ -610,7 +389,7 @@ std::vector<InvocationRecord> Store::get_invocations(const std::string& command_
       out.push_back(read_invocation(st));
       index[out.back().instance_id] = out.size() - 1;
     }
-    Statement plugins(m_db, fmt::format("SELECT {} FROM plugins WHERE command_id = ?1 ORDER BY instance_id, seq",
+    Statement plugins(tx, fmt::format("SELECT {} FROM plugins WHERE command_id = ?1 ORDER BY instance_id, seq",
                                         k_plugin_columns)
                                 .c_str());
     plugins.bind(1, command_id);
@@ -623,11 +402,10 @@ std::vector<InvocationRecord> Store::get_invocations(const std::string& command_
 }
 
 std::map<std::string, int> Store::invocation_status_counts(const std::string& command_id) const {
-  std::lock_guard<std::mutex> lock(m_mutex);
   std::map<std::string, int> counts;
-  transaction(m_db, false, [&] {
+  with_transaction(*this, Access::read, [&](Transaction& tx) {
     counts.clear();
-    Statement st(m_db, "SELECT status, count(*) FROM invocations WHERE command_id = ?1 GROUP BY status");
+    Statement st(tx, "SELECT status, count(*) FROM invocations WHERE command_id = ?1 GROUP BY status");
     st.bind(1, command_id);
     while (st.step()) counts[st.text(0)] = static_cast<int>(st.integer(1));
   });

@@ -1,19 +1,38 @@
 #pragma once
 // The local state store: SQLite in WAL mode at <state-dir>/sshm.db, plus full outputs under
-// <state-dir>/outputs/ in SSM's key layout. Safe with several sshm processes at once.
+// <state-dir>/outputs/ in SSM's key layout. Safe with several sshm processes at once and
+// with many threads sharing one Store: every transaction holds the Store's lock from BEGIN
+// to COMMIT, so transactions never interleave on its connection. All SQL lives in this
+// folder (commands here, inventory_tables.hpp, patch_tables.hpp); the SQLite handle never
+// leaves it.
 #include "store/records.hpp"
+#include "util/error.hpp"
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 struct sqlite3;
 
 namespace sshm::store {
+
+// A read or write of the state store failed (disk full, I/O error, corrupt file, locked by
+// another process for too long). The message names the store file and what went wrong.
+class StoreError : public RuntimeError {
+public:
+  enum class Kind { disk_full, io, locked, read_only, corrupt, refused, other };
+  StoreError(Kind kind, const std::string& message) : RuntimeError(message), m_kind(kind) {}
+  Kind kind() const { return m_kind; }
+
+private:
+  Kind m_kind;
+};
 
 struct CommandFilter {
   std::string status;         // "" for any
@@ -30,7 +49,8 @@ struct RunSpec {
 
 class Store {
 public:
-  // Opens (and creates or migrates) the store; throws RuntimeError when it cannot.
+  // Opens (and creates or migrates) the store; every table exists when it returns. Throws
+  // RuntimeError when it cannot.
   static std::unique_ptr<Store> open(const std::filesystem::path& state_dir);
   ~Store();
   Store(const Store&) = delete;
@@ -44,7 +64,7 @@ public:
   void begin_command(const CommandRecord& command, const std::vector<InvocationRecord>& invocations);
   // Saves the given invocations (insert or replace, plugins included) in one transaction.
   void save_invocations(const std::vector<InvocationRecord>& invocations);
-  // Updates the command row (status, counts, completion time).
+  // Updates the command row (status, counts, completion time). Writes throw StoreError.
   void save_command(const CommandRecord& command);
 
   // Records (insert or replace) how a command was asked for, for `commands resume`.
@@ -67,15 +87,16 @@ public:
   // Invocation Status -> how many, for one command (cheap: no outputs are read).
   std::map<std::string, int> invocation_status_counts(const std::string& command_id) const;
 
-  // The raw handle, for folders that keep their own tables (inventory, compliance).
-  sqlite3* db() const { return m_db; }
-
 private:
+  // The one way to the connection (store/sql.hpp): it holds m_mutex for a whole transaction.
+  friend class Transaction;
   Store(std::filesystem::path state_dir, sqlite3* db);
   std::filesystem::path m_state_dir;
   sqlite3* m_db = nullptr;
   // One Store may be shared by threads: its transactions must not interleave.
   mutable std::mutex m_mutex;
+  // The thread inside a transaction, so that a nested one is an error, not a deadlock.
+  mutable std::atomic<std::thread::id> m_owner{};
 };
 
 // SSM's JSON shapes, shared by `run -o json` and `commands show`. Strings that are not

@@ -3,6 +3,7 @@
 // store and prints insert rate, size per host and query latency. It asserts nothing timed.
 #include "inventory/inventory_store.hpp"
 #include "inventory/query.hpp"
+#include "store/store.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -10,7 +11,7 @@
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fmt/format.h>
-#include <sqlite3.h>
+#include <unistd.h>
 
 using namespace sshm::inventory;
 
@@ -30,18 +31,20 @@ double since(std::chrono::steady_clock::time_point t) {
 TEST_CASE("bench: inventory store and query at fleet scale" * doctest::skip()) {
   const int hosts = env_int("SSHM_BENCH_HOSTS", 5000);
   const int packages = env_int("SSHM_BENCH_PACKAGES", 2000);
-  auto path = std::filesystem::temp_directory_path() / fmt::format("sshm-bench-{}.db", ::getpid());
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr, nullptr);
-  InventoryStore store(db);
+  auto dir = std::filesystem::temp_directory_path() / fmt::format("sshm-bench-{}", ::getpid());
+  auto state = sshm::store::Store::open(dir);
+  auto path = dir / "sshm.db";
+  InventoryStore store(*state);
 
   const char* openssl[] = {"3.0.11-1~deb12u2", "3.0.13-1~deb12u1", "3.0.15-1~deb12u1"};
   auto start = std::chrono::steady_clock::now();
   long long rows = 0;
   const int batch = 50;
+  // Batches as `inventory collect` commits them: many hosts per transaction.
+  std::vector<std::string> batch_names;
+  std::vector<std::vector<InventoryItem>> pending;
+  const std::string package_manager = "dpkg";
   for (int h = 0; h < hosts; ++h) {
-    if (h % batch == 0) store.begin();
     std::vector<InventoryItem> items;
     items.push_back({"AWS:InstanceInformation", "1.0", "2026-01-01T00:00:00Z",
                      {{{"PlatformName", "Debian GNU/Linux"}, {"PlatformVersion", h % 4 ? "12" : "11"}}}});
@@ -58,12 +61,19 @@ TEST_CASE("bench: inventory store and query at fleet scale" * doctest::skip()) {
     }
     rows += packages;
     items.push_back(std::move(apps));
-    store.store_snapshot(fmt::format("host-{:05d}", h), "dpkg", items);
-    if (h % batch == batch - 1 || h == hosts - 1) store.commit();
+    batch_names.push_back(fmt::format("host-{:05d}", h));
+    pending.push_back(std::move(items));
+    if (h % batch == batch - 1 || h == hosts - 1) {
+      std::vector<InventoryStore::Collection> collections;
+      for (size_t i = 0; i < batch_names.size(); ++i) collections.push_back({&batch_names[i], &package_manager, &pending[i], false});
+      for (const std::string& error : store.store_batch(collections)) REQUIRE(error.empty());
+      batch_names.clear();
+      pending.clear();
+    }
   }
   double fill = since(start);
-  sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE);", nullptr, nullptr, nullptr);
   auto size = std::filesystem::file_size(path);
+  if (std::filesystem::exists(dir / "sshm.db-wal")) size += std::filesystem::file_size(dir / "sshm.db-wal");
   std::printf("inventory bench: %d hosts x %d packages = %lld rows\n", hosts, packages, rows);
   std::printf("  store insert: %.1f s, %.0f rows/s, %.0f hosts/s\n", fill, static_cast<double>(rows) / fill,
               hosts / fill);
@@ -89,8 +99,6 @@ TEST_CASE("bench: inventory store and query at fleet scale" * doctest::skip()) {
   auto t = std::chrono::steady_clock::now();
   auto counts = count_by(store, names, "AWS:InstanceInformation.PlatformVersion");
   std::printf("  count-by PlatformVersion %.3f s, %zu values\n", since(t), counts.size());
-  sqlite3_close(db);
-  std::filesystem::remove(path);
-  std::filesystem::remove(path.string() + "-wal");
-  std::filesystem::remove(path.string() + "-shm");
+  state.reset();
+  std::filesystem::remove_all(dir);
 }

@@ -1,6 +1,7 @@
 #include "inventory/export.hpp"
 #include "inventory/inventory_store.hpp"
 #include "inventory/query.hpp"
+#include "store/store.hpp"
 #include "util/error.hpp"
 
 #include <doctest/doctest.h>
@@ -9,17 +10,43 @@
 #include <sqlite3.h>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 using namespace sshm;
 using namespace sshm::inventory;
 
 namespace {
 
-// An in-memory SQLite database for one test.
+// A state store in a fresh directory for one test, removed at scope exit.
 struct Db {
-  sqlite3* db = nullptr;
-  Db() { REQUIRE(sqlite3_open(":memory:", &db) == SQLITE_OK); }
-  ~Db() { sqlite3_close(db); }
+  std::filesystem::path dir;
+  std::unique_ptr<store::Store> store;
+  Db() {
+    char tmpl[] = "/tmp/sshm-inventory-test-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+    store = store::Store::open(dir);
+  }
+  ~Db() {
+    store.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  // Runs SQL on a connection of its own, as another process would.
+  int exec(const char* sql, std::string* first_column = nullptr) const {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((dir / "sshm.db").c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_step(st);
+      if (rc == SQLITE_ROW && first_column) *first_column = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+      if (rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+  }
 };
 
 InventoryItem apps(std::vector<std::pair<std::string, std::string>> packages, const std::string& time,
@@ -76,8 +103,8 @@ void fill(InventoryStore& s) {
 
 TEST_CASE("snapshots are stored per host and type, and read back in SSM's shape") {
   Db db;
-  InventoryStore s(db.db);
-  InventoryStore again(db.db);  // creating the tables twice is harmless
+  InventoryStore s(*db.store);
+  InventoryStore again(*db.store);  // two views of one store share it
   fill(s);
   auto items = s.current("web-01");
   REQUIRE(items.size() == 2);
@@ -95,7 +122,7 @@ TEST_CASE("snapshots are stored per host and type, and read back in SSM's shape"
 
 TEST_CASE("query: equality, version order by package manager, glob, AND/OR/NOT") {
   Db db;
-  InventoryStore s(db.db);
+  InventoryStore s(*db.store);
   fill(s);
   using V = std::vector<std::string>;
   CHECK(query(s, "AWS:Application.Name = openssl") == V{"db-01", "web-01", "web-02"});
@@ -137,7 +164,7 @@ TEST_CASE("query: each host's versions compare by its own package manager") {
 
 TEST_CASE("query results carry the matching rows") {
   Db db;
-  InventoryStore s(db.db);
+  InventoryStore s(*db.store);
   fill(s);
   auto q = parse_query("AWS:Application.Name = openssl AND AWS:Application.Version < 3.0.13");
   auto m = run_query(s, *q);
@@ -150,7 +177,7 @@ TEST_CASE("query results carry the matching rows") {
 
 TEST_CASE("query errors give the column and a did-you-mean") {
   Db db;
-  InventoryStore s(db.db);
+  InventoryStore s(*db.store);
   fill(s);
   auto e = query_error(s, "AWS:Aplication.Name = openssl");
   CHECK(e.where().column == 1);
@@ -170,7 +197,7 @@ TEST_CASE("query errors give the column and a did-you-mean") {
 
 TEST_CASE("count-by summarises the fleet by one attribute") {
   Db db;
-  InventoryStore s(db.db);
+  InventoryStore s(*db.store);
   fill(s);
   auto counts = count_by(s, {"web-01", "web-02", "db-01"}, "AWS:InstanceInformation.PlatformVersion");
   REQUIRE(counts.size() == 2);
@@ -181,7 +208,7 @@ TEST_CASE("count-by summarises the fleet by one attribute") {
 
 TEST_CASE("diff shows rows added, removed and changed since the previous collection") {
   Db db;
-  InventoryStore s(db.db);
+  InventoryStore s(*db.store);
   fill(s);
   const std::string t2 = "2026-01-02T00:00:00Z";
   s.store_snapshot("web-01", "dpkg",
@@ -208,14 +235,12 @@ TEST_CASE("diff shows rows added, removed and changed since the previous collect
 
 TEST_CASE("history keeps the last snapshots only; custom types a host stops reporting go away") {
   Db db;
-  InventoryStore s(db.db);
+  InventoryStore s(*db.store);
   for (int i = 0; i < InventoryStore::k_history + 3; ++i)
     s.store_snapshot("h", "dpkg", {apps({{"pkg", std::to_string(i)}}, "2026-01-01T00:00:00Z")});
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db.db, "SELECT count(*) FROM inventory_snapshots", -1, &st, nullptr);
-  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-  CHECK(sqlite3_column_int(st, 0) == InventoryStore::k_history);
-  sqlite3_finalize(st);
+  std::string count;
+  REQUIRE(db.exec("SELECT count(*) FROM inventory_snapshots", &count) == SQLITE_OK);
+  CHECK(count == std::to_string(InventoryStore::k_history));
   InventoryItem custom{"Custom:Rack", "1.0", "2026-01-01T00:00:00Z", {{{"Rack", "R1"}}}};
   s.store_snapshot("h", "dpkg", {custom}, true);
   CHECK(s.current("h", "Custom:Rack").size() == 1);
@@ -233,7 +258,7 @@ TEST_CASE("history keeps the last snapshots only; custom types a host stops repo
 
 TEST_CASE("export writes Resource Data Sync's layout as JSON Lines") {
   Db db;
-  InventoryStore s(db.db);
+  InventoryStore s(*db.store);
   fill(s);
   auto dir = std::filesystem::temp_directory_path() / ("sshm-export-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
@@ -262,13 +287,11 @@ TEST_CASE("export writes Resource Data Sync's layout as JSON Lines") {
 
 TEST_CASE("group commit: many threads store at once, a failing host costs only its own snapshot") {
   Db d;
-  InventoryStore store(d.db);
+  InventoryStore store(*d.store);
   SnapshotWriter writer(store);
   // A real SQLite failure for one host, in the middle of the others' batches.
-  REQUIRE(sqlite3_exec(d.db,
-                       "CREATE TRIGGER refuse_bad BEFORE INSERT ON inventory_hosts WHEN NEW.name = 'bad' "
-                       "BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END;",
-                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(d.exec("CREATE TRIGGER refuse_bad BEFORE INSERT ON inventory_hosts WHEN NEW.name = 'bad' "
+                 "BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END;") == SQLITE_OK);
   const int threads = 8, per_thread = 10;
   std::vector<std::string> errors(threads * per_thread + 1);
   std::vector<std::thread> pool;

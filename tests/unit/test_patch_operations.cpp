@@ -1,11 +1,14 @@
 #include "patch/compliance.hpp"
 #include "patch/config.hpp"
 #include "patch/operations.hpp"
+#include "store/patch_tables.hpp"
+#include "store/store.hpp"
 
 #include <doctest/doctest.h>
+#include <filesystem>
 #include <fstream>
-#include <sqlite3.h>
 #include <sstream>
+#include <unistd.h>
 
 using namespace sshm;
 using namespace sshm::patch;
@@ -201,28 +204,29 @@ TEST_CASE("patch config: named baselines, patch groups with one baseline per OS,
 }
 
 TEST_CASE("compliance store: latest summary and non-compliant items per host; unreachable keeps the last") {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(":memory:", &db) == SQLITE_OK);
-  ensure_compliance_schema(db);
-  ensure_compliance_schema(db);  // idempotent
-  ScriptedTransport t;
-  t.host.scan_output = data("apt_scan_debian.txt");
-  ssh::Endpoint ep;
-  ep.name = "web-1";
-  save_report(db, scan(t, ep, request(Operation::scan)));
-  auto stored = load_compliance(db);
-  REQUIRE(stored.size() == 1);
-  CHECK(stored[0].host == "web-1");
-  CHECK(stored[0].summary["ComplianceStatus"] == "NON_COMPLIANT");
-  CHECK(stored[0].non_compliant.size() == 4);  // 3 Missing + 1 InstalledPendingReboot
-  t.refuse = true;
-  save_report(db, scan(t, ep, request(Operation::scan)));
-  stored = load_compliance(db);
-  CHECK(stored[0].summary["MissingCount"] == 3);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM patch_operations", -1, &st, nullptr);
-  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-  CHECK(sqlite3_column_int(st, 0) == 2);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  char tmpl[] = "/tmp/sshm-compliance-test-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  std::filesystem::path dir = tmpl;
+  {
+    auto store = store::Store::open(dir);  // the compliance tables exist from the start
+    ScriptedTransport t;
+    t.host.scan_output = data("apt_scan_debian.txt");
+    ssh::Endpoint ep;
+    ep.name = "web-1";
+    save_report(*store, scan(t, ep, request(Operation::scan)));
+    auto stored = load_compliance(*store);
+    REQUIRE(stored.size() == 1);
+    CHECK(stored[0].host == "web-1");
+    CHECK(stored[0].summary["ComplianceStatus"] == "NON_COMPLIANT");
+    CHECK(stored[0].non_compliant.size() == 4);  // 3 Missing + 1 InstalledPendingReboot
+    t.refuse = true;
+    save_report(*store, scan(t, ep, request(Operation::scan)));
+    stored = load_compliance(*store);
+    CHECK(stored[0].summary["MissingCount"] == 3);
+    auto history = store::patch_history(*store, "web-1");
+    REQUIRE(history.size() == 2);
+    CHECK(history[0].status == "Success");
+    CHECK(history[1].status == "Failed");
+  }
+  std::filesystem::remove_all(dir);
 }

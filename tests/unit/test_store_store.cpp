@@ -102,13 +102,17 @@ TEST_CASE("opening creates a private directory, a 0600 database in WAL mode and 
   CHECK(mode_of(dir) == 0700);
   CHECK(mode_of(dir / "sshm.db") == 0600);
   CHECK(std::filesystem::is_directory(store->outputs_dir()));
-  CHECK(count_rows(dir / "sshm.db", "PRAGMA user_version") == 2);
+  CHECK(count_rows(dir / "sshm.db", "PRAGMA user_version") == 3);
   CHECK(count_rows(dir / "sshm.db", "SELECT count(*) FROM commands") == 0);
+  // WAL is a property of the file: another connection sees it.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2((dir / "sshm.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
   sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(store->db(), "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK);
   REQUIRE(sqlite3_step(st) == SQLITE_ROW);
   CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "wal");
   sqlite3_finalize(st);
+  sqlite3_close(db);
 
   // Reopening an existing store keeps what is in it.
   store->begin_command(command("c1", "2026-01-01T00:00:00.000Z"), {});
