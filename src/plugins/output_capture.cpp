@@ -1,5 +1,7 @@
 #include "plugins/output_capture.hpp"
 
+#include "util/safe_path.hpp"
+
 namespace sshm::plugins {
 
 OutputCapture::OutputCapture(std::filesystem::path stdout_path, std::filesystem::path stderr_path, Listener listener)
@@ -14,8 +16,9 @@ void OutputCapture::append(Stream& s, std::string_view data) {
   if (data.empty()) return;
   if (!s.file && !s.failed) {
     std::error_code ec;
-    std::filesystem::create_directories(s.path.parent_path(), ec);
-    s.file = std::fopen(s.path.c_str(), "wb");
+    // Outputs may hold secrets: directories 0700, files 0600.
+    create_private_dirs(s.path.parent_path(), ec);
+    s.file = open_private_file(s.path);
     if (!s.file) s.failed = true;
   }
   if (s.file && std::fwrite(data.data(), 1, data.size(), s.file) != data.size()) s.failed = true;

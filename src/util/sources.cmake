@@ -4,4 +4,6 @@ target_sources(sshm_lib PRIVATE
   util/strings.cpp
   util/time.cpp
   util/ids.cpp
+  util/bounded_parse.cpp
+  util/safe_path.cpp
 )
