@@ -1,5 +1,6 @@
 #include "patch/baseline.hpp"
 
+#include "util/bounded_parse.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
 
@@ -384,7 +385,7 @@ std::vector<Baseline> parse_baselines(const std::string& text, const std::string
   Reader r(file_name);
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = bounded::load_yaml(text, file_name);
   } catch (const YAML::Exception& e) {
     throw InputError(Location{file_name, e.mark.line + 1, e.mark.column + 1}, e.msg);
   }
@@ -401,11 +402,7 @@ std::vector<Baseline> parse_baselines(const std::string& text, const std::string
 }
 
 std::vector<Baseline> load_baselines(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("cannot read patch baseline '{}'", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_baselines(ss.str(), path);
+  return parse_baselines(bounded::read_file(path, "patch baseline"), path);
 }
 
 const std::vector<Baseline>& predefined_baselines() {

@@ -22,6 +22,28 @@ std::string path_component(std::string_view name) {
   return out;
 }
 
+std::string name_problem(std::string_view name) {
+  if (name.empty()) return "it is empty";
+  if (name == "." || name == "..") return "it may not be '.' or '..'";
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '/') return "it may not contain '/'";
+    if (u < 0x20 || u == 0x7f) return "it may not contain control characters";
+  }
+  return {};
+}
+
+std::string printable_name(std::string_view name) {
+  std::string out;
+  for (char c : name.substr(0, 80)) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) out += fmt::format("\\x{:02x}", u);
+    else out += c;
+  }
+  if (name.size() > 80) out += "...";
+  return out;
+}
+
 bool is_within(const std::filesystem::path& root, const std::filesystem::path& path) {
   std::filesystem::path rel = path.lexically_normal().lexically_relative(root.lexically_normal());
   if (rel.empty()) return false;

@@ -14,6 +14,12 @@ namespace sshm {
 // without those characters is returned unchanged.
 std::string path_component(std::string_view name);
 
+// Why `name` cannot name a host or other file-system-bound thing ("" when it can): it is
+// empty, "." or "..", or holds '/' or a control character (NUL included).
+std::string name_problem(std::string_view name);
+// `name` for a message: control characters as \xNN, cut to 80 bytes.
+std::string printable_name(std::string_view name);
+
 // Whether `path`, made lexically normal, lies under `root` (also made normal).
 bool is_within(const std::filesystem::path& root, const std::filesystem::path& path);
 
