@@ -184,18 +184,17 @@ Inventory Inventory::parse(const std::string& text, const std::string& file_name
   }
   if (format == InventoryFormat::automatic) format = detect_format(text);
   Inventory inv;
-  if (format == InventoryFormat::ansible_ini) {
-    inv = ansible::parse_ini(text, file_name);
-  } else if (format == InventoryFormat::ansible_yaml) {
-    YAML::Node root;
-    try {
-      root = bounded::load_yaml(text, file_name);
-    } catch (const YAML::ParserException& e) {
-      throw InputError(Location{file_name, e.mark.line + 1, e.mark.column + 1}, e.msg);
+  try {
+    if (format == InventoryFormat::ansible_ini) {
+      inv = ansible::parse_ini(text, file_name);
+    } else if (format == InventoryFormat::ansible_yaml) {
+      inv = ansible::parse_yaml(bounded::load_yaml(text, file_name), file_name);
+    } else {
+      inv = parse_native(text, file_name);
     }
-    inv = ansible::parse_yaml(root, file_name);
-  } else {
-    inv = parse_native(text, file_name);
+  } catch (const YAML::Exception& e) {
+    // A syntax error, or a node of the wrong kind where a reader converts (a list as a key).
+    throw InputError(Location{file_name, e.mark.line + 1, e.mark.column + 1}, e.msg);
   }
   inv.m_source = file_name;
   return inv;

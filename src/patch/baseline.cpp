@@ -390,13 +390,18 @@ std::vector<Baseline> parse_baselines(const std::string& text, const std::string
     throw InputError(Location{file_name, e.mark.line + 1, e.mark.column + 1}, e.msg);
   }
   std::vector<Baseline> out;
-  if (root.IsSequence()) {
-    for (const auto& item : root) out.push_back(read_baseline(r, item));
-    if (out.empty()) r.fail(root, "a baseline list must hold at least one baseline");
-  } else if (root.IsMap()) {
-    out.push_back(read_baseline(r, root));
-  } else {
-    throw InputError(Location{file_name, 1, 1}, "a patch baseline must be an object (or a list of them)");
+  try {
+    if (root.IsSequence()) {
+      for (const auto& item : root) out.push_back(read_baseline(r, item));
+      if (out.empty()) r.fail(root, "a baseline list must hold at least one baseline");
+    } else if (root.IsMap()) {
+      out.push_back(read_baseline(r, root));
+    } else {
+      throw InputError(Location{file_name, 1, 1}, "a patch baseline must be an object (or a list of them)");
+    }
+  } catch (const YAML::Exception& e) {
+    // A node of the wrong kind where the reader converts one.
+    throw InputError(Location{file_name, e.mark.line + 1, e.mark.column + 1}, e.msg);
   }
   return out;
 }

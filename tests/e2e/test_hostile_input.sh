@@ -51,7 +51,7 @@ mainSteps:
 EOF
 err=$("$SSHM" documents validate "$work/stepdir.yaml" 2>&1)
 check "documents validate exits 2" 2 "$?"
-check_contains "validate points at the name" "$work/stepdir.yaml:5:11: step name '" "$err"
+check_contains "validate points at the name" "$work/stepdir.yaml:5:5: step name '" "$err"
 check_not_contains "validate does not call it valid" "valid" "${err//is not valid/}"
 fleet_sshm run "$work/stepdir.yaml" -t all --no-progress >/dev/null 2>&1
 check "run exits 2" 2 "$?"
