@@ -95,6 +95,52 @@ private:
   std::vector<Frame> m_open;
 };
 
+// yaml-cpp's scanner reads a whole run of nested flow collections ("[[[[...") before it
+// emits the first event, holding a token for each, so flow nesting is bounded by a byte scan
+// first. '[' and '{' count where a flow collection can start: at the start of a value (after
+// the line's indentation, ':', '-', '?', ',') or anywhere inside a flow collection; quoted
+// scalars and comments are skipped. It can over-count only in odd block scalars, and only a
+// nesting beyond the limit is refused.
+void check_yaml_flow_depth(std::string_view text, const std::string& file) {
+  int depth = 0, line = 1, column = 0;
+  char quote = 0;
+  char last = '\n';  // the last non-blank character of the line; '\n' at its start
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    ++column;
+    if (c == '\n') {
+      ++line;
+      column = 0;
+      last = '\n';
+      if (depth == 0) quote = 0;
+      continue;
+    }
+    if (quote) {
+      if (c == quote) {
+        quote = 0;
+      } else if (c == '\\' && quote == '"' && i + 1 < text.size() && text[i + 1] != '\n') {
+        ++i;
+        ++column;
+      }
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r') continue;
+    if (c == '#' && (last == '\n' || text[i - 1] == ' ' || text[i - 1] == '\t')) {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+      continue;
+    }
+    bool value_start = depth > 0 || std::string_view("\n:-?,[{").find(last) != std::string_view::npos;
+    if ((c == '"' || c == '\'') && value_start) {
+      quote = c;
+    } else if ((c == '[' || c == '{') && value_start) {
+      if (++depth > k_max_depth) throw InputError(Location{file, line, column}, depth_message());
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+    last = c;
+  }
+}
+
 } // namespace
 
 std::string read_file(const std::string& path, const std::string& what) {
@@ -139,6 +185,7 @@ void check_json(std::string_view text, const std::string& file) {
 
 void check_yaml(const std::string& text, const std::string& file) {
   check_size(text, file);
+  check_yaml_flow_depth(text, file);
   std::istringstream in(text);
   YAML::Parser parser(in);
   LimitScan scan(file);

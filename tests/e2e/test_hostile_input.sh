@@ -117,7 +117,7 @@ check_contains "says the value does not match" "parameter 'secret': value does n
 check_not_contains "does not echo the value" "aaaaaaaaaa" "$err"
 fleet_sshm run "$work/redos.yaml" -p secret=aaaa -t all --dry-run >/dev/null 2>&1
 check "a matching value passes" 0 "$?"
-printf 'schemaVersion: "2.2"\nparameters:\n  p: {type: String, allowedPattern: "(unclosed"}\nmainSteps:\n  - {action: aws:runShellScript, name: s, inputs: {runCommand: [true]}}\n' >"$work/badpattern.yaml"
+printf 'schemaVersion: "2.2"\nparameters:\n  p: {type: String, allowedPattern: "(unclosed"}\nmainSteps:\n  - {action: "aws:runShellScript", name: s, inputs: {runCommand: ["true"]}}\n' >"$work/badpattern.yaml"
 err=$("$SSHM" documents validate "$work/badpattern.yaml" 2>&1)
 check "an invalid pattern exits 2" 2 "$?"
 check_contains "and is a located document error" "$work/badpattern.yaml:3:" "$err"

@@ -402,7 +402,7 @@ TEST_CASE("a Document built by hand resolves too") {
 TEST_CASE("step names that could leave the output directory are refused") {
   auto doc = [](const std::string& name) {
     return "schemaVersion: '2.2'\nmainSteps:\n  - action: aws:runShellScript\n    name: '" + name +
-           "'\n    inputs: {runCommand: [true]}\n";
+           "'\n    inputs: {runCommand: [\"true\"]}\n";
   };
   CHECK(validate(doc("Patch_Linux-1.v2"), "ok.yaml").empty());
   auto errors = validate(doc("../../../../tmp/x/stepdir"), "trav.yaml");
