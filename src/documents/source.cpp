@@ -196,6 +196,9 @@ ParsedSource parse_json(const std::string& text, const std::string& file) {
     if (auto colon = message.find(": ", message.find("column")); colon != std::string::npos)
       message = message.substr(colon + 2);
     throw InputError(Location{file, line, column}, "invalid JSON: " + message);
+  } catch (const nlohmann::json::exception& e) {
+    // A number out of range (1e999999) has no position.
+    throw InputError(Location{file}, std::string("invalid JSON: ") + e.what());
   }
   JsonLocator(text, lines, out.map).run();
   return out;

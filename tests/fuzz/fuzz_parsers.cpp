@@ -264,7 +264,7 @@ std::string run_case(const Kind& kind, const std::string& text) {
     kind.read(text);
   } catch (const sshm::InputError&) {
   } catch (const std::exception& e) {
-    return fmt::format("{} escaped: {}", typeid(e).name(), e.what());
+    return fmt::format("{} escaped: {:.300}", typeid(e).name(), e.what());
   } catch (...) {
     return "a non-standard exception escaped";
   }
