@@ -1,6 +1,7 @@
 #include "cli/app.hpp"
 
 #include "cli/common.hpp"
+#include "util/bounded_parse.hpp"
 #include "util/error.hpp"
 
 #include <cstdlib>
@@ -40,7 +41,7 @@ void apply_fallbacks(CLI::App& app, GlobalOptions& g) {
   std::string config_path = xdg_dir("XDG_CONFIG_HOME", ".config") + "/sshm/config.yaml";
   if (std::filesystem::exists(config_path)) {
     try {
-      config = YAML::LoadFile(config_path);
+      config = bounded::load_yaml(bounded::read_file(config_path, "config file"), config_path);
     } catch (const YAML::Exception& e) {
       throw InputError(Location{config_path, e.mark.line + 1, e.mark.column + 1}, e.msg);
     }

@@ -17,6 +17,7 @@
 #include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/ids.hpp"
+#include "util/safe_path.hpp"
 #include "util/strings.hpp"
 
 #include <csignal>
@@ -154,9 +155,12 @@ void copy_outputs(const std::filesystem::path& from_root, const std::string& to_
         if (file.empty()) continue;
         fs::path rel = fs::path(file).lexically_relative(from_root);
         fs::path dest = fs::path(to_root) / rel;
+        // Outputs stay under --output-dir and readable only by their owner.
+        if (!is_within(to_root, dest)) throw RuntimeError(fmt::format("refusing to write {}: outside {}", dest.string(), to_root));
         std::error_code ec;
-        fs::create_directories(dest.parent_path(), ec);
-        fs::copy_file(file, dest, fs::copy_options::overwrite_existing, ec);
+        create_private_dirs(dest.parent_path(), ec);
+        if (!ec) fs::copy_file(file, dest, fs::copy_options::overwrite_existing, ec);
+        if (!ec) fs::permissions(dest, fs::perms::owner_read | fs::perms::owner_write, ec);
         if (ec) throw RuntimeError(fmt::format("cannot write {}: {}", dest.string(), ec.message()));
       }
     }

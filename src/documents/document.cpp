@@ -4,10 +4,12 @@
 #include "documents/builtin.hpp"
 #include "documents/parameters.hpp"
 #include "documents/source.hpp"
+#include "util/bounded_parse.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -17,6 +19,21 @@
 namespace sshm::documents {
 
 namespace {
+
+// SSM's documents do not state a pattern for command step names; sshm takes the character
+// set of SSM's other names (^[a-zA-Z0-9_\-.]{1,128}$; ':' too for a 1.2 plugin id such as
+// 0.aws:runShellScript) and refuses "." and "..", because a step name becomes a directory of
+// the output layout. "" when `name` is fine, else what is wrong.
+std::string step_name_problem(const std::string& name, bool colon_ok) {
+  bool chars_ok = std::all_of(name.begin(), name.end(), [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || (colon_ok && c == ':');
+  });
+  if (name.empty() || name.size() > 128 || !chars_ok)
+    return fmt::format("step name '{}' is not valid: use 1 to 128 letters, digits, '_', '-' or '.'{}",
+                       name.size() > 128 ? name.substr(0, 40) + "..." : name, colon_ok ? " (and ':')" : "");
+  if (name == "." || name == "..") return fmt::format("step name '{}' is not valid: it may not be '.' or '..'", name);
+  return {};
+}
 
 const std::vector<std::string> k_top_level_keys = {"schemaVersion", "description", "parameters", "runtimeConfig",
                                                     "mainSteps"};
@@ -165,6 +182,8 @@ std::vector<RawStep> raw_steps(const nlohmann::json& content, const std::string&
         step.action = plugin;
         step.inputs = props[i];
         step.name = step.inputs.contains("id") && step.inputs["id"].is_string() ? step.inputs["id"].get<std::string>() : plugin;
+        if (std::string problem = step_name_problem(step.name, true); !problem.empty())
+          errors.emplace_back(map.at(step.inputs.contains("id") ? pointer_child(item_pointer, "id") : item_pointer), problem);
         step.inputs.erase("id");
         step.pointer = item_pointer;
         if (step.inputs.contains("timeoutSeconds") && !step.inputs["timeoutSeconds"].is_string() &&
@@ -217,6 +236,8 @@ std::vector<RawStep> raw_steps(const nlohmann::json& content, const std::string&
     if (!ok) continue;
     step.action = s["action"].get<std::string>();
     step.name = s["name"].get<std::string>();
+    if (std::string problem = step_name_problem(step.name, false); !problem.empty())
+      errors.emplace_back(map.at(pointer_child(sp, "name")), problem);
     if (!names.insert(step.name).second)
       errors.emplace_back(map.at(pointer_child(sp, "name")), fmt::format("two steps are named '{}'; step names must be unique", step.name));
     if (s.contains("inputs")) {
@@ -347,13 +368,7 @@ void evaluate_precondition(Step& step, const nlohmann::json& pre, const Paramete
   }
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(Location{path}, "cannot read the document file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string read_file(const std::string& path) { return bounded::read_file(path, "document file"); }
 
 bool looks_like_path(const std::string& s) {
   return s.find('/') != std::string::npos || ends_with(s, ".json") || ends_with(s, ".yaml") || ends_with(s, ".yml");

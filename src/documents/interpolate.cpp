@@ -2,7 +2,7 @@
 #include "documents/document.hpp"
 #include "documents/secrets.hpp"
 
-#include <regex>
+#include <re2/re2.h>
 
 namespace sshm::documents {
 
@@ -69,26 +69,29 @@ nlohmann::json interpolate_string(const std::string& s, const ParameterValues& v
   return out;
 }
 
-const std::regex& ssm_reference() {
-  static const std::regex re(R"(\{\{ *ssm:([/\w.:-]+) *\}\})");
+// RE2, so a long document string is scanned in linear time without recursion.
+const RE2& ssm_reference() {
+  static const RE2 re(R"(\{\{ *ssm:([/\w.:-]+) *\}\})");
   return re;
 }
 
 nlohmann::json resolve_ssm_string(const std::string& s, const SsmResolver& ssm) {
-  std::smatch m;
-  if (std::regex_match(s, m, ssm_reference())) return ssm(m[1].str(), true);
+  std::string whole;
+  if (RE2::FullMatch(s, ssm_reference(), &whole)) return ssm(whole, true);
   std::string out;
-  auto begin = s.cbegin();
-  while (std::regex_search(begin, s.cend(), m, ssm_reference())) {
-    out.append(begin, m[0].first);
-    nlohmann::json value = ssm(m[1].str(), false);
+  size_t pos = 0;
+  re2::StringPiece m[2];
+  while (pos < s.size() && ssm_reference().Match(s, pos, s.size(), RE2::UNANCHORED, m, 2)) {
+    size_t start = static_cast<size_t>(m[0].data() - s.data());
+    std::string name(m[1].data(), m[1].size());
+    out.append(s, pos, start - pos);
+    nlohmann::json value = ssm(name, false);
     if (!value.is_string())
-      throw InputError(
-          "Parameter Store value {{ssm:" + m[1].str() + "}} is a list and cannot be used as a String inside other text");
+      throw InputError("Parameter Store value {{ssm:" + name + "}} is a list and cannot be used as a String inside other text");
     out += value.get<std::string>();
-    begin = m[0].second;
+    pos = start + m[0].size();
   }
-  out.append(begin, s.cend());
+  out.append(s, pos, std::string::npos);
   return out;
 }
 

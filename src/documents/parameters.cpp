@@ -3,16 +3,15 @@
 
 #include "documents/document.hpp"
 #include "documents/secrets.hpp"
+#include "util/bounded_parse.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <climits>
 #include <fmt/format.h>
-#include <fstream>
-#include <iostream>
-#include <regex>
-#include <sstream>
+#include <re2/re2.h>
 
 namespace sshm::documents {
 
@@ -38,6 +37,16 @@ std::string shown(const nlohmann::json& v) {
   std::string s = v.is_string() ? "'" + v.get<std::string>() + "'" : v.dump();
   if (s.size() > 80) s = s.substr(0, 77) + "...";
   return s;
+}
+
+// A -p value read as JSON; text nested deeper than the input limit counts as not JSON.
+nlohmann::json cli_json(const std::string& text) {
+  try {
+    bounded::check_json(text, "-p");
+  } catch (const InputError&) {
+    return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
+  return nlohmann::json::parse(text, nullptr, false);
 }
 
 std::string as_text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
@@ -164,7 +173,9 @@ std::vector<ParameterDef> read_parameter_defs(const nlohmann::json& content, con
     errors.emplace_back(map.at("/parameters"), "parameters must be a map of name to declaration, got " + kind(params));
     return defs;
   }
-  static const std::regex k_name("[a-zA-Z0-9]+");
+  auto good_name = [](const std::string& n) {
+    return !n.empty() && std::all_of(n.begin(), n.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+  };
   for (const auto& [name, decl] : params.items()) {
     ParameterDef def;
     def.name = name;
@@ -175,7 +186,7 @@ std::vector<ParameterDef> read_parameter_defs(const nlohmann::json& content, con
     auto fail = [&](const std::string& key, const std::string& msg, std::string suggestion = {}) {
       errors.emplace_back(here(key), fmt::format("parameter '{}': {}", name, msg), std::move(suggestion));
     };
-    if (!std::regex_match(name, k_name)) {
+    if (!good_name(name)) {
       fail({}, "a parameter name may hold only letters and digits ([a-zA-Z0-9]+)");
       continue;
     }
@@ -226,12 +237,14 @@ std::vector<ParameterDef> read_parameter_defs(const nlohmann::json& content, con
         fail("allowedPattern", "allowedPattern must be a string");
       } else {
         def.allowed_pattern = decl["allowedPattern"].get<std::string>();
-        try {
-          def.pattern = std::regex("^(?:" + def.allowed_pattern + ")$", std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
+        RE2::Options options;
+        options.set_log_errors(false);
+        auto compiled = std::make_shared<const RE2>(def.allowed_pattern, options);
+        if (compiled->ok())
+          def.pattern = std::move(compiled);
+        else
           fail("allowedPattern", fmt::format("allowedPattern '{}' is not a valid regular expression: {}",
-                                             def.allowed_pattern, e.what()));
-        }
+                                             def.allowed_pattern, compiled->error()));
       }
     }
     struct Count {
@@ -311,9 +324,9 @@ std::vector<std::string> value_problems(const ParameterDef& def, const nlohmann:
   }
   if (def.pattern) {
     for (const auto& item : items) {
-      if (!std::regex_match(item, *def.pattern))
-        out.push_back(fmt::format("parameter '{}': value '{}' does not match the allowedPattern {}", def.name, shown_item(item),
-                                  def.allowed_pattern));
+      // The value is not shown: it may be a secret.
+      if (!RE2::FullMatch(item, *def.pattern))
+        out.push_back(fmt::format("parameter '{}': value does not match allowedPattern '{}'", def.name, def.allowed_pattern));
     }
   }
   if (value.is_array() || value.is_object()) {
@@ -346,13 +359,16 @@ nlohmann::json value_from_text(const ParameterDef& def, const std::string& text)
     return text;
   case ParameterType::StringList:
     if (!text.empty() && text.front() == '[') {
-      auto parsed = nlohmann::json::parse(text, nullptr, false);
+      auto parsed = cli_json(text);
       if (is_string_list(parsed)) return parsed;
     }
     return nlohmann::json::array({text});
   case ParameterType::Integer: {
-    static const std::regex k_integer("[-+]?[0-9]+");
-    if (!std::regex_match(text, k_integer)) throw bad("an integer");
+    size_t digits_from = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+    bool integer = text.size() > digits_from &&
+                   std::all_of(text.begin() + static_cast<long>(digits_from), text.end(),
+                               [](char c) { return c >= '0' && c <= '9'; });
+    if (!integer) throw bad("an integer");
     try {
       return std::stoll(text);
     } catch (const std::out_of_range&) {
@@ -364,12 +380,12 @@ nlohmann::json value_from_text(const ParameterDef& def, const std::string& text)
     if (text == "false") return false;
     throw bad("true or false");
   case ParameterType::StringMap: {
-    auto parsed = nlohmann::json::parse(text, nullptr, false);
+    auto parsed = cli_json(text);
     if (!parsed.is_object()) throw bad("a JSON map ({\"key\": \"value\"})");
     return parsed;
   }
   case ParameterType::MapList: {
-    auto parsed = nlohmann::json::parse(text, nullptr, false);
+    auto parsed = cli_json(text);
     if (!is_map_list(parsed)) throw bad("a JSON list of maps ([{\"key\": \"value\"}])");
     return parsed;
   }
@@ -408,13 +424,8 @@ ParameterValues parse_cli_parameters(const Document& doc, const std::vector<std:
   ParameterValues values;
   if (!parameters_file.empty()) {
     // "-" reads standard input, so a secret need not be in a file or on the command line.
-    std::ifstream file;
-    if (parameters_file != "-") file.open(parameters_file, std::ios::binary);
-    std::istream& in = parameters_file == "-" ? std::cin : file;
-    if (!in) throw InputError(Location{parameters_file}, "cannot read the parameters file");
-    std::stringstream text;
-    text << in.rdbuf();
-    ParsedSource parsed = parse_source(text.str(), parameters_file);
+    std::string text = bounded::read_file(parameters_file, "parameters file");
+    ParsedSource parsed = parse_source(text, parameters_file);
     values = typed_from_object(doc, parsed.value, &parsed.map, parameters_file, errors);
   }
   auto defs = defs_of(doc);

@@ -5,9 +5,13 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <regex>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace re2 {
+class RE2;
+}
 
 namespace sshm::documents {
 
@@ -21,7 +25,9 @@ struct ParameterDef {
   std::optional<nlohmann::json> default_value;  // none: the parameter is required
   std::optional<std::vector<std::string>> allowed_values;
   std::string allowed_pattern;                // as written
-  std::optional<std::regex> pattern;          // ^(?:allowed_pattern)$
+  // allowed_pattern compiled by RE2 (Go's regexp syntax, as SSM); a value must match it
+  // whole. Linear time in the value, so a long value or a pattern such as ^(a+)+$ is safe.
+  std::shared_ptr<const re2::RE2> pattern;
   std::optional<long long> min_items, max_items, min_chars, max_chars;
   bool env_var = false;                       // interpolationType: ENV_VAR
   std::string pointer;                        // "/parameters/<name>", for locations

@@ -1,7 +1,9 @@
 #include "documents/source.hpp"
 
+#include "util/bounded_parse.hpp"
+
 #include <algorithm>
-#include <regex>
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
 namespace sshm::documents {
@@ -183,6 +185,7 @@ private:
 
 ParsedSource parse_json(const std::string& text, const std::string& file) {
   ParsedSource out{nlohmann::json(), SourceMap(file), "JSON"};
+  bounded::check_json(text, file);
   LineIndex lines(text);
   try {
     out.value = nlohmann::json::parse(text);
@@ -193,6 +196,9 @@ ParsedSource parse_json(const std::string& text, const std::string& file) {
     if (auto colon = message.find(": ", message.find("column")); colon != std::string::npos)
       message = message.substr(colon + 2);
     throw InputError(Location{file, line, column}, "invalid JSON: " + message);
+  } catch (const nlohmann::json::exception& e) {
+    // A number out of range (1e999999) has no position.
+    throw InputError(Location{file}, std::string("invalid JSON: ") + e.what());
   }
   JsonLocator(text, lines, out.map).run();
   return out;
@@ -203,19 +209,19 @@ ParsedSource parse_json(const std::string& text, const std::string& file) {
 nlohmann::json yaml_scalar(const YAML::Node& node) {
   const std::string& s = node.Scalar();
   if (node.Tag() != "?") return s;
-  static const std::regex k_integer("[-+]?(0|[1-9][0-9]*)");
-  static const std::regex k_decimal("[-+]?(\\.[0-9]+|[0-9]+\\.[0-9]*)([eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+");
+  static const RE2 k_integer("[-+]?(0|[1-9][0-9]*)");
+  static const RE2 k_decimal("[-+]?(\\.[0-9]+|[0-9]+\\.[0-9]*)([eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+");
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
   if (s == "null" || s == "Null" || s == "NULL" || s == "~") return nullptr;
-  if (std::regex_match(s, k_integer)) {
+  if (RE2::FullMatch(s, k_integer)) {
     try {
       return std::stoll(s);
     } catch (const std::out_of_range&) {
       return s;
     }
   }
-  if (std::regex_match(s, k_decimal)) {
+  if (RE2::FullMatch(s, k_decimal)) {
     try {
       return std::stod(s);
     } catch (const std::out_of_range&) {
@@ -257,7 +263,7 @@ nlohmann::json yaml_to_json(const YAML::Node& node, const std::string& pointer, 
 ParsedSource parse_yaml(const std::string& text, const std::string& file) {
   ParsedSource out{nlohmann::json(), SourceMap(file), "YAML"};
   try {
-    YAML::Node root = YAML::Load(text);
+    YAML::Node root = bounded::load_yaml(text, file);
     if (root.Mark().line >= 0) out.map.add("", root.Mark().line + 1, root.Mark().column + 1);
     out.value = yaml_to_json(root, "", out.map);
   } catch (const YAML::Exception& e) {

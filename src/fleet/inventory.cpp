@@ -2,6 +2,8 @@
 
 #include "fleet/ansible.hpp"
 #include "fleet/targets.hpp"
+#include "util/bounded_parse.hpp"
+#include "util/safe_path.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
 
@@ -135,11 +137,7 @@ void merge_defaults(ConnectionSettings& c, const ConnectionSettings& d) {
 } // namespace
 
 Inventory Inventory::load(const std::string& path, InventoryFormat format) {
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("cannot read inventory file '{}'", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse(ss.str(), path, format);
+  return parse(bounded::read_file(path, "inventory file"), path, format);
 }
 
 InventoryFormat Inventory::detect_format(const std::string& text) {
@@ -157,7 +155,7 @@ InventoryFormat Inventory::detect_format(const std::string& text) {
   bool yaml_start = ends_with(first_word, ":") || first_word == "-" || first_word == "---" || first[0] == '{';
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = bounded::load_yaml(text, "inventory");
   } catch (const YAML::Exception&) {
     return yaml_start ? InventoryFormat::native : InventoryFormat::ansible_ini;
   }
@@ -175,20 +173,28 @@ InventoryFormat Inventory::detect_format(const std::string& text) {
 }
 
 Inventory Inventory::parse(const std::string& text, const std::string& file_name, InventoryFormat format) {
+  // Limits first, with the file's name, so detection and the readers never meet a hostile
+  // text. Text that is not YAML at all is left to detection and the INI reader.
+  bounded::check_size(text, file_name);
+  if (format != InventoryFormat::ansible_ini) {
+    try {
+      bounded::check_yaml(text, file_name);
+    } catch (const YAML::Exception&) {
+    }
+  }
   if (format == InventoryFormat::automatic) format = detect_format(text);
   Inventory inv;
-  if (format == InventoryFormat::ansible_ini) {
-    inv = ansible::parse_ini(text, file_name);
-  } else if (format == InventoryFormat::ansible_yaml) {
-    YAML::Node root;
-    try {
-      root = YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
-      throw InputError(Location{file_name, e.mark.line + 1, e.mark.column + 1}, e.msg);
+  try {
+    if (format == InventoryFormat::ansible_ini) {
+      inv = ansible::parse_ini(text, file_name);
+    } else if (format == InventoryFormat::ansible_yaml) {
+      inv = ansible::parse_yaml(bounded::load_yaml(text, file_name), file_name);
+    } else {
+      inv = parse_native(text, file_name);
     }
-    inv = ansible::parse_yaml(root, file_name);
-  } else {
-    inv = parse_native(text, file_name);
+  } catch (const YAML::Exception& e) {
+    // A syntax error, or a node of the wrong kind where a reader converts (a list as a key).
+    throw InputError(Location{file_name, e.mark.line + 1, e.mark.column + 1}, e.msg);
   }
   inv.m_source = file_name;
   return inv;
@@ -198,7 +204,7 @@ Inventory Inventory::parse_native(const std::string& text, const std::string& fi
   Reader r(file_name);
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = bounded::load_yaml(text, file_name);
   } catch (const YAML::ParserException& e) {
     throw InputError(Location{file_name, e.mark.line + 1, e.mark.column + 1}, e.msg);
   }
@@ -320,6 +326,9 @@ std::vector<std::string> Inventory::host_names() const {
 }
 
 void Inventory::add_host(Host host) {
+  // Host names become directories of the output layout and parts of S3 keys.
+  if (std::string problem = name_problem(host.name); !problem.empty())
+    throw InputError(host.where, fmt::format("host name '{}' is not valid: {}", printable_name(host.name), problem));
   if (m_index.count(host.name))
     throw InputError(host.where, fmt::format("host '{}' is defined twice", host.name));
   m_index[host.name] = m_hosts.size();

@@ -80,6 +80,9 @@ private:
       }
     }
     std::string token(m_s.substr(start, m_i - start));
+    // Python refuses int text over 4300 digits (sys.int_info.default_max_str_digits), so the
+    // value stays text; it also keeps the patterns below from running on huge tokens.
+    if (token.size() > 4300) return false;
     static const std::regex k_int(R"(([1-9](_?[0-9])*)|(0(_?0)*))");
     static const std::regex k_hex(R"(0[xX](_?[0-9a-fA-F])+)");
     static const std::regex k_oct(R"(0[oO](_?[0-7])+)");

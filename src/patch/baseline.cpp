@@ -1,5 +1,6 @@
 #include "patch/baseline.hpp"
 
+#include "util/bounded_parse.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
 
@@ -384,28 +385,29 @@ std::vector<Baseline> parse_baselines(const std::string& text, const std::string
   Reader r(file_name);
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = bounded::load_yaml(text, file_name);
   } catch (const YAML::Exception& e) {
     throw InputError(Location{file_name, e.mark.line + 1, e.mark.column + 1}, e.msg);
   }
   std::vector<Baseline> out;
-  if (root.IsSequence()) {
-    for (const auto& item : root) out.push_back(read_baseline(r, item));
-    if (out.empty()) r.fail(root, "a baseline list must hold at least one baseline");
-  } else if (root.IsMap()) {
-    out.push_back(read_baseline(r, root));
-  } else {
-    throw InputError(Location{file_name, 1, 1}, "a patch baseline must be an object (or a list of them)");
+  try {
+    if (root.IsSequence()) {
+      for (const auto& item : root) out.push_back(read_baseline(r, item));
+      if (out.empty()) r.fail(root, "a baseline list must hold at least one baseline");
+    } else if (root.IsMap()) {
+      out.push_back(read_baseline(r, root));
+    } else {
+      throw InputError(Location{file_name, 1, 1}, "a patch baseline must be an object (or a list of them)");
+    }
+  } catch (const YAML::Exception& e) {
+    // A node of the wrong kind where the reader converts one.
+    throw InputError(Location{file_name, e.mark.line + 1, e.mark.column + 1}, e.msg);
   }
   return out;
 }
 
 std::vector<Baseline> load_baselines(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("cannot read patch baseline '{}'", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_baselines(ss.str(), path);
+  return parse_baselines(bounded::read_file(path, "patch baseline"), path);
 }
 
 const std::vector<Baseline>& predefined_baselines() {

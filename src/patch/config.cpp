@@ -1,5 +1,6 @@
 #include "patch/config.hpp"
 
+#include "util/bounded_parse.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
 
@@ -45,11 +46,7 @@ std::vector<Baseline> resolve_ref(const std::string& ref, const std::map<std::st
 } // namespace
 
 PatchConfig PatchConfig::load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("cannot read patch config '{}'", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse(ss.str(), path);
+  return parse(bounded::read_file(path, "patch config"), path);
 }
 
 PatchConfig PatchConfig::parse(const std::string& text, const std::string& file) {
@@ -57,7 +54,7 @@ PatchConfig PatchConfig::parse(const std::string& text, const std::string& file)
   c.m_file = file;
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = bounded::load_yaml(text, file);
   } catch (const YAML::Exception& e) {
     throw InputError(Location{file, e.mark.line + 1, e.mark.column + 1}, e.msg);
   }

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include "util/safe_path.hpp"
 
 namespace sshm::plugins {
 
@@ -31,9 +32,10 @@ void OutputCapture::append(Stream& s, std::string_view data) {
   if (data.empty()) return;
   if (!s.file && !s.failed) {
     std::error_code ec;
-    std::filesystem::create_directories(s.path.parent_path(), ec);
+    // Outputs may hold secrets: directories 0700, files 0600.
+    create_private_dirs(s.path.parent_path(), ec);
     errno = 0;
-    s.file = std::fopen(s.path.c_str(), "wb");
+    s.file = open_private_file(s.path);
     if (!s.file) fail(s, ec ? ec.value() : errno);
   }
   if (s.file) {

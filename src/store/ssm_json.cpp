@@ -2,6 +2,7 @@
 // output key layout. Behaviour follows the SSM API and agent (see reference/ssm.md §4.6).
 #include "store/store.hpp"
 
+#include "util/safe_path.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
 
@@ -317,14 +318,20 @@ nlohmann::json command_report_json(const CommandRecord& command, const std::vect
 std::filesystem::path output_path(const std::filesystem::path& root, const std::string& command_id,
                                   const std::string& host, const std::string& plugin, const std::string& step,
                                   bool is_stderr) {
-  return root / command_id / host / without_colons(plugin) / without_colons(step) / (is_stderr ? "stderr" : "stdout");
+  // Each name is one component (path_component), so no name leads outside `root`.
+  return root / path_component(command_id) / path_component(host) / path_component(without_colons(plugin)) /
+         path_component(without_colons(step)) / (is_stderr ? "stderr" : "stdout");
 }
 
 std::string output_key(const std::string& prefix, const std::string& command_id, const std::string& host,
                        const std::string& plugin, const std::string& step, const std::string& stream) {
   // Go's path.Join: join with '/', then drop empty and "." segments and resolve "..".
   const bool rooted = starts_with(prefix, "/");
-  std::string joined = join({prefix, command_id, host, without_colons(plugin), without_colons(step), stream}, "/");
+  // Non-empty names are encoded as components first (path_component), so a host or step
+  // name cannot add or remove segments.
+  auto part = [](const std::string& s) { return s.empty() ? s : path_component(s); };
+  std::string joined =
+      join({prefix, part(command_id), part(host), part(without_colons(plugin)), part(without_colons(step)), stream}, "/");
   std::vector<std::string> kept;
   for (const std::string& segment : split(joined, '/')) {
     if (segment.empty() || segment == ".") continue;

@@ -10,4 +10,6 @@ target_sources(sshm_lib PRIVATE
   util/ids.cpp
   util/version.cpp
   util/terminal_safe.cpp
+  util/bounded_parse.cpp
+  util/safe_path.cpp
 )

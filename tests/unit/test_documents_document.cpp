@@ -398,3 +398,43 @@ TEST_CASE("a Document built by hand resolves too") {
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].find("handmade") == 0);
 }
+
+TEST_CASE("step names that could leave the output directory are refused") {
+  auto doc = [](const std::string& name) {
+    return "schemaVersion: '2.2'\nmainSteps:\n  - action: aws:runShellScript\n    name: '" + name +
+           "'\n    inputs: {runCommand: [\"true\"]}\n";
+  };
+  CHECK(validate(doc("Patch_Linux-1.v2"), "ok.yaml").empty());
+  auto errors = validate(doc("../../../../tmp/x/stepdir"), "trav.yaml");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == "trav.yaml:4:5: step name '../../../../tmp/x/stepdir' is not valid: use 1 to 128 letters, digits, "
+                     "'_', '-' or '.'");
+  CHECK(validate(doc(".."), "dots.yaml") ==
+        std::vector<std::string>{"dots.yaml:4:5: step name '..' is not valid: it may not be '.' or '..'"});
+  CHECK(validate(doc(std::string(129, 'a')), "long.yaml").size() == 1);
+  CHECK(validate(doc("a:b"), "colon.yaml").size() == 1);
+  // A 1.2 plugin id may hold ':' (0.aws:runShellScript) but not '/'.
+  auto v12 = [](const std::string& id) {
+    return R"({"schemaVersion": "1.2", "runtimeConfig": {"aws:runShellScript": {"properties": [{"id": ")" + id +
+           R"(", "runCommand": ["true"]}]}}})";
+  };
+  CHECK(validate(v12("0.aws:runShellScript"), "v12.json").empty());
+  CHECK(validate(v12("../x"), "v12.json").size() == 1);
+}
+
+TEST_CASE("documents nested too deep or with alias bombs are refused with the limit") {
+  std::string deep = "{\"schemaVersion\": \"2.2\", \"mainSteps\": " + std::string(100000, '[');
+  auto errors = validate(deep, "deep.json");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == "deep.json:1:166: nested deeper than the limit of 128 levels");
+  std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i) {
+    std::string p = "*a" + std::to_string(i - 1);
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + p + "," + p + "," + p + "," + p + "," + p +
+            "," + p + "," + p + "," + p + "," + p + "," + p + "]\n";
+  }
+  errors = validate(bomb, "bomb.yaml");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].find("bomb.yaml:6:") == 0);
+  CHECK(errors[0].find("more than the limit of 1000000 nodes") != std::string::npos);
+}

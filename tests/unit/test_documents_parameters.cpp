@@ -62,7 +62,7 @@ TEST_CASE("AWS-RunShellScript executionTimeout: 172800 ok, 172801 / 0 / 01 / '36
     CAPTURE(bad);
     auto errors = errors_of([&] { run(bad); });
     REQUIRE(errors.size() == 1);
-    CHECK(any_contains(errors, "does not match the allowedPattern"));
+    CHECK(any_contains(errors, "does not match allowedPattern"));
     CHECK(any_contains(errors, "AWS-RunShellScript:17:9: parameter 'executionTimeout'"));
   }
 }
@@ -205,4 +205,45 @@ TEST_CASE("{{ssm:...}} in a value is resolved before the checks when a resolver 
   // Without a resolver the reference fails the executionTimeout pattern, as text.
   CHECK(errors_of([&] { resolve(doc, {{"commands", json::array({"x"})}, {"executionTimeout", "{{ssm:/timeout}}"}}, "Linux"); })
             .size() == 1);
+}
+
+TEST_CASE("allowedPattern: RE2, whole-value match, linear time, value never shown") {
+  const char* doc_text = R"({
+  "schemaVersion": "2.2",
+  "parameters": {
+    "secret": {"type": "String", "default": "aaaa", "allowedPattern": "^(a+)+$"},
+    "digits": {"type": "StringList", "default": ["1"], "allowedPattern": "[0-9]+"}
+  },
+  "mainSteps": [{"action": "aws:runShellScript", "name": "s", "inputs": {"runCommand": ["true"]}}]
+})";
+  Document doc = load_text(doc_text, "p.json", "p");
+  // A backtracking engine needs minutes for this; RE2 does not.
+  std::string evil = std::string(30, 'a') + "!";
+  auto errors = errors_of([&] { resolve(doc, {{"secret", evil}}, "Linux"); });
+  REQUIRE(errors.size() == 1);
+  CHECK(any_contains(errors, "parameter 'secret': value does not match allowedPattern '^(a+)+$'"));
+  CHECK_FALSE(any_contains(errors, "aaaaaaaaaa"));
+  // A pattern without anchors must still match the whole value (SSM's rule).
+  CHECK(errors_of([&] { resolve(doc, {{"digits", json::array({"12", "1x"})}}, "Linux"); }).size() == 1);
+  CHECK(errors_of([&] { resolve(doc, {{"digits", json::array({std::string(30000, '7')})}}, "Linux"); }).empty());
+  CHECK(errors_of([&] { resolve(doc, {{"secret", std::string(30000, 'a')}}, "Linux"); }).empty());
+  CHECK(errors_of([&] { resolve(doc, {{"secret", std::string(30000, 'a') + "b"}}, "Linux"); }).size() == 1);
+
+  auto bad = errors_of([] {
+    load_text(R"({"schemaVersion": "2.2", "parameters": {"p": {"type": "String", "allowedPattern": "(a"}},
+      "mainSteps": [{"action": "aws:runShellScript", "name": "s", "inputs": {"runCommand": ["true"]}}]})",
+              "bad.json", "bad");
+  });
+  REQUIRE(bad.size() == 1);
+  CHECK(any_contains(bad, "bad.json:1:65: parameter 'p': allowedPattern '(a' is not a valid regular expression"));
+}
+
+TEST_CASE("-p values: a 30,000-digit integer and JSON nested too deep are refused, not crashed on") {
+  Document doc = load_text(k_typed, "typed.json", "typed");
+  CHECK(any_contains(errors_of([&] { parse_cli_parameters(doc, {"i=" + std::string(30000, '9')}, ""); }),
+                     "is not an integer in range"));
+  std::string deep = std::string(100000, '[');
+  CHECK(parse_cli_parameters(doc, {"l=" + deep}, "")["l"] == json::array({deep}));
+  CHECK(any_contains(errors_of([&] { parse_cli_parameters(doc, {"m=" + std::string(100000, '{')}, ""); }),
+                     "is not a JSON map"));
 }

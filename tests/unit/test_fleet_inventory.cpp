@@ -124,3 +124,23 @@ TEST_CASE("unknown names and empty selections are errors") {
   CHECK_THROWS_AS(pick(inv, {"Key=tags:Env,Values=a"}), InputError);
   CHECK_THROWS_AS(pick(inv, {"-"}, {}, "ghost\n"), InputError);
 }
+
+TEST_CASE("host names that are paths are refused, in every inventory format") {
+  auto error_of = [](const std::string& text, const std::string& file) -> std::string {
+    try {
+      Inventory::parse(text, file);
+    } catch (const InputError& e) {
+      return e.formatted();
+    }
+    return {};
+  };
+  CHECK(error_of("hosts:\n  ../../../../tmp/x/trav: {address: 127.0.0.1}\n", "inv.yaml") ==
+        "inv.yaml:2:3: host name '../../../../tmp/x/trav' is not valid: it may not contain '/'");
+  CHECK(error_of("hosts:\n  ..:\n", "inv.yaml") == "inv.yaml:2:3: host name '..' is not valid: it may not be '.' or '..'");
+  CHECK(error_of("hosts:\n  \"a\\x01b\":\n", "inv.yaml") ==
+        "inv.yaml:2:3: host name 'a\\x01b' is not valid: it may not contain control characters");
+  CHECK(error_of("[web]\nweb/1 ansible_host=10.0.0.1\n", "inv.ini").find("host name 'web/1' is not valid") !=
+        std::string::npos);
+  CHECK(error_of("all:\n  hosts:\n    ..:\n", "inv.yml").find("host name '..' is not valid") != std::string::npos);
+  CHECK(error_of("hosts:\n  web-1.example.com:\n  fe80::1:\n", "ok.yaml").empty());
+}

@@ -261,3 +261,13 @@ TEST_CASE("outputs use SSM's key layout") {
   CHECK(output_key("a/b/", "cmd", "h", "aws:runShellScript", "Step", "stdout") ==
         "a/b/cmd/h/awsrunShellScript/Step/stdout");
 }
+
+TEST_CASE("outputs: a host or step name is one component and never leaves the root") {
+  auto p = output_path("/s/outputs", "cmd", "../../../../tmp/x/trav", "aws:runShellScript", "..", false);
+  CHECK(p == std::filesystem::path("/s/outputs/cmd/..%2F..%2F..%2F..%2Ftmp%2Fx%2Ftrav/awsrunShellScript/%2E%2E/stdout"));
+  CHECK(p.lexically_normal().string().rfind("/s/outputs/cmd/", 0) == 0);
+  CHECK(output_key("prefix", "cmd", "../../x", "aws:runShellScript", "a/b", "stdout") ==
+        "prefix/cmd/..%2F..%2Fx/awsrunShellScript/a%2Fb/stdout");
+  CHECK(output_key("prefix", "cmd", "..", "aws:runShellScript", ".", "stdout") ==
+        "prefix/cmd/%2E%2E/awsrunShellScript/%2E/stdout");
+}
