@@ -1,6 +1,7 @@
 #include "cli/app.hpp"
 
 #include "cli/common.hpp"
+#include "cli/signals.hpp"
 #include "util/error.hpp"
 
 #include <cstdlib>
@@ -117,6 +118,9 @@ int main(int argc, char** argv) {
   } catch (const RuntimeError& e) {
     std::cerr << "sshm: error: " << e.what() << "\n";
     return k_exit_failed;
+  } catch (const Interrupted& e) {
+    std::cerr << "sshm: " << e.what() << "\n";
+    return k_exit_interrupted;
   }
 }
 
