@@ -2,6 +2,7 @@
 
 #include "cli/common.hpp"
 #include "util/bounded_parse.hpp"
+#include "cli/signals.hpp"
 #include "util/error.hpp"
 
 #include <cstdlib>
@@ -128,6 +129,9 @@ int main(int argc, char** argv) {
   } catch (const RuntimeError& e) {
     std::cerr << "sshm: error: " << e.what() << "\n";
     return k_exit_failed;
+  } catch (const Interrupted& e) {
+    std::cerr << "sshm: " << e.what() << "\n";
+    return k_exit_interrupted;
   } catch (const std::exception& e) {
     // Nothing may reach std::terminate: anything else is a failure of sshm, said plainly.
     std::cerr << "sshm: error: " << e.what() << "\n";

@@ -2,7 +2,9 @@
 // over SSH. One `sh -s` per host with the gatherer on stdin; snapshots in the state store.
 #include "aws/client.hpp"
 #include "cli/common.hpp"
+#include "cli/signals.hpp"
 #include "cli/sink_options.hpp"
+#include "engine/dispatch.hpp"
 #include "inventory/export.hpp"
 #include "inventory/gather.hpp"
 #include "inventory/inventory_store.hpp"
@@ -14,10 +16,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <mutex>
-#include <thread>
 
 namespace sshm::cli {
 
@@ -93,85 +95,60 @@ struct HostOutcome {
   std::size_t bytes = 0;  // the gatherer's stream
 };
 
-int run_collect(const GlobalOptions& g, const CollectOptions& o) {
-  const auto started = std::chrono::steady_clock::now();
-  auto since_start = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
-  // Load the fleet and choose hosts.
-  auto inv_file = load_inventory(g);
-  auto hosts = select(g, inv_file, o.targets);
-  if (hosts.empty()) throw InputError("no hosts match the targets");
-  // Map the flags to what the gatherer collects.
-  inventory::GatherOptions base;
-  inventory::select_types(base, o.types);
-  if (!o.files.empty()) base.files = inventory::parse_file_rules(o.files);
-  base.file_hash = o.file_hash;
-  base.custom_dirs = o.custom_dirs;
-  base.timeout = std::chrono::seconds(o.timeout);
-  bool custom = base.custom;
-  // Resolve connection settings before anything connects.
-  auto ssh_config = load_ssh_config(g);
-  auto ropts = resolve_options(g);
-  auto endpoints = endpoints_for(hosts, ssh_config, ropts);
-  prepare_key_passphrase(endpoints);
-  auto transport = make_transport(g, ssh_config);
-  auto db = store::Store::open(state_dir(g));
-  InventoryStore inv(*db);
-  inventory::SnapshotWriter writer(inv);
-
-  // Gather with a pool of workers; each result is stored before it is reported.
-  std::atomic<size_t> next{0};
-  std::vector<HostOutcome> outcomes(hosts.size());
-  bool json = wants_json(g);
-  auto work = [&] {
-    for (size_t i = next++; i < hosts.size(); i = next++) {
-      HostOutcome& out = outcomes[i];
-      out.host = hosts[i]->name;
-      auto start = std::chrono::steady_clock::now();
-      auto session = transport->connect(endpoints[i]);
-      if (!session) {
-        out.error_kind = ssh::to_string(session.error().kind);
-        out.error = session.error().message;
+// Connects, gathers and stores one host's snapshot; the outcome says what happened.
+HostOutcome collect_one(ssh::Transport& transport, const ssh::Endpoint& endpoint, const std::string& host,
+                        const inventory::GatherOptions& base, inventory::SnapshotWriter& writer,
+                        const std::atomic<bool>& cancel) {
+  HostOutcome out;
+  out.host = host;
+  auto start = std::chrono::steady_clock::now();
+  auto session = transport.connect(endpoint, &cancel);
+  if (!session) {
+    out.error_kind = ssh::to_string(session.error().kind);
+    out.error = session.error().message;
+  } else {
+    inventory::GatherOptions opts = base;
+    opts.instance_id = out.host;
+    opts.cancel = &cancel;
+    std::string pm;
+    auto items = inventory::gather(**session, opts, &out.warnings, &pm, &out.bytes);
+    if (!items) {
+      out.error_kind = ssh::to_string(items.error().kind);
+      out.error = items.error().message;
+    } else {
+      std::string error = writer.write(out.host, pm, *items, base.custom);
+      if (error.empty()) {
+        out.ok = true;
       } else {
-        inventory::GatherOptions opts = base;
-        opts.instance_id = out.host;
-        std::string pm;
-        auto items = inventory::gather(**session, opts, &out.warnings, &pm, &out.bytes);
-        if (!items) {
-          out.error_kind = ssh::to_string(items.error().kind);
-          out.error = items.error().message;
-        } else {
-          std::string error = writer.write(out.host, pm, *items, custom);
-          if (error.empty()) {
-            out.ok = true;
-          } else {
-            out.error_kind = "store";
-            out.error = error;
-          }
-          for (const InventoryItem& it : *items) out.counts[it.type_name] = it.content.size();
-        }
+        out.error_kind = "store";
+        out.error = error;
       }
-      out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (json) continue;
-      std::string line;
-      if (out.ok) {
-        auto count = [&](const char* t) { return out.counts.count(t) ? out.counts[t] : 0; };
-        line = fmt::format("{}  ok  {} types, {} applications ({:.1f}s)\n", out.host, out.counts.size(),
-                           count("AWS:Application"), out.seconds);
-      } else {
-        line = fmt::format("{}  failed  {}: {}\n", out.host, out.error_kind, out.error);
-      }
-      for (const std::string& w : out.warnings) line += fmt::format("{}  warning  {}\n", out.host, w);
-      SyncOut::instance().out(line);
+      for (const InventoryItem& it : *items) out.counts[it.type_name] = it.content.size();
     }
-  };
-  size_t workers = std::min<size_t>(static_cast<size_t>(std::max(1, o.concurrency)), hosts.size());
-  std::vector<std::thread> pool;
-  for (size_t w = 0; w < workers; ++w) pool.emplace_back(work);
-  for (auto& t : pool) t.join();
+  }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
 
+// The text lines of one host's outcome.
+std::string outcome_text(const HostOutcome& out) {
+  std::string line;
+  if (out.ok) {
+    auto count = [&](const char* t) { return out.counts.count(t) ? out.counts.at(t) : 0; };
+    line = fmt::format("{}  ok  {} types, {} applications ({:.1f}s)\n", out.host, out.counts.size(),
+                       count("AWS:Application"), out.seconds);
+  } else {
+    line = fmt::format("{}  failed  {}: {}\n", out.host, out.error_kind, out.error);
+  }
+  for (const std::string& w : out.warnings) line += fmt::format("{}  warning  {}\n", out.host, w);
+  return line;
+}
+
+// -o json: every outcome in host order; text: a one-line summary on stderr.
+void print_collect_summary(const GlobalOptions& g, const std::vector<HostOutcome>& outcomes, double seconds) {
   size_t ok = 0;
   for (const auto& out : outcomes) ok += out.ok ? 1 : 0;
-  if (json) {
+  if (wants_json(g)) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& out : outcomes) {
       nlohmann::json j = {{"Host", out.host}, {"Status", out.ok ? "Success" : "Failed"}};
@@ -187,9 +164,65 @@ int run_collect(const GlobalOptions& g, const CollectOptions& o) {
     std::size_t bytes = 0;
     for (const auto& out : outcomes) bytes += out.ok ? out.bytes : 0;
     SyncOut::instance().err(fmt::format("{} of {} hosts collected in {:.1f}s, {:.1f} KB received per host\n", ok,
-                                        outcomes.size(), since_start(),
+                                        outcomes.size(), seconds,
                                         ok ? static_cast<double>(bytes) / 1024.0 / static_cast<double>(ok) : 0.0));
   }
+}
+
+int run_collect(const GlobalOptions& g, const CollectOptions& o) {
+  const auto started = std::chrono::steady_clock::now();
+  // Load the fleet and choose hosts.
+  auto inv_file = load_inventory(g);
+  auto hosts = select(g, inv_file, o.targets);
+  if (hosts.empty()) throw InputError("no hosts match the targets");
+  // Map the flags to what the gatherer collects.
+  inventory::GatherOptions base;
+  inventory::select_types(base, o.types);
+  if (!o.files.empty()) base.files = inventory::parse_file_rules(o.files);
+  base.file_hash = o.file_hash;
+  base.custom_dirs = o.custom_dirs;
+  base.timeout = std::chrono::seconds(o.timeout);
+  // Resolve connection settings before anything connects.
+  auto ssh_config = load_ssh_config(g);
+  auto ropts = resolve_options(g);
+  auto endpoints = endpoints_for(hosts, ssh_config, ropts);
+  prepare_key_passphrase(endpoints);
+  auto transport = make_transport(g, ssh_config);
+  auto db = store::Store::open(state_dir(g));
+  InventoryStore inv(*db);
+  inventory::SnapshotWriter writer(inv);
+
+  // Gather through the fleet engine: --concurrency hosts at once, a failed host never stops
+  // the others, Ctrl-C stops starting hosts. Each result is stored before it is reported.
+  std::vector<HostOutcome> outcomes(hosts.size());
+  const bool json = wants_json(g);
+  engine::DispatchPlan plan;
+  plan.targets = hosts.size();
+  plan.concurrency = static_cast<size_t>(std::max(1, o.concurrency));
+  plan.ramp = false;
+  plan.error_threshold = INT_MAX;
+  std::atomic<bool> cancel{false};
+  auto work = [&](size_t i, engine::Acknowledge&) {
+    outcomes[i] = collect_one(*transport, endpoints[i], hosts[i]->name, base, writer, cancel);
+    if (!json) SyncOut::instance().out(outcome_text(outcomes[i]));
+    return !outcomes[i].ok;
+  };
+  auto not_started = [&](size_t i) {
+    outcomes[i].host = hosts[i]->name;
+    outcomes[i].error_kind = "cancelled";
+    outcomes[i].error = "not started: interrupted";
+    if (!json) SyncOut::instance().out(outcome_text(outcomes[i]));
+  };
+  {
+    SignalGuard guard(cancel);
+    engine::dispatch(plan, work, not_started, cancel);
+  }
+
+  print_collect_summary(g, outcomes,
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  size_t ok = 0;
+  for (const auto& out : outcomes) ok += out.ok ? 1 : 0;
+  if (cancel.load()) return k_exit_interrupted;
   if (ok == outcomes.size()) return k_exit_ok;
   return ok == 0 ? k_exit_unreachable : k_exit_failed;
 }

@@ -1,5 +1,9 @@
 // sshm patch scan | install | compliance | baselines: Patch Manager over SSH.
-#include "cli/common.hpp"
+#include "cli/global_options.hpp"
+#include "cli/output.hpp"
+#include "cli/select.hpp"
+#include "cli/signals.hpp"
+#include "engine/dispatch.hpp"
 #include "patch/compliance.hpp"
 #include "patch/config.hpp"
 #include "patch/operations.hpp"
@@ -10,13 +14,12 @@
 #include "util/strings.hpp"
 
 #include <atomic>
-#include <csignal>
+#include <climits>
 #include <filesystem>
 #include <fmt/format.h>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 namespace sshm::cli {
 
@@ -42,9 +45,6 @@ struct BaselinesOptions {
   std::string patch_config;
   std::string name;
 };
-
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_patch_interrupt(int) { g_interrupted.store(true); }
 
 // The patch config: --patch-config, else $SSHM_PATCH_CONFIG, else
 // $XDG_CONFIG_HOME/sshm/patch.yaml when it exists, else none.
@@ -100,6 +100,83 @@ std::string report_text(const patch::HostPatchReport& r, int verbosity) {
   return out;
 }
 
+// What one run asks of every host, before the host's own settings.
+struct PatchRun {
+  const PatchRunOptions& options;
+  patch::Operation operation;
+  patch::RebootOption reboot;
+  const patch::PatchConfig& config;
+  const std::vector<patch::Baseline>& explicit_baselines;
+  std::string snapshot;
+  const std::atomic<bool>& cancel;
+  int verbosity;
+};
+
+// The request for one host: the run's settings, then the host's run_as, patch group and
+// its own boot-id and reboot commands.
+patch::PatchRequest patch_request_for(const PatchRun& run, const fleet::Host& host) {
+  const PatchRunOptions& o = run.options;
+  patch::PatchRequest req;
+  req.operation = run.operation;
+  req.reboot_option = run.reboot;
+  req.update = o.update;
+  req.run_as = host.connection.run_as.value_or("root");
+  req.lock_timeout_s = o.lock_timeout;
+  req.reboot_timeout_s = o.reboot_timeout;
+  if (std::string v = host_var(host, "patch_boot_id_command"); !v.empty()) req.boot_id_command = v;
+  if (std::string v = host_var(host, "patch_reboot_command"); !v.empty()) req.reboot_command = v;
+  req.install_override = o.install_override;
+  req.patch_group = patch::patch_group_of(host.tags);
+  req.snapshot_id = run.snapshot;
+  req.cancel = &run.cancel;
+  std::string group = req.patch_group;
+  req.choose_baseline = [&run, group](const patch::HostScan& scan) -> Expected<patch::Baseline, std::string> {
+    if (!run.explicit_baselines.empty())
+      return patch::pick_for_os(run.explicit_baselines, scan.operating_system, "--baseline " + run.options.baseline);
+    return run.config.baseline_for(group, scan.operating_system);
+  };
+  if (run.verbosity > 0) {
+    std::string name = host.name;
+    req.on_progress = [name](const std::string& note) { SyncOut::instance().err(fmt::format("{}: {}\n", name, note)); };
+  }
+  return req;
+}
+
+// A host Ctrl-C left out: failed, never contacted.
+patch::HostPatchReport not_started_report(const fleet::Host& host, patch::Operation op) {
+  patch::HostPatchReport r;
+  r.host = host.name;
+  r.status = "Failed";
+  r.failure_kind = "cancelled";
+  r.error = "not started: interrupted";
+  r.summary.operation = op == patch::Operation::scan ? "Scan" : "Install";
+  return r;
+}
+
+// Summarises the reports and chooses the exit status.
+int finish_patch_run(const GlobalOptions& g, const std::vector<patch::HostPatchReport>& reports, patch::Operation op,
+                     bool cancelled) {
+  size_t failed = 0, unreachable = 0, non_compliant = 0;
+  for (const auto& r : reports) {
+    if (r.status != "Success") ++failed;
+    if (!r.failure_kind.empty()) ++unreachable;
+    if (r.summary.compliance == "NON_COMPLIANT") ++non_compliant;
+  }
+  const bool text = g.output != "json" && g.output != "yaml" && g.output != "jsonl";
+  if (text) {
+    SyncOut::instance().out(fmt::format("{} hosts: {} {}, {} failed; {} non-compliant\n", reports.size(),
+                                        reports.size() - failed, op == patch::Operation::scan ? "scanned" : "patched",
+                                        failed, non_compliant));
+  } else if (g.output != "jsonl") {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& r : reports) arr.push_back(patch::report_to_json(r));
+    SyncOut::instance().out(arr.dump(2) + "\n");
+  }
+  if (cancelled) return k_exit_interrupted;
+  if (!reports.empty() && unreachable == reports.size()) return k_exit_unreachable;
+  return failed ? k_exit_failed : k_exit_ok;
+}
+
 int run_patch_operation(const GlobalOptions& g, const PatchRunOptions& o, patch::Operation op) {
   // Load the patch config and the baseline first: a bad file stops the run before any connection.
   patch::PatchConfig config = load_patch_config(o.patch_config);
@@ -125,77 +202,48 @@ int run_patch_operation(const GlobalOptions& g, const PatchRunOptions& o, patch:
   std::exception_ptr store_error;
 
   // One snapshot per run, as a maintenance window gives one: identical approvals fleet-wide.
-  std::string snapshot = new_uuid();
+  std::atomic<bool> cancel{false};
+  const PatchRun run{o, op, reboot, config, explicit_baselines, new_uuid(), cancel, g.verbosity};
   ssh::LibsshTransport transport(ssh_config, options);
   std::vector<patch::HostPatchReport> reports(endpoints.size());
   const bool text = g.output != "json" && g.output != "yaml" && g.output != "jsonl";
-  auto old_handler = std::signal(SIGINT, on_patch_interrupt);
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < endpoints.size(); i = next++) {
-      const fleet::Host& host = *hosts[i];
-      patch::PatchRequest req;
-      req.operation = op;
-      req.reboot_option = reboot;
-      req.update = o.update;
-      req.run_as = host.connection.run_as.value_or("root");
-      req.lock_timeout_s = o.lock_timeout;
-      req.reboot_timeout_s = o.reboot_timeout;
-      if (std::string v = host_var(host, "patch_boot_id_command"); !v.empty()) req.boot_id_command = v;
-      if (std::string v = host_var(host, "patch_reboot_command"); !v.empty()) req.reboot_command = v;
-      req.install_override = o.install_override;
-      req.patch_group = patch::patch_group_of(host.tags);
-      req.snapshot_id = snapshot;
-      req.cancel = &g_interrupted;
-      std::string group = req.patch_group;
-      req.choose_baseline = [&, group](const patch::HostScan& scan) -> Expected<patch::Baseline, std::string> {
-        if (!explicit_baselines.empty()) return patch::pick_for_os(explicit_baselines, scan.operating_system, "--baseline " + o.baseline);
-        return config.baseline_for(group, scan.operating_system);
-      };
-      if (g.verbosity > 0) {
-        std::string name = host.name;
-        req.on_progress = [name](const std::string& note) { SyncOut::instance().err(fmt::format("{}: {}\n", name, note)); };
-      }
-      reports[i] = patch::run_patch(transport, endpoints[i], req);
-      try {
-        patch::save_report(*store, reports[i]);
-      } catch (const store::StoreError&) {
-        // No later result could be recorded either: start no more hosts, report the error after the join.
-        std::lock_guard<std::mutex> lock(store_error_mutex);
-        if (!store_error) store_error = std::current_exception();
-        next = endpoints.size();
-        return;
-      }
-      if (text) SyncOut::instance().out(report_text(reports[i], g.verbosity));
-      else if (g.output == "jsonl") SyncOut::instance().out(patch::report_to_json(reports[i]).dump() + "\n");
+  auto record = [&](size_t i) {
+    try {
+      patch::save_report(*store, reports[i]);
+    } catch (const store::StoreError&) {
+      // No later result could be recorded either: start no more hosts, report the error after them.
+      std::lock_guard<std::mutex> lock(store_error_mutex);
+      if (!store_error) store_error = std::current_exception();
+      cancel = true;
+      return;
     }
+    if (text) SyncOut::instance().out(report_text(reports[i], g.verbosity));
+    else if (g.output == "jsonl") SyncOut::instance().out(patch::report_to_json(reports[i]).dump() + "\n");
   };
-  size_t workers = std::min<size_t>(static_cast<size_t>(std::max(1, o.max_concurrency)), endpoints.size());
-  std::vector<std::thread> pool;
-  for (size_t i = 0; i < workers; ++i) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
-  std::signal(SIGINT, old_handler);
+  // Through the fleet engine: --max-concurrency hosts at once; a failed host never stops
+  // the others; Ctrl-C stops starting hosts and cancels those in flight.
+  engine::DispatchPlan plan;
+  plan.targets = endpoints.size();
+  plan.concurrency = static_cast<size_t>(std::max(1, o.max_concurrency));
+  plan.ramp = false;
+  plan.error_threshold = INT_MAX;
+  auto work = [&](size_t i, engine::Acknowledge&) {
+    reports[i] = patch::run_patch(transport, endpoints[i], patch_request_for(run, *hosts[i]));
+    record(i);
+    return reports[i].status != "Success";
+  };
+  // A host never started keeps its last stored result: it is reported, not saved.
+  auto not_started = [&](size_t i) {
+    reports[i] = not_started_report(*hosts[i], op);
+    if (text) SyncOut::instance().out(report_text(reports[i], g.verbosity));
+    else if (g.output == "jsonl") SyncOut::instance().out(patch::report_to_json(reports[i]).dump() + "\n");
+  };
+  {
+    SignalGuard guard(cancel);
+    engine::dispatch(plan, work, not_started, cancel);
+  }
   if (store_error) std::rethrow_exception(store_error);
-
-  // Summarise and choose the exit status.
-  size_t failed = 0, unreachable = 0, non_compliant = 0;
-  for (const auto& r : reports) {
-    if (r.status != "Success") ++failed;
-    if (!r.failure_kind.empty()) ++unreachable;
-    if (r.summary.compliance == "NON_COMPLIANT") ++non_compliant;
-  }
-  if (text) {
-    SyncOut::instance().out(fmt::format("{} hosts: {} {}, {} failed; {} non-compliant\n", reports.size(),
-                                        reports.size() - failed, op == patch::Operation::scan ? "scanned" : "patched",
-                                        failed, non_compliant));
-  } else if (g.output != "jsonl") {
-    nlohmann::json arr = nlohmann::json::array();
-    for (const auto& r : reports) arr.push_back(patch::report_to_json(r));
-    SyncOut::instance().out(arr.dump(2) + "\n");
-  }
-  if (g_interrupted.load()) return k_exit_interrupted;
-  if (!reports.empty() && unreachable == reports.size()) return k_exit_unreachable;
-  return failed ? k_exit_failed : k_exit_ok;
+  return finish_patch_run(g, reports, op, cancel.load());
 }
 
 bool is_critical(const nlohmann::json& item) {

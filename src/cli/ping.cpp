@@ -1,15 +1,18 @@
 // sshm ping: reachability of each host, with the failure kind and an actionable message.
-#include "cli/common.hpp"
+#include "cli/global_options.hpp"
+#include "cli/output.hpp"
+#include "cli/select.hpp"
+#include "cli/signals.hpp"
+#include "engine/dispatch.hpp"
 #include "ssh/libssh_transport.hpp"
 #include "util/strings.hpp"
 
 #include <atomic>
-#include <csignal>
+#include <climits>
 #include <fmt/format.h>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <thread>
 
 namespace sshm::cli {
 
@@ -30,10 +33,6 @@ struct PingResult {
   long connect_ms = 0;
 };
 
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void on_interrupt(int) { g_interrupted.store(true); }
-
 nlohmann::json result_json(const PingResult& r) {
   return {{"host", r.host},
           {"status", r.failure ? "failed" : "ok"},
@@ -43,10 +42,10 @@ nlohmann::json result_json(const PingResult& r) {
 }
 
 // Connects, and with --sudo checks that `sudo -n true` works.
-PingResult ping_one(ssh::Transport& transport, const ssh::Endpoint& e, bool sudo) {
+PingResult ping_one(ssh::Transport& transport, const ssh::Endpoint& e, bool sudo, const std::atomic<bool>& cancel) {
   PingResult r;
   r.host = e.name;
-  auto session = transport.connect(e, &g_interrupted);
+  auto session = transport.connect(e, &cancel);
   if (!session) {
     r.failure = session.error();
     return r;
@@ -58,7 +57,7 @@ PingResult ping_one(ssh::Transport& transport, const ssh::Endpoint& e, bool sudo
     ssh::ExecRequest req;
     req.command = "sudo -n true";
     req.timeout = std::chrono::seconds(std::max(5, e.connect_timeout_s));
-    req.cancel = &g_interrupted;
+    req.cancel = &cancel;
     req.on_stderr = [&err](std::string_view s) {
       if (err.size() < 1000) err.append(s);
     };
@@ -96,27 +95,39 @@ int run_ping(const GlobalOptions& g, const PingOptions& o) {
   // Ask for a key passphrase once, before any connection.
   prepare_key_passphrase(endpoints);
 
-  // Connect to every host from a pool of workers, printing each result as it comes.
+  // Connect to every host through the fleet engine, printing each result as it comes. A
+  // look-up, not a change: no ramp, and a failed host never stops the others.
   ssh::LibsshTransport transport(config, options);
   std::vector<PingResult> results(endpoints.size());
   size_t width = 0;
   for (const auto& e : endpoints) width = std::max(width, e.name.size());
-  auto old_handler = std::signal(SIGINT, on_interrupt);
-  std::atomic<size_t> next{0};
   const bool text = g.output != "json" && g.output != "yaml" && g.output != "jsonl";
-  auto worker = [&] {
-    for (size_t i = next++; i < endpoints.size(); i = next++) {
-      results[i] = ping_one(transport, endpoints[i], o.sudo);
-      results[i].done = true;
-      if (text) SyncOut::instance().out(result_line(results[i], width));
-      else if (g.output == "jsonl") SyncOut::instance().out(result_json(results[i]).dump() + "\n");
-    }
+  auto report = [&](const PingResult& r) {
+    if (text) SyncOut::instance().out(result_line(r, width));
+    else if (g.output == "jsonl") SyncOut::instance().out(result_json(r).dump() + "\n");
   };
-  size_t workers = std::min<size_t>(static_cast<size_t>(std::max(1, o.max_concurrency)), endpoints.size());
-  std::vector<std::thread> pool;
-  for (size_t i = 0; i < workers; ++i) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
-  std::signal(SIGINT, old_handler);
+  engine::DispatchPlan plan;
+  plan.targets = endpoints.size();
+  plan.concurrency = static_cast<size_t>(std::max(1, o.max_concurrency));
+  plan.ramp = false;
+  plan.error_threshold = INT_MAX;
+  std::atomic<bool> cancel{false};
+  auto work = [&](size_t i, engine::Acknowledge&) {
+    results[i] = ping_one(transport, endpoints[i], o.sudo, cancel);
+    results[i].done = true;
+    report(results[i]);
+    return results[i].failure.has_value();
+  };
+  // Hosts Ctrl-C left out are reported too, so every selected host has a line.
+  auto not_started = [&](size_t i) {
+    results[i].host = endpoints[i].name;
+    results[i].failure = ssh::Failure{ssh::FailureKind::cancelled, "not contacted: interrupted"};
+    report(results[i]);
+  };
+  {
+    SignalGuard guard(cancel);
+    engine::dispatch(plan, work, not_started, cancel);
+  }
 
   // Summarise: counts per failure kind, and the exit status.
   size_t ok = 0, reached = 0;
@@ -137,7 +148,7 @@ int run_ping(const GlobalOptions& g, const PingOptions& o) {
     for (const auto& r : results) arr.push_back(result_json(r));
     SyncOut::instance().out(arr.dump(2) + "\n");
   }
-  if (g_interrupted.load()) return k_exit_interrupted;
+  if (cancel.load()) return k_exit_interrupted;
   if (ok == results.size()) return k_exit_ok;
   if (reached == 0) return k_exit_unreachable;
   return k_exit_failed;

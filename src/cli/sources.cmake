@@ -1,17 +1,21 @@
 target_sources(sshm_lib PRIVATE
   cli/app.cpp
   cli/commands.cpp
-  cli/common.cpp
   cli/documents.cpp
+  cli/global_options.cpp
   cli/help.cpp
   cli/hosts.cpp
   cli/patch.cpp
   cli/inventory.cpp
   cli/ping.cpp
+  cli/output.cpp
   cli/outputs.cpp
   cli/params.cpp
+  cli/preflight.cpp
   cli/run.cpp
   cli/schedule.cpp
   cli/run_output.cpp
+  cli/select.cpp
+  cli/signals.cpp
   cli/sink_options.cpp
 )

@@ -12,6 +12,7 @@
 #include <climits>
 #include <fmt/format.h>
 #include <re2/re2.h>
+#include <regex>
 
 namespace sshm::documents {
 

@@ -165,11 +165,18 @@ DispatchReport dispatch(const DispatchPlan& plan, const Work& work, const std::f
     return std::nullopt;
   };
 
+  const Clock& clock = plan.clock ? *plan.clock : SystemClock::instance();
+  auto past_deadline = [&] { return plan.deadline && clock.now() >= *plan.deadline; };
+  bool deadline_hit = false;
   {
     std::unique_lock<std::mutex> lock(s.mutex);
     while (true) {
       if (cancel.load()) {
         report.cancelled = true;
+        s.stop = true;
+      }
+      if (!s.stop && past_deadline()) {
+        deadline_hit = true;
         s.stop = true;
       }
       if (s.stop || (deferred.empty() && next >= n)) break;
@@ -187,7 +194,7 @@ DispatchReport dispatch(const DispatchPlan& plan, const Work& work, const std::f
         lock.unlock();
         reserve(first, last);
         lock.lock();
-        if (s.stop || cancel.load()) {
+        if (s.stop || cancel.load() || past_deadline()) {
           deferred.insert(std::lower_bound(deferred.begin(), deferred.end(), *index), *index);
           continue;
         }
@@ -203,7 +210,9 @@ DispatchReport dispatch(const DispatchPlan& plan, const Work& work, const std::f
       s.wake_workers.notify_one();
     }
     s.shutdown = true;
-    report.stopped_by_threshold = s.stop_by_errors && !(deferred.empty() && next >= n);
+    const bool left_out = !(deferred.empty() && next >= n);
+    report.stopped_by_threshold = s.stop_by_errors && left_out;
+    report.stopped_by_deadline = deadline_hit && !s.stop_by_errors && !report.cancelled && left_out;
   }
   s.wake_workers.notify_all();
   for (auto& th : pool) th.join();

@@ -3,9 +3,12 @@
 // error budget, stop launching when it is spent, let in-flight work finish, say why.
 // On top of the global window: SSM's ramp-up (1, 2, 4, ... as earlier hosts are
 // acknowledged) and per-tag caps (at most N hosts at once per value of a tag).
+#include "util/time.hpp"
+
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +33,11 @@ struct DispatchPlan {
   // Targets are reserved (reserve(first, last), a half-open range in target order) before
   // any of them is dispatched, `reserve_batch` at a time, from the dispatching thread.
   size_t reserve_batch = 64;
+  // A maintenance window's cutoff: once `clock` reads this time or later, nothing new is
+  // dispatched (the rest go to not_dispatched) while work in flight finishes.
+  std::optional<SystemTime> deadline;
+  // The time the deadline is read from; null means the system clock.
+  const Clock* clock = nullptr;
 };
 
 struct DispatchReport {
@@ -37,6 +45,7 @@ struct DispatchReport {
   int errors = 0;  // including plan.initial_errors
   bool stopped_by_threshold = false;
   bool cancelled = false;
+  bool stopped_by_deadline = false;  // targets were left out because plan.deadline passed
   size_t peak_in_flight = 0;
   std::vector<size_t> peak_per_cap;  // per plan.caps: the largest group seen in flight
 };
@@ -60,7 +69,7 @@ using Work = std::function<bool(size_t index, Acknowledge& acknowledged)>;
 // Runs work(i) for targets in order on at most `concurrency` worker threads, in waves while
 // ramping, skipping a target whose cap group is full for the next eligible one. Targets never
 // dispatched get not_dispatched(i), in order, from the calling thread, after the workers end.
-// `cancel` stops dispatching. `reserve` may be empty.
+// `cancel` stops dispatching, as does the plan's deadline. `reserve` may be empty.
 DispatchReport dispatch(const DispatchPlan& plan, const Work& work, const std::function<void(size_t)>& not_dispatched,
                         const std::atomic<bool>& cancel,
                         const std::function<void(size_t first, size_t last)>& reserve = {});

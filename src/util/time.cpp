@@ -4,6 +4,7 @@
 
 #include <ctime>
 #include <fmt/format.h>
+#include <thread>
 
 namespace sshm {
 
@@ -11,6 +12,8 @@ const SystemClock& SystemClock::instance() {
   static const SystemClock clock;
   return clock;
 }
+
+void SystemClock::sleep_until(SystemTime t) const { std::this_thread::sleep_until(t); }
 
 static std::tm utc_tm(SystemTime t) {
   std::time_t secs = std::chrono::system_clock::to_time_t(t);

@@ -104,6 +104,34 @@ check "strict now accepts them" 0 $?
 ping_fleet --host-key-policy accept-new ping -t new1,new2,new3 >"$OUT"
 check "no duplicates on a second run" $((lines + 3)) "$(wc -l <"$FLEET_KNOWN_HOSTS")"
 
+# Starts sshm in the background (no `timeout` in between, so SIGINT reaches it) and waits
+# until it holds a connection to the silent host: that host is then in flight.
+start_on_silent() {
+  SSH_AUTH_SOCK= "$SSHM" -i "$FLEET_INVENTORY" -F "$FLEET_SSH_CONFIG" --connect-timeout 60 "$@" >"$OUT" 2>"$OUT.err" &
+  bg=$!
+  for _ in $(seq 200); do
+    ss -tn state established "( dport = :${FLEET_PORT[silent]} )" | grep -q 127.0.0.1 && break
+    sleep 0.05
+  done
+}
+
+case_begin "Ctrl-C: the host in flight is cancelled, the rest are not contacted, exit 130"
+start_on_silent ping -t silent,wrongkey,bastion --max-concurrency 1
+kill -INT $bg
+wait $bg
+check "exit status" 130 $?
+check_contains "says it is cancelling" "interrupted: cancelling in-flight hosts" "$(cat "$OUT.err")"
+check_contains "the host in flight" "silent  FAILED cancelled" "$(cat "$OUT")"
+check "hosts not started" 2 "$(grep -c 'FAILED cancelled: not contacted: interrupted' "$OUT")"
+check "summary counts every host" "3 hosts: 0 ok, 3 failed (3 cancelled)" "$(tail -1 "$OUT")"
+
+case_begin "Ctrl-C during the host key pre-flight: no answer, exit 130"
+start_on_silent hosts keys -t silent,web-001
+kill -INT $bg
+wait $bg
+check "exit status" 130 $?
+check_contains "says why" "host key pre-flight interrupted: nothing was run" "$(cat "$OUT.err")"
+
 case_begin "--sudo"
 if [ "$(id -u)" -ne 0 ] || ! command -v sudo >/dev/null; then
   echo "  (skipped: needs root and sudo to write a sudoers rule)"

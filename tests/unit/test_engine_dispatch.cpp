@@ -1,9 +1,11 @@
+#include "fake_clock.hpp"
 #include "fake_transport.hpp"
 #include "engine/dispatch.hpp"
 #include "engine/rate.hpp"
 #include "engine/run.hpp"
 #include "store/store.hpp"
 
+#include <condition_variable>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <map>
@@ -317,4 +319,102 @@ TEST_CASE("resume counts recorded errors against max-errors") {
   CHECK(transport.order.empty());
   CHECK(r.dispatch.stopped_by_threshold);
   CHECK(store->invocation_status_counts(r.command.command_id)["Terminated"] == 3);
+}
+
+TEST_CASE("deadline: once the clock passes it nothing new starts; the rest are not dispatched, in order") {
+  test::FakeClock clock;
+  engine::DispatchPlan plan;
+  plan.targets = 10;
+  plan.concurrency = 1;
+  plan.ramp = false;
+  plan.error_threshold = 100;
+  plan.clock = &clock;
+  plan.deadline = clock.now() + std::chrono::minutes(30);
+  std::vector<size_t> ran, left;
+  std::atomic<bool> cancel{false};
+  auto work = [&](size_t i, engine::Acknowledge&) {
+    ran.push_back(i);
+    if (i == 2) clock.advance(std::chrono::minutes(31));  // host 2 runs past the window's end
+    return false;
+  };
+  auto report = engine::dispatch(plan, work, [&](size_t i) { left.push_back(i); }, cancel);
+  CHECK(ran == std::vector<size_t>{0, 1, 2});
+  CHECK(left == std::vector<size_t>{3, 4, 5, 6, 7, 8, 9});
+  CHECK(report.dispatched == 3);
+  CHECK(report.stopped_by_deadline);
+  CHECK_FALSE(report.cancelled);
+  CHECK_FALSE(report.stopped_by_threshold);
+}
+
+TEST_CASE("deadline: work in flight when it passes finishes") {
+  test::FakeClock clock;
+  engine::DispatchPlan plan;
+  plan.targets = 8;
+  plan.concurrency = 4;
+  plan.ramp = false;
+  plan.error_threshold = 100;
+  plan.clock = &clock;
+  const SystemTime deadline = clock.now() + std::chrono::seconds(10);
+  plan.deadline = deadline;
+  std::mutex m;
+  std::condition_variable all_started;
+  size_t started = 0;
+  std::atomic<size_t> finished{0};
+  std::vector<size_t> left;
+  std::atomic<bool> cancel{false};
+  auto work = [&](size_t i, engine::Acknowledge&) {
+    std::unique_lock<std::mutex> lock(m);
+    ++started;
+    all_started.notify_all();
+    if (i == 0) {
+      // The window closes while all four are running.
+      all_started.wait(lock, [&] { return started == 4; });
+      clock.advance(std::chrono::seconds(11));
+    }
+    lock.unlock();
+    while (clock.now() < deadline) std::this_thread::sleep_for(1ms);
+    ++finished;
+    return false;
+  };
+  auto report = engine::dispatch(plan, work, [&](size_t i) { left.push_back(i); }, cancel);
+  CHECK(report.dispatched == 4);
+  CHECK(finished.load() == 4);
+  CHECK(left == std::vector<size_t>{4, 5, 6, 7});
+  CHECK(report.stopped_by_deadline);
+}
+
+TEST_CASE("deadline: already past at the start dispatches nothing; no deadline runs everything") {
+  test::FakeClock clock;
+  engine::DispatchPlan plan;
+  plan.targets = 5;
+  plan.concurrency = 2;
+  plan.error_threshold = 100;
+  plan.clock = &clock;
+  plan.deadline = clock.now();
+  std::atomic<bool> cancel{false};
+  size_t left = 0;
+  std::atomic<size_t> started{0};
+  auto report = engine::dispatch(
+      plan, [&](size_t, engine::Acknowledge&) { ++started; return false; }, [&](size_t) { ++left; }, cancel);
+  CHECK(started.load() == 0);
+  CHECK(report.dispatched == 0);
+  CHECK(left == 5);
+  CHECK(report.stopped_by_deadline);
+
+  plan.deadline.reset();
+  std::atomic<size_t> ran{0};
+  report = engine::dispatch(
+      plan, [&](size_t, engine::Acknowledge&) { ++ran; clock.advance(std::chrono::hours(1)); return false; },
+      [](size_t) { FAIL("every host runs"); }, cancel);
+  CHECK(ran.load() == 5);
+  CHECK_FALSE(report.stopped_by_deadline);
+}
+
+TEST_CASE("fake clock: a sleep moves time to its end at once") {
+  test::FakeClock clock;
+  const SystemTime start = clock.now();
+  clock.sleep_for(std::chrono::minutes(5));
+  CHECK(clock.now() - start == std::chrono::minutes(5));
+  clock.sleep_until(start);  // already past: time never goes back
+  CHECK(clock.now() - start == std::chrono::minutes(5));
 }
