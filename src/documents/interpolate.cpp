@@ -95,27 +95,30 @@ nlohmann::json resolve_ssm_string(const std::string& s, const SsmResolver& ssm) 
   return out;
 }
 
-const std::regex& secure_reference() {
-  static const std::regex re(R"(\{\{ *ssm-secure:([/\w.:-]+) *\}\})");
+// {{ssm-secure:NAME}}, spaces allowed inside the braces.
+const RE2& secure_reference() {
+  static const RE2 re(R"(\{\{ *ssm-secure:([/\w.:-]+) *\}\})");
   return re;
 }
 
 std::string not_found(const std::string& name) { return "parameter store: parameter " + name + " not found"; }
 
 nlohmann::json resolve_secure_string(const std::string& s, const ParameterResolver& lookup) {
-  std::smatch m;
   std::string out;
-  auto begin = s.cbegin();
-  while (std::regex_search(begin, s.cend(), m, secure_reference())) {
-    out.append(begin, m[0].first);
-    std::optional<nlohmann::json> value = lookup ? lookup(m[1].str(), true) : std::nullopt;
-    if (!value) throw InputError(not_found(m[1].str()) + " (referenced as {{ssm-secure:" + m[1].str() + "}})");
+  size_t pos = 0;
+  re2::StringPiece m[2];
+  while (pos < s.size() && secure_reference().Match(s, pos, s.size(), RE2::UNANCHORED, m, 2)) {
+    size_t start = static_cast<size_t>(m[0].data() - s.data());
+    std::string name(m[1].data(), m[1].size());
+    out.append(s, pos, start - pos);
+    std::optional<nlohmann::json> value = lookup ? lookup(name, true) : std::nullopt;
+    if (!value) throw InputError(not_found(name) + " (referenced as {{ssm-secure:" + name + "}})");
     if (!value->is_string())
-      throw InputError("Parameter Store value {{ssm-secure:" + m[1].str() + "}} must be a SecureString");
+      throw InputError("Parameter Store value {{ssm-secure:" + name + "}} must be a SecureString");
     out += value->get<std::string>();
-    begin = m[0].second;
+    pos = start + m[0].size();
   }
-  out.append(begin, s.cend());
+  out.append(s, pos, std::string::npos);
   return out;
 }
 

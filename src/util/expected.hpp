@@ -14,7 +14,8 @@ template <typename E> Unexpected<std::decay_t<E>> unexpected(E&& e) {
   return {std::forward<E>(e)};
 }
 
-template <typename T, typename E> class Expected {
+// [[nodiscard]]: a result that carries an error must be looked at.
+template <typename T, typename E> class [[nodiscard]] Expected {
 public:
   Expected(T value) : m_data(std::in_place_index<0>, std::move(value)) {}
   template <typename U>

@@ -148,7 +148,7 @@ TEST_CASE("query: equality, version order by package manager, glob, AND/OR/NOT")
 
 TEST_CASE("query: each host's versions compare by its own package manager") {
   Db db;
-  InventoryStore s(db.db);
+  InventoryStore s(*db.store);
   // The same version text on an Alpine host and a Debian host: apk sorts _rc1 before the
   // release, dpkg sorts '_' after the end of the string; rpm ignores a missing release.
   s.store_snapshot("alpine-01", "apk", {apps({{"busybox", "1.2_rc1-r0"}}, "2024-05-01T10:00:00Z", ".apk")});

@@ -31,6 +31,7 @@ public:
   SystemTime t = parse_iso8601("2030-01-01T00:00:00Z");
   SystemTime now() const override { return t; }
   SteadyTime steady_now() const override { return SteadyTime{}; }
+  void sleep_until(SystemTime) const override {}
 };
 
 // A store in a temporary directory, on a clock the test moves.
