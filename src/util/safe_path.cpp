@@ -46,7 +46,7 @@ std::string printable_name(std::string_view name) {
 
 bool is_within(const std::filesystem::path& root, const std::filesystem::path& path) {
   std::filesystem::path rel = path.lexically_normal().lexically_relative(root.lexically_normal());
-  if (rel.empty()) return false;
+  if (rel.empty() || rel == ".") return false;  // the root itself is not within it
   auto first = rel.begin();
   return *first != ".." && !rel.is_absolute();
 }

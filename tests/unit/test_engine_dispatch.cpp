@@ -278,6 +278,8 @@ TEST_CASE("resume: pending hosts run, in-flight ones are reported and never re-r
   invs[0].status = invs[0].status_details = "Success";
   invs[1].status = invs[1].status_details = "InProgress";
   invs[2].status = invs[2].status_details = "InProgress";
+  // A host counts as in flight once its start is recorded (before the command is sent).
+  invs[1].execution_start_date_time = invs[2].execution_start_date_time = "2026-01-01T00:00:00.000Z";
   store->save_invocations(invs);
 
   req.resume = true;
