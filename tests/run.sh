@@ -27,6 +27,9 @@ if ((${#missing[@]})); then
 fi
 
 jobs=$(nproc)
+# The robustness suite draws a random seed when none is given; CI runs a fixed one so a
+# landing never depends on a draw (set SSHM_FUZZ_SEED to explore, or to replay a failure).
+export SSHM_FUZZ_SEED=${SSHM_FUZZ_SEED:-20261202}
 # ninja and a compiler cache kept outside the clone: a fresh clone (CI) reuses what an earlier
 # build on this machine compiled. CCACHE_BASEDIR makes the cache independent of the clone's path.
 export CCACHE_DIR=${CCACHE_DIR:-/var/cache/sshm-ccache} CCACHE_BASEDIR=$top

@@ -76,7 +76,7 @@ std::optional<nlohmann::json> yaml11_scalar(const std::string& s) {
   return std::nullopt;
 }
 
-std::string tag_text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+std::string tag_text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 bool ansible_true(const nlohmann::json& v) {
   if (v.is_boolean()) return v.get<bool>();
@@ -162,7 +162,7 @@ public:
           if (used != s.size()) throw std::invalid_argument(s);
         } catch (const std::exception&) {
           throw InputError(where, fmt::format("ansible_group_priority of group '{}' must be a whole number, not {}",
-                                              group_name, value.dump()));
+                                              group_name, value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
         }
       }
       g.priority = static_cast<int>(std::clamp<long long>(p, INT_MIN, INT_MAX));
@@ -296,7 +296,7 @@ private:
       }
       if (!ok || n < lo || n > hi)
         throw InputError(h.where, fmt::format("{} of host '{}' must be a number from {} to {}, not {}", what, h.name, lo,
-                                              hi, v->dump()));
+                                              hi, v->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
       return static_cast<int>(n);
     };
     ConnectionSettings& c = out.connection;

@@ -303,7 +303,7 @@ private:
       skip_space();
       if (!value(v)) return false;
       if (key.is_array() || key.is_object()) return false;
-      out[key.is_string() ? key.get<std::string>() : key.dump()] = std::move(v);
+      out[key.is_string() ? key.get<std::string>() : key.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)] = std::move(v);
       skip_space();
       if (peek() == ',') {
         ++m_i;

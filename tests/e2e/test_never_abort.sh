@@ -92,10 +92,10 @@ else
   check_eq "mount a 200 KB tmpfs (root needed)" 0 1
 fi
 
-case_begin "full state dir: exit 1, a clear message, the history says what was lost"
+case_begin "full state dir (the schema fits, the outputs do not): exit 1, a clear message, the history says what was lost"
 small=$FLEET_DIR/small-state
 mkdir -p "$small"
-if mount -t tmpfs -o size=200k tmpfs "$small"; then
+if mount -t tmpfs -o size=640k tmpfs "$small"; then
   mounts+=("$small")
   SSHM_STATE_DIR=$small fleet_sshm -o json exec "$big" -t node-001,node-002,node-003 --max-concurrency 3 \
     --no-progress >"$FLEET_DIR/statefull.json" 2>"$FLEET_DIR/statefull.err"

@@ -121,7 +121,7 @@ kill -INT $bg
 wait $bg
 check "exit status" 130 $?
 check_contains "says it is cancelling" "interrupted: cancelling in-flight hosts" "$(cat "$OUT.err")"
-check_contains "the host in flight" "silent  FAILED cancelled" "$(cat "$OUT")"
+check "the host in flight" 1 "$(grep -cE '^silent +FAILED cancelled: cancelled while' "$OUT")"
 check "hosts not started" 2 "$(grep -c 'FAILED cancelled: not contacted: interrupted' "$OUT")"
 check "summary counts every host" "3 hosts: 0 ok, 3 failed (3 cancelled)" "$(tail -1 "$OUT")"
 
