@@ -32,7 +32,9 @@ jobs=$(nproc)
 export SSHM_FUZZ_SEED=${SSHM_FUZZ_SEED:-20261202}
 # ninja and a compiler cache kept outside the clone: a fresh clone (CI) reuses what an earlier
 # build on this machine compiled. CCACHE_BASEDIR makes the cache independent of the clone's path.
-export CCACHE_DIR=${CCACHE_DIR:-/var/cache/sshm-ccache} CCACHE_BASEDIR=$top
+# CCACHE_NOHASHDIR: with -g ccache would hash the build's working directory, so a clone
+# elsewhere would never hit.
+export CCACHE_DIR=${CCACHE_DIR:-/var/cache/sshm-ccache} CCACHE_BASEDIR=$top CCACHE_NOHASHDIR=1
 mkdir -p "$CCACHE_DIR" 2>/dev/null || export CCACHE_DIR="$top/build/ccache"
 ccache -M 10G >/dev/null 2>&1 || true
 filter=()

@@ -10,7 +10,9 @@
 #include "sinks/spool.hpp"
 #include "documents/document.hpp"
 #include "documents/secrets.hpp"
+#include "cli/signals.hpp"
 #include "engine/rate.hpp"
+#include "engine/recovery.hpp"
 #include "engine/run.hpp"
 #include "params/crypto.hpp"
 #include "params/resolver.hpp"
@@ -66,51 +68,6 @@ struct RunOptions {
   std::vector<std::string> caps;  // --max-concurrency-per TAG=N
 };
 
-// Ctrl-C and SIGTERM: the first stops dispatching and cancels in-flight hosts; the second
-// records what it can and exits at once.
-class SignalGuard {
-public:
-  explicit SignalGuard(std::atomic<bool>& cancel) : m_cancel(cancel) {
-    // A shell starts background jobs with SIGINT ignored, and an ignored signal is never
-    // delivered to sigwait: take the default disposition back (the signals stay blocked).
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, &m_old);
-    m_thread = std::thread([this, set] {
-      int count = 0;
-      while (true) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0) continue;
-        if (m_done.load()) return;
-        if (++count == 1) {
-          m_cancel.store(true);
-          SyncOut::instance().err("\nsshm: interrupted: cancelling in-flight hosts (press Ctrl-C again to exit now)\n");
-        } else {
-          if (m_on_second) m_on_second();
-          std::_Exit(k_exit_interrupted);
-        }
-      }
-    });
-  }
-  ~SignalGuard() {
-    m_done.store(true);
-    pthread_kill(m_thread.native_handle(), SIGTERM);
-    m_thread.join();
-    pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
-  }
-  void on_second(std::function<void()> f) { m_on_second = std::move(f); }
-
-private:
-  std::atomic<bool>& m_cancel;
-  std::atomic<bool> m_done{false};
-  std::function<void()> m_on_second;
-  sigset_t m_old;
-  std::thread m_thread;
-};
 
 std::string read_all(std::istream& in) { return std::string(std::istreambuf_iterator<char>(in), {}); }
 
@@ -348,46 +305,6 @@ int print_dry_run(const GlobalOptions& g, const engine::RunRequest& req, const d
   return k_exit_ok;
 }
 
-// The process that runs a command: a resume refuses to start while it is alive.
-std::string proc_start_time(long pid) {
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
-  std::string stat((std::istreambuf_iterator<char>(in)), {});
-  auto close = stat.rfind(')');
-  if (close == std::string::npos) return "";
-  std::istringstream fields(stat.substr(close + 2));
-  std::string f;
-  for (int i = 3; i <= 22 && fields >> f; ++i)
-    if (i == 22) return f;
-  return "";
-}
-
-std::string boot_id() {
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  std::getline(in, id);
-  return id;
-}
-
-std::string host_name() {
-  char buf[256] = {0};
-  ::gethostname(buf, sizeof(buf) - 1);
-  return buf;
-}
-
-nlohmann::json this_owner() {
-  long pid = static_cast<long>(::getpid());
-  return {{"pid", pid}, {"start", proc_start_time(pid)}, {"boot", boot_id()}, {"host", host_name()}};
-}
-
-bool owner_alive(const nlohmann::json& owner) {
-  if (!owner.is_object() || !owner.contains("pid")) return false;
-  if (owner.value("host", "") != host_name() || owner.value("boot", "") != boot_id()) return false;
-  long pid = owner["pid"].get<long>();
-  if (pid == static_cast<long>(::getpid())) return false;
-  std::string start = proc_start_time(pid);
-  return !start.empty() && start == owner.value("start", "");
-}
-
 // The inventory file `load_inventory` reads, as an absolute path ("" for none).
 std::string inventory_path(const GlobalOptions& g) {
   namespace fs = std::filesystem;
@@ -541,7 +458,7 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
 
   prepare_key_passphrase(endpoints);
   auto store = store::Store::open(state_dir(g));
-  store->save_run_spec(cmd.command_id, {run_spec(g, o, doc, values, sink_options), this_owner()});
+  store->save_run_spec(cmd.command_id, {run_spec(g, o, doc, values, sink_options), engine::owner_of_this_process()});
   return execute(g, std::move(req), sink_options, {o.gather, o.raw}, o.output_dir, ssh_config, *store, hosts.size());
 }
 
@@ -627,7 +544,7 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
     throw InputError(fmt::format("command {} cannot be resumed: it was recorded without what a resume needs "
                                  "(by an sshm without `commands resume`)",
                                  cmd.command_id));
-  if (owner_alive(saved->owner))
+  if (engine::owner_state(saved->owner) == engine::OwnerState::alive)
     throw InputError(fmt::format("command {} is still running (sshm process {}); stop it or let it finish first",
                                  cmd.command_id, saved->owner["pid"].get<long>()));
   std::vector<store::InvocationRecord> invs = store->get_invocations(cmd.command_id);
@@ -728,7 +645,7 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
     SyncOut::instance().err(text + "\n");
   }
   prepare_key_passphrase(endpoints);
-  store->save_run_spec(cmd.command_id, {spec, this_owner()});
+  store->save_run_spec(cmd.command_id, {spec, engine::owner_of_this_process()});
   return execute(g, std::move(req), so, {display.gather, display.raw}, display.output_dir, ssh_config, *store,
                  pending.size());
 }
