@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: install what is missing (Debian packages, as root),
-# build with warnings as errors, run unit and e2e tests, then all again under ASan+UBSan.
-#   SSHM_SKIP_ASAN=1   skip the sanitizer pass (for a quick local run)
+# build with warnings as errors, run unit and e2e tests, then all again under ASan+UBSan, then
+# the threaded parts under ThreadSanitizer.
+#   SSHM_SKIP_ASAN=1   skip the ASan+UBSan pass (for a quick local run)
+#   SSHM_SKIP_TSAN=1   skip the ThreadSanitizer pass
 #   SSHM_TEST_FILTER=R only ctest cases matching the regex R
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,5 +59,20 @@ if [ -z "${SSHM_SKIP_ASAN:-}" ]; then
   # Suites scale their heaviest cases down when they know they run sanitized.
   export SSHM_SANITIZED=1
   run_pass asan -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" -DSSHM_SANITIZE=ON
+fi
+if [ -z "${SSHM_SKIP_TSAN:-}" ]; then
+  # ThreadSanitizer over the threaded parts: the engine's dispatch and batch writer, the store
+  # (one writer discipline), the plugins and the stores of inventory and parameters, then the
+  # e2e suite where 16 writers share one state dir. ASan and TSan cannot share a build.
+  unset ASAN_OPTIONS
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 SSHM_SANITIZED=1
+  dir="$top/build/test-tsan"
+  echo "== tsan build"
+  cmake -S "$top" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DSSHM_WERROR=ON \
+    -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" -DSSHM_TSAN=ON >/dev/null
+  cmake --build "$dir" -j"$jobs" --target sshm sshm_unit
+  echo "== tsan tests"
+  "$dir/tests/unit/sshm_unit" --source-file='*engine*,*store*,*plugins*,*params*,*sinks*'
+  SSHM_E2E_RUNS=2 ctest --test-dir "$dir" --output-on-failure -R 'e2e_test_store_concurrency'
 fi
 echo "tests/run.sh: all passed"

@@ -14,6 +14,8 @@ source "$SSHM_SOURCE_DIR/tests/e2e/lib/fleet.sh"
 command -v dpkg-query >/dev/null || fleet_skip "dpkg-query is not installed (the scan and the gatherer read dpkg)"
 
 HOSTS=6
+# Runs per fresh-state case; the ThreadSanitizer pass (10x slower) sets fewer.
+RUNS=${SSHM_E2E_RUNS:-8}
 fleet_init
 fleet_add_hosts "$HOSTS" node || exit 1
 fleet_write_files
@@ -46,22 +48,22 @@ inventory_hosts() {
 # How many commands of the store ended in Success.
 successful_commands() { sshm_in "$1" -o json commands list | json_get - 'sum(1 for c in d if c["Status"] == "Success")'; }
 
-case_begin "AWS-RunPatchBaseline Operation=Scan on fresh state directories (8 runs)"
-for i in $(seq 1 8); do
+case_begin "AWS-RunPatchBaseline Operation=Scan on fresh state directories ($RUNS runs)"
+for i in $(seq 1 "$RUNS"); do
   state=$FLEET_DIR/state-patch-$i
   sshm_in "$state" run AWS-RunPatchBaseline -p Operation=Scan -t all --max-concurrency 16 >"$OUT" 2>"$ERR"
   check_run "patch run $i" $? "$ERR"
 done
-check "every host has a compliance summary" "$HOSTS" "$(compliance_hosts "$FLEET_DIR/state-patch-8")"
+check "every host has a compliance summary" "$HOSTS" "$(compliance_hosts "$FLEET_DIR/state-patch-$RUNS")"
 
-case_begin "AWS-GatherSoftwareInventory on fresh state directories (8 runs)"
-for i in $(seq 1 8); do
+case_begin "AWS-GatherSoftwareInventory on fresh state directories ($RUNS runs)"
+for i in $(seq 1 "$RUNS"); do
   state=$FLEET_DIR/state-inventory-$i
   sshm_in "$state" run AWS-GatherSoftwareInventory -t all --max-concurrency 16 >"$OUT" 2>"$ERR"
   check_run "inventory run $i" $? "$ERR"
 done
-check "every host has an inventory" "$HOSTS" "$(inventory_hosts "$FLEET_DIR/state-inventory-8")"
-sshm_in "$FLEET_DIR/state-inventory-8" -o json inventory show node-003 --type AWS:Application >"$OUT"
+check "every host has an inventory" "$HOSTS" "$(inventory_hosts "$FLEET_DIR/state-inventory-$RUNS")"
+sshm_in "$FLEET_DIR/state-inventory-$RUNS" -o json inventory show node-003 --type AWS:Application >"$OUT"
 check "node-003's packages equal dpkg-query -W on this machine" "$(dpkg-query -W -f='${Package}\n' | sort -u | wc -l)" \
   "$(json_get "$OUT" 'len({r["Name"] for r in d[0]["Content"]})')"
 
