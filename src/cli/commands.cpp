@@ -2,7 +2,6 @@
 // list-commands and get-command-invocation show it, with the full outputs kept locally.
 #include "cli/common.hpp"
 #include "cli/run.hpp"
-#include "engine/recovery.hpp"
 #include "sinks/spool.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
@@ -82,14 +81,6 @@ std::string since_time(const std::string& since) {
   return iso8601_ms(parse_iso8601(s));
 }
 
-// Opens the store and marks the commands whose sshm died while they ran (Interrupted), so
-// the history never shows them Pending forever.
-std::unique_ptr<store::Store> open_store(const GlobalOptions& g) {
-  auto db = store::Store::open(state_dir(g));
-  engine::recover_interrupted(*db);
-  return db;
-}
-
 bool wants_json(const GlobalOptions& g) { return g.output == "json" || g.output == "yaml"; }
 
 std::string targets_text(const std::vector<std::string>& targets) {
@@ -103,7 +94,7 @@ int run_commands_list(const GlobalOptions& g, const CommandsListOptions& o) {
   if (!o.since.empty()) filter.since = since_time(o.since);
   filter.limit = o.limit;
 
-  auto db = open_store(g);
+  auto db = open_state_store(g);
   std::vector<store::CommandRecord> commands = db->list_commands(filter);
   if (wants_json(g)) {
     nlohmann::json arr = nlohmann::json::array();
@@ -131,7 +122,7 @@ int run_commands_list(const GlobalOptions& g, const CommandsListOptions& o) {
 }
 
 int run_commands_show(const GlobalOptions& g, const CommandsShowOptions& o) {
-  auto db = open_store(g);
+  auto db = open_state_store(g);
   store::CommandRecord c = *db->get_command(o.id);
   std::vector<store::InvocationRecord> invocations = db->get_invocations(c.command_id);
   // Outputs a sink could not deliver yet (`sshm outputs flush` retries them).
@@ -198,7 +189,7 @@ bool has_output(const store::Store& db, const store::InvocationRecord& r, const 
 }
 
 int run_commands_output(const GlobalOptions& g, const CommandsOutputOptions& o) {
-  auto db = open_store(g);
+  auto db = open_state_store(g);
   store::CommandRecord c = *db->get_command(o.id);
   std::vector<store::InvocationRecord> invocations = db->get_invocations(c.command_id);
 
@@ -299,7 +290,7 @@ void setup_commands(CLI::App& app, GlobalOptions& global, Action& action) {
                      "Values of secret parameters (never recorded): JSON or YAML map, - reads stdin");
   resume->callback([&global, &action, resume_opts] {
     action = [&global, resume_opts] {
-      open_store(global);  // an interrupted command is marked before it is resumed
+      open_state_store(global);  // an interrupted command is marked before it is resumed
       return resume_command(global, resume_opts->id, resume_opts->display);
     };
   });

@@ -1,6 +1,8 @@
 #include "cli/global_options.hpp"
 
+#include "engine/recovery.hpp"
 #include "ssh/libssh_transport.hpp"
+#include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -36,6 +38,12 @@ fleet::Inventory load_inventory(const GlobalOptions& global) {
 std::filesystem::path state_dir(const GlobalOptions& global) {
   if (!global.state_dir.empty()) return global.state_dir;
   return std::filesystem::path(xdg_dir("XDG_STATE_HOME", ".local/state")) / "sshm";
+}
+
+std::unique_ptr<store::Store> open_state_store(const GlobalOptions& global) {
+  auto store = store::Store::open(state_dir(global));
+  engine::recover_interrupted(*store);
+  return store;
 }
 
 ssh::ResolveOptions resolve_options(const GlobalOptions& global) {

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace sshm::store {
+class Store;
+}
+
 namespace sshm::cli {
 
 // $VAR, or ~/<fallback> when unset.
@@ -21,6 +25,10 @@ std::string xdg_dir(const char* var, const char* fallback);
 fleet::Inventory load_inventory(const GlobalOptions& global);
 // --state-dir / SSHM_STATE_DIR, else $XDG_STATE_HOME/sshm.
 std::filesystem::path state_dir(const GlobalOptions& global);
+// The state store of the state dir, opened by every command that reads or writes the
+// history: commands whose sshm died while they ran (crash, kill -9, power loss) are marked
+// Interrupted first, so no command ever shows a dead run as Pending or InProgress.
+std::unique_ptr<store::Store> open_state_store(const GlobalOptions& global);
 
 // Options for resolving every host of a run from the global flags.
 ssh::ResolveOptions resolve_options(const GlobalOptions& global);

@@ -45,7 +45,7 @@ std::vector<std::string> expand_retargets(const GlobalOptions& global, const std
       out.push_back(e);
       continue;
     }
-    if (!store) store = store::Store::open(state_dir(global));
+    if (!store) store = open_state_store(global);
     store::CommandRecord cmd = *store->get_command(m[2].str());
     const std::string& status = retarget_states().at(m[1].str());
     std::vector<std::string> names;

@@ -117,8 +117,9 @@ private:
 };
 
 // Runs body(Transaction&) in one transaction and commits it, returning what body returns.
-// Any exception rolls the transaction back; a BusyError retries it from the start, so body
-// must not keep state across attempts.
+// Any exception rolls the transaction back; a BusyError retries it from the start, and so
+// does a full disk once the store's reserve is freed, so body must not keep state across
+// attempts.
 template <typename F> auto with_transaction(const Store& store, Access access, F&& body) {
   using Result = std::invoke_result_t<F&, Transaction&>;
   RetryPacer pacer;
@@ -136,6 +137,9 @@ template <typename F> auto with_transaction(const Store& store, Access access, F
       }
     } catch (const BusyError& busy) {
       pacer.wait(busy);
+    } catch (const StoreError& e) {
+      // A full disk: once, with the space the store kept back for this moment.
+      if (e.kind() != StoreError::Kind::disk_full || !store.release_reserve()) throw;
     }
   }
 }

@@ -217,11 +217,37 @@ void make_private_dir(const std::filesystem::path& dir) {
     throw RuntimeError(fmt::format("cannot create state directory '{}': {}", dir.string(), std::strerror(errno)));
 }
 
+// What the reserve keeps back: the final rows of some thousands of invocations without their
+// inline outputs, with the WAL frames their pages take.
+constexpr off_t k_reserve_bytes = 1 << 20;
+
+std::filesystem::path reserve_path(const std::filesystem::path& state_dir) { return state_dir / "sshm.db.reserve"; }
+
+// Makes the reserve when the disk has room for all of it; a disk without that room gets none
+// (a part would only take the last bytes the store needs now).
+bool make_reserve(const std::filesystem::path& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && st.st_size >= k_reserve_bytes) return true;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  const bool made = ::posix_fallocate(fd, 0, k_reserve_bytes) == 0;
+  ::close(fd);
+  if (!made) ::unlink(path.c_str());
+  return made;
+}
+
 } // namespace
 
 Store::Store(std::filesystem::path state_dir, sqlite3* db) : m_state_dir(std::move(state_dir)), m_db(db) {}
 
 Store::~Store() { close_connection(m_db); }
+
+std::unique_ptr<Store> Store::connect(const std::filesystem::path& state_dir, const std::filesystem::path& path) {
+  std::unique_ptr<Store> store(new Store(state_dir, open_connection(path)));  // closes it on any throw below
+  // Every table of every folder exists before any command runs.
+  migrate(*store);
+  return store;
+}
 
 std::unique_ptr<Store> Store::open(const std::filesystem::path& state_dir) {
   make_private_dir(state_dir);
@@ -233,10 +259,25 @@ std::unique_ptr<Store> Store::open(const std::filesystem::path& state_dir) {
   if (fd < 0) throw RuntimeError(fmt::format("cannot open state store '{}': {}", path.string(), std::strerror(errno)));
   ::close(fd);
 
-  std::unique_ptr<Store> store(new Store(state_dir, open_connection(path)));  // closes it on any throw below
-  // Every table of every folder exists before any command runs.
-  migrate(*store);
+  std::unique_ptr<Store> store;
+  try {
+    store = connect(state_dir, path);
+  } catch (const StoreError& e) {
+    // WAL mode needs room for its -wal and -shm files even to read: on a full disk, once more
+    // with the space the reserve kept (an I/O error is how SQLite reports the -shm it could
+    // not grow).
+    const bool full = e.kind() == StoreError::Kind::disk_full || e.kind() == StoreError::Kind::io;
+    if (!full || ::unlink(reserve_path(state_dir).c_str()) != 0) throw;
+    store = connect(state_dir, path);
+  }
+  store->m_has_reserve = make_reserve(reserve_path(state_dir));
   return store;
+}
+
+bool Store::release_reserve() const {
+  if (!m_has_reserve.exchange(false)) return false;
+  // Another sshm on this state dir may have freed it first: then there is nothing to retry with.
+  return ::unlink(reserve_path(m_state_dir).c_str()) == 0;
 }
 
 void Store::begin_command(const CommandRecord& command, const std::vector<InvocationRecord>& invocations) {

@@ -87,16 +87,25 @@ public:
   // Invocation Status -> how many, for one command (cheap: no outputs are read).
   std::map<std::string, int> invocation_status_counts(const std::string& command_id) const;
 
+  // Space kept back for the history: a file of a few hundred KB in the state dir, made at
+  // open when the disk has room. When a write meets a full disk the store deletes it and
+  // tries once more, so a run on a disk that filled up (its own outputs, or anything else on
+  // that file system) still records what it lost. True when there was a reserve to free.
+  bool release_reserve() const;
+
 private:
   // The one way to the connection (store/sql.hpp): it holds m_mutex for a whole transaction.
   friend class Transaction;
   Store(std::filesystem::path state_dir, sqlite3* db);
+  // Opens the connection and migrates the schema.
+  static std::unique_ptr<Store> connect(const std::filesystem::path& state_dir, const std::filesystem::path& path);
   std::filesystem::path m_state_dir;
   sqlite3* m_db = nullptr;
   // One Store may be shared by threads: its transactions must not interleave.
   mutable std::mutex m_mutex;
   // The thread inside a transaction, so that a nested one is an error, not a deadlock.
   mutable std::atomic<std::thread::id> m_owner{};
+  mutable std::atomic<bool> m_has_reserve{false};
 };
 
 // SSM's JSON shapes, shared by `run -o json` and `commands show`. Strings that are not

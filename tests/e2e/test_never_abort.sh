@@ -118,6 +118,40 @@ else
   check_eq "mount a 200 KB tmpfs (root needed)" 0 1
 fi
 
+case_begin "a disk that filled up after the store was made: the store's reserve lets the history say what was lost"
+filled=$FLEET_DIR/filled-state
+mkdir -p "$filled"
+if mount -t tmpfs -o size=4m tmpfs "$filled"; then
+  mounts+=("$filled")
+  SSHM_STATE_DIR=$filled fleet_sshm exec 'echo first' -t node-001 --no-progress >/dev/null 2>&1
+  check_eq "first run" 0 "$?"
+  check_eq "a reserve is kept" yes "$([ -s "$filled/sshm.db.reserve" ] && echo yes || echo no)"
+  # Something else fills the disk to the last byte.
+  dd if=/dev/zero of="$filled/filler" bs=64k >/dev/null 2>&1
+  check_eq "the disk is full" 0 "$(df --output=avail -k "$filled" | tail -1 | tr -d ' ')"
+  # 700 KB a host: more than the reserve gives back, so some output must be lost.
+  SSHM_STATE_DIR=$filled fleet_sshm -o json exec 'head -c 716799 /dev/zero | tr "\0" y; echo' \
+    -t node-001,node-002,node-003 --max-concurrency 3 --no-progress >"$FLEET_DIR/filled.json" 2>"$FLEET_DIR/filled.err"
+  check_eq "exit status" 1 "$?"
+  check_not_contains "no abort" "terminate called" "$(cat "$FLEET_DIR/filled.err")"
+  check_contains "a clear message" "No space left on device" "$(cat "$FLEET_DIR/filled.err")"
+  id=$(json_get "$FLEET_DIR/filled.json" 'd["CommandId"]')
+  # Read while the disk is still full: the run recorded its end in the space it freed.
+  SSHM_STATE_DIR=$filled fleet_sshm -o json commands show "$id" >"$FLEET_DIR/filled.show.json"
+  check_eq "history readable on the full disk" 0 "$?"
+  check_eq "the command ended" Failed "$(json_get "$FLEET_DIR/filled.show.json" 'd["Status"]')"
+  check_eq "each host has its whole output or says it was lost" ok "$(json_get "$FLEET_DIR/filled.show.json" '(
+"; ".join("%s %s/%s" % (i["InstanceId"], i["Status"], i["StatusDetails"]) for i in d["Invocations"]
+          if (i["Status"], i["StatusDetails"]) not in (("Success", "Success"), ("Failed", "OutputLost"))) or
+("ok" if any(i["StatusDetails"] == "OutputLost" for i in d["Invocations"]) else "no host lost its output"))')"
+  rm -f "$filled/filler"
+  SSHM_STATE_DIR=$filled fleet_sshm commands list >/dev/null 2>&1
+  check_eq "room again: a new reserve" yes "$([ -s "$filled/sshm.db.reserve" ] && echo yes || echo no)"
+  umount "$filled" && mounts=()
+else
+  check_eq "mount a 4 MB tmpfs (root needed)" 0 1
+fi
+
 case_begin "kill -9 half way: the next sshm shows it Interrupted; resume runs every host never started, once"
 : >"$shared/ran" && chmod 666 "$shared/ran"
 SSH_AUTH_SOCK= "$SSHM" -i "$FLEET_INVENTORY" -F "$FLEET_SSH_CONFIG" exec \
