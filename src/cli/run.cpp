@@ -186,25 +186,44 @@ bool was_masked(const nlohmann::json& v) {
   return v.is_string() && v.get<std::string>() == k_masked;
 }
 
-// Every platform's document resolved against the Parameter Store (none yet: any
-// {{ssm:...}} or {{ssm-secure:...}} reference is an error before anything runs).
-// {{ssm:NAME}} from the local Parameter Store under the state dir (opened on first use).
-documents::SsmResolver local_parameter_store(const GlobalOptions& g) {
-  return params::make_local_ssm_resolver(state_dir(g) / "params.db", params::default_key_file());
-}
-
-std::map<std::string, documents::ResolvedDocument> resolve_for(const documents::Document& doc,
-                                                               const documents::ParameterValues& values,
-                                                               const std::set<std::string>& platforms,
-                                                               const documents::SsmResolver& ssm) {
-  // {{ssm-secure:}} is not resolved yet: every such reference is an exit-2 error before anything runs.
-  documents::ParameterResolver store = documents::no_parameter_store();
-  std::map<std::string, documents::ResolvedDocument> out;
+// Every platform's document resolved for `req`: {{ssm:}} and {{ssm-secure:}} from the local
+// Parameter Store under the state dir (opened on first use) at send time, as SSM resolves
+// them before a command reaches any instance; a missing parameter stops the run (exit 2).
+// Resolving {{ssm-secure:}} in every field is sshm's extension (SSM honours it only in
+// aws:downloadContent's credentials): the values reach the hosts only inside the steps.
+void resolve_documents(const GlobalOptions& g, const documents::Document& doc, const documents::ParameterValues& values,
+                       const std::set<std::string>& platforms, engine::RunRequest& req) {
+  const std::filesystem::path db = state_dir(g) / "params.db";
+  documents::SsmResolver ssm = params::make_local_ssm_resolver(db, params::default_key_file());
+  params::SecureLookup secure = params::make_local_secure_resolver(db, params::default_key_file());
+  auto lookup = [&](const std::string& name, bool) -> std::optional<nlohmann::json> {
+    std::string value = secure(name);
+    req.secrets.push_back({value, "{{ssm-secure:" + name + "}}"});
+    return value;
+  };
+  req.documents.clear();
+  req.secrets.clear();
   for (const auto& p : platforms) {
     documents::ResolvedDocument resolved = documents::resolve(doc, values, p, ssm);
-    for (auto& step : resolved.steps) step.inputs = documents::resolve_secure_references(step.inputs, store);
-    out[p] = std::move(resolved);
+    for (auto& step : resolved.steps) step.inputs = documents::resolve_secure_references(step.inputs, lookup);
+    req.documents[p] = std::move(resolved);
   }
+}
+
+// `node` with every resolved secure value shown as the reference it came from.
+nlohmann::json unresolve_secrets(const nlohmann::json& node, const std::vector<engine::RunRequest::Secret>& secrets) {
+  if (node.is_string()) {
+    std::string text = node.get<std::string>();
+    for (const auto& s : secrets) {
+      if (s.value.empty()) continue;
+      for (size_t at = text.find(s.value); at != std::string::npos; at = text.find(s.value, at + s.reference.size()))
+        text.replace(at, s.value.size(), s.reference);
+    }
+    return text;
+  }
+  if (!node.is_array() && !node.is_object()) return node;
+  nlohmann::json out = node;
+  for (auto it = out.begin(); it != out.end(); ++it) *it = unresolve_secrets(*it, secrets);
   return out;
 }
 
@@ -230,7 +249,8 @@ nlohmann::json dry_run_steps(const engine::RunRequest& req, const documents::Doc
     nlohmann::json out = nlohmann::json::array();
     for (const auto& step : steps) {
       nlohmann::json st = {{"Name", step.name}, {"Action", step.action},
-                           {"Inputs", hidden ? nlohmann::json::object({{"hidden", "uses a secret parameter"}}) : step.inputs},
+                           {"Inputs", hidden ? nlohmann::json::object({{"hidden", "uses a secret parameter"}})
+                                             : unresolve_secrets(step.inputs, req.secrets)},
                            {"TimeoutSeconds", step.timeout_seconds}};
       if (!step.skip_reason.empty()) st["Skipped"] = step.skip_reason;
       if (!step.failure_reason.empty()) st["FailsWith"] = step.failure_reason;
@@ -402,8 +422,7 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   engine::RunRequest req;
   std::set<std::string> platforms;
   for (const auto* h : hosts) platforms.insert(h->platform);
-  // {{ssm:...}} comes from Parameter Store at send time; a missing one stops the run (exit 2).
-  req.documents = resolve_for(doc, values, platforms, local_parameter_store(g));
+  resolve_documents(g, doc, values, platforms, req);
 
   auto ssh_config = load_ssh_config(g);
   auto endpoints = endpoints_for(hosts, ssh_config, resolve_options(g));
@@ -457,7 +476,7 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   }
 
   prepare_key_passphrase(endpoints);
-  auto store = store::Store::open(state_dir(g));
+  auto store = open_state_store(g);
   store->save_run_spec(cmd.command_id, {run_spec(g, o, doc, values, sink_options), engine::owner_of_this_process()});
   return execute(g, std::move(req), sink_options, {o.gather, o.raw}, o.output_dir, ssh_config, *store, hosts.size());
 }
@@ -611,8 +630,7 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   engine::RunRequest req;
   std::set<std::string> platforms;
   for (const auto* h : present) platforms.insert(h->platform);
-  // {{ssm:...}} comes from Parameter Store at send time; a missing one stops the run (exit 2).
-  req.documents = resolve_for(doc, values, platforms, local_parameter_store(g));
+  resolve_documents(g, doc, values, platforms, req);
   std::string run_as = spec.value("run_as", "");
   size_t e = 0;
   for (size_t i = 0; i < invs.size(); ++i) {

@@ -5,6 +5,7 @@
 #include "engine/rate.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
+#include "util/terminal_safe.hpp"
 #include "util/time.hpp"
 
 #include <fmt/format.h>
@@ -279,6 +280,8 @@ void take_document_result(store::InvocationRecord& inv, plugins::DocumentResult 
   if (!r.output_lost.empty()) {
     inv.failure_kind = "output";
     inv.failure_message = r.output_lost;
+    // On stderr too, whatever the output format: a lost output is never a silent one.
+    say(fmt::format("{}: {}", terminal_safe(inv.instance_id, false), r.output_lost));
   }
   // SSM fills the invocation's URLs only when the document has one plugin.
   if (inv.plugins.size() == 1) {
@@ -327,6 +330,7 @@ void run_on_host(RunContext& rc, size_t i, Acknowledge& acknowledged) {
   ctx.outputs_root = rc.store.outputs_dir();
   ctx.cancel = &rc.cancel;
   ctx.execution_timeout_override = request.execution_timeout;
+  for (const auto& s : request.secrets) ctx.secrets.push_back(s.value);
   ctx.on_output = [&](const std::string& step, bool is_err, std::string_view data) {
     rc.observer.on_output(target.name, step, is_err, data);
     sinks::OutputChunk chunk{cmd.command_id, cmd.document_name, target.name, step, is_err, data};

@@ -64,6 +64,14 @@ struct RunRequest {
   // again (they may have run); finished ones stay as they are.
   bool resume = false;
   std::vector<store::InvocationRecord> recorded;
+  // What {{ssm-secure:NAME}} references resolved to (in `documents` only), each with its
+  // reference: the values are masked as "****" wherever a host prints them and never
+  // recorded; the command, the dry run and every message keep the references.
+  struct Secret {
+    std::string value;
+    std::string reference;  // {{ssm-secure:NAME}}
+  };
+  std::vector<Secret> secrets;
 };
 
 // The dispatch plan a request gets (window, threshold, ramp, caps), with targets[todo[k]]

@@ -24,4 +24,13 @@ SsmLookup make_ssm_resolver(std::shared_ptr<Backend> backend);
 // {{ssm:}} never opens it).
 SsmLookup make_local_ssm_resolver(std::filesystem::path db_file, std::filesystem::path key_file);
 
+// {{ssm-secure:NAME}} (with an optional :version or :label): the SecureString's plain text,
+// decrypted on the controller. Throws Error: ParameterNotFound, ParameterVersionNotFound,
+// or UnsupportedParameterType when the parameter is not a SecureString (an ssm-secure
+// reference names SecureString parameters only). The message never holds the value.
+using SecureLookup = std::function<std::string(const std::string& reference)>;
+
+std::string resolve_secure_reference(Backend& backend, const std::string& reference);
+SecureLookup make_local_secure_resolver(std::filesystem::path db_file, std::filesystem::path key_file);
+
 } // namespace sshm::params

@@ -391,9 +391,12 @@ DocumentResult run_document(HostContext& ctx, const documents::ResolvedDocument&
       continue;
     }
     auto base = ctx.outputs_root / ctx.command_id / ctx.host / without_colons(step.action) / without_colons(step.name);
-    OutputCapture capture(base / "stdout", base / "stderr", [&](bool is_err, std::string_view d) {
-      if (ctx.on_output) ctx.on_output(step.name, is_err, d);
-    });
+    OutputCapture capture(
+        base / "stdout", base / "stderr",
+        [&](bool is_err, std::string_view d) {
+          if (ctx.on_output) ctx.on_output(step.name, is_err, d);
+        },
+        ctx.secrets);
     rec.response_start_date_time = iso8601_ms(std::chrono::system_clock::now());
     rec.status = "InProgress";
     StepResult r = execute_step(ctx, step, capture);

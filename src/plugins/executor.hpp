@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace sshm::store {
 class Store;
@@ -34,6 +35,8 @@ struct HostContext {
   std::filesystem::path outputs_root;  // <state-dir>/outputs
   const std::atomic<bool>* cancel = nullptr;
   int execution_timeout_override = 0;  // --execution-timeout, 0 keeps the document's
+  // Resolved {{ssm-secure:}} values: masked in every output the host gives (OutputCapture).
+  std::vector<std::string> secrets;
   // Live output, from the worker thread: step name, stream, bytes.
   std::function<void(const std::string& step, bool is_stderr, std::string_view data)> on_output;
   // Called when a step ends, with its record and the capture (files closed).

@@ -8,11 +8,10 @@
 
 namespace sshm::plugins {
 
-OutputCapture::OutputCapture(std::filesystem::path stdout_path, std::filesystem::path stderr_path, Listener listener)
-    : m_listener(std::move(listener)) {
-  m_out.path = std::move(stdout_path);
-  m_err.path = std::move(stderr_path);
-}
+OutputCapture::OutputCapture(std::filesystem::path stdout_path, std::filesystem::path stderr_path, Listener listener,
+                             std::vector<std::string> secrets)
+    : m_out(std::move(stdout_path), secrets, false), m_err(std::move(stderr_path), std::move(secrets), true),
+      m_listener(std::move(listener)) {}
 
 OutputCapture::~OutputCapture() { close(); }
 
@@ -46,12 +45,19 @@ void OutputCapture::append(Stream& s, std::string_view data) {
   s.bytes += static_cast<long long>(data.size());
 }
 
+void OutputCapture::pass_on(Stream& s, std::string_view data) {
+  if (data.empty()) return;
+  append(s, data);
+  if (m_listener) m_listener(s.is_stderr, data);
+}
+
 void OutputCapture::write(bool is_stderr, std::string_view data) {
-  append(is_stderr ? m_err : m_out, data);
-  if (m_listener) m_listener(is_stderr, data);
+  Stream& s = is_stderr ? m_err : m_out;
+  pass_on(s, s.mask.feed(data));
 }
 
 bool OutputCapture::close() {
+  for (Stream* s : {&m_out, &m_err}) pass_on(*s, s->mask.finish());
   for (Stream* s : {&m_out, &m_err}) {
     if (!s->file) continue;
     errno = 0;

@@ -1,13 +1,17 @@
 #pragma once
 // Captures one step's stdout and stderr as they stream: full copies to files (created only
 // when the first byte arrives, so empty outputs leave no file), a bounded head for SSM's
-// inline content, and a callback for live display and streaming sinks.
+// inline content, and a callback for live display and streaming sinks. Resolved secret
+// values ({{ssm-secure:}}) are masked before the bytes reach any of them.
+#include "util/secret_mask.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sshm::plugins {
 
@@ -15,13 +19,15 @@ class OutputCapture {
 public:
   using Listener = std::function<void(bool is_stderr, std::string_view data)>;
 
-  OutputCapture(std::filesystem::path stdout_path, std::filesystem::path stderr_path, Listener listener);
+  OutputCapture(std::filesystem::path stdout_path, std::filesystem::path stderr_path, Listener listener,
+                std::vector<std::string> secrets = {});
   ~OutputCapture();
   OutputCapture(const OutputCapture&) = delete;
   OutputCapture& operator=(const OutputCapture&) = delete;
 
   void write(bool is_stderr, std::string_view data);
-  // Flushes and closes the files; returns false when a write failed (disk full).
+  // Passes on what the masking held back, flushes and closes the files; returns false when
+  // a write failed (disk full).
   bool close();
   // Whether a stream's full copy could not be written (create, write, flush or close failed).
   // Its partial file is removed at once, so a full disk keeps room for the history; the
@@ -44,13 +50,19 @@ public:
 
 private:
   struct Stream {
+    Stream(std::filesystem::path p, std::vector<std::string> secrets, bool err)
+        : path(std::move(p)), mask(std::move(secrets)), is_stderr(err) {}
     std::filesystem::path path;
     std::FILE* file = nullptr;
     std::string head;
     long long bytes = 0;
     bool failed = false;
     std::string error;  // strerror of the first failure
+    SecretMaskStream mask;
+    bool is_stderr = false;
   };
+  // Masks, then writes to the file, the head and the listener.
+  void pass_on(Stream& s, std::string_view data);
   void append(Stream& s, std::string_view data);
   // Records the failure (errno), closes and removes the partial file.
   static void fail(Stream& s, int error);

@@ -2,7 +2,8 @@
 # Secrets never land in sshm's history or output: a parameter whose name looks secret,
 # given with --parameters-file, reaches the host, and afterwards nothing sshm wrote (state
 # dir, stdout, stderr, -o json/jsonl/yaml, commands show/list) holds it. A resume asks
-# for it again. An unresolvable {{ssm-secure:...}} stops the run before anything runs.
+# for it again. A {{ssm-secure:...}} from the Parameter Store reaches the host and is masked
+# wherever the host prints it; an unresolvable one stops the run before anything runs.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/fleet.sh"
@@ -132,6 +133,43 @@ check_eq "the hosts never started ran on resume" yes \
   "$([ "$(grep -c ": $expected_sum\$" "$out/resumed.out")" -ge 1 ] && echo yes || echo no)"
 check_nowhere "after the resume"
 
+case_begin "{{ssm-secure:}} from the local Parameter Store reaches the host, is masked in output and recorded nowhere"
+export SSHM_PARAMS_KEY_FILE=$FLEET_DIR/params.key
+printf '%s' "$secret" | fleet_sshm params put-parameter --name /app/db-password --type SecureString --value - >/dev/null
+check_eq "SecureString stored from stdin" 0 "$?"
+fleet_sshm params put-parameter --name /app/port --value 5432 --type String >/dev/null
+cat >"$FLEET_DIR/secure-ok.yaml" <<YAML
+schemaVersion: "2.2"
+description: uses a SecureString
+mainSteps:
+  - action: aws:runShellScript
+    name: use
+    inputs:
+      runCommand:
+        - "printf %s '{{ssm-secure:/app/db-password}}' | sha256sum | cut -c1-64"
+        - "echo 'port {{ssm:/app/port}}'"
+        - "echo 'leak {{ssm-secure:/app/db-password}} end' >&2"
+        - "ps -eo args >$shared/ps-\$AWS_SSM_INSTANCE_ID"
+YAML
+fleet_sshm --no-progress run "$FLEET_DIR/secure-ok.yaml" -t web-001,web-002 >"$out/secure-ok.out" 2>"$out/secure-ok.err"
+check_eq "exit status" 0 "$?"
+check_contains "the host got the value" "web-001: $expected_sum" "$(cat "$out/secure-ok.out")"
+check_contains "{{ssm:}} beside it" "web-002: port 5432" "$(cat "$out/secure-ok.out")"
+check_contains "the value printed by the host is masked" "web-001: leak **** end" "$(cat "$out/secure-ok.err")"
+fleet_sshm -o json run "$FLEET_DIR/secure-ok.yaml" -t web-003 >"$out/secure-ok.json" 2>&1
+check_eq "-o json exit status" 0 "$?"
+id=$(json_get "$out/secure-ok.json" 'd["CommandId"]')
+check_contains "inline output masked" "leak **** end" \
+  "$(json_get "$out/secure-ok.json" 'd["Invocations"][0]["StandardErrorContent"]')"
+fleet_sshm commands output "$id" web-003 --stderr >"$out/secure-ok.stderr" 2>&1
+check_contains "stored output masked" "leak **** end" "$(cat "$out/secure-ok.stderr")"
+fleet_sshm -o json commands show "$id" >"$out/secure-ok.show.json"
+fleet_sshm run "$FLEET_DIR/secure-ok.yaml" -t web-001 --dry-run -o json >"$out/secure-ok.dry" 2>&1
+check_contains "the dry run shows the reference" "{{ssm-secure:/app/db-password}}" "$(cat "$out/secure-ok.dry")"
+check_eq "the value was in no process's argv on the hosts" "" "$(grep -laF -e "$secret" "$shared"/ps-* 2>/dev/null)"
+check_eq "the key file is private" 600 "$(stat -c %a "$SSHM_PARAMS_KEY_FILE")"
+check_nowhere "after {{ssm-secure:}} runs"
+
 case_begin "an unresolvable {{ssm-secure:...}} is refused before anything runs"
 cat >"$FLEET_DIR/secure.yaml" <<YAML
 schemaVersion: "2.2"
@@ -145,7 +183,7 @@ YAML
 before=$(fleet_sshm -o json commands list --limit 0 | json_get - 'len(d)')
 fleet_sshm run "$FLEET_DIR/secure.yaml" -t all >"$out/secure.out" 2>"$out/secure.err"
 check_eq "exit status 2" 2 "$?"
-check_contains "clear message" "parameter store: parameter db-password not found" "$(cat "$out/secure.err")"
+check_contains "clear message" "parameter db-password not found" "$(cat "$out/secure.err")"
 check_eq "nothing ran" no "$([ -e "$shared/ran-secure" ] && echo yes || echo no)"
 check_eq "nothing recorded" "$before" "$(fleet_sshm -o json commands list --limit 0 | json_get - 'len(d)')"
 fleet_sshm exec 'echo {{ssm:/app/missing}}' -t all >/dev/null 2>"$out/ssm.err"

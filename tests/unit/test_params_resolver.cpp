@@ -78,3 +78,21 @@ TEST_CASE("params resolver: the local store opens only when a reference needs it
   CHECK(error_of([&] { ssm("/nothing", false); }) == "ParameterNotFound");
   CHECK(std::filesystem::exists(dir.path / "state" / "params.db"));
 }
+
+TEST_CASE("params resolver: {{ssm-secure:name}} gives the decrypted SecureString, and only a SecureString") {
+  TempDir dir;
+  std::shared_ptr<Backend> store =
+      open_local(dir.path / "params.db", dir.path / "params.key", SystemClock::instance());
+  put(*store, "/app/db-password", "Hunter2!", "SecureString");
+  put(*store, "/app/db-password", "Hunter3!", "SecureString", true);
+  put(*store, "/app/port", "5432", "String");
+  CHECK(resolve_secure_reference(*store, "/app/db-password") == "Hunter3!");
+  CHECK(resolve_secure_reference(*store, "/app/db-password:1") == "Hunter2!");
+  CHECK(error_of([&] { resolve_secure_reference(*store, "/app/port"); }) == "UnsupportedParameterType");
+  CHECK(error_of([&] { resolve_secure_reference(*store, "/app/missing"); }) == "ParameterNotFound");
+  CHECK(error_of([&] { resolve_secure_reference(*store, "/app/db-password:7"); }) == "ParameterVersionNotFound");
+  // The local resolver opens the store on first use and decrypts with the same key file.
+  SecureLookup lookup = make_local_secure_resolver(dir.path / "params.db", dir.path / "params.key");
+  CHECK(lookup("/app/db-password") == "Hunter3!");
+  CHECK(error_of([&] { lookup("db-password"); }) == "ParameterNotFound");
+}
