@@ -527,12 +527,31 @@ HostPatchReport run_patch(ssh::Transport& transport, const ssh::Endpoint& ep, co
   return run_core(session, ep, req, reconnect, std::move(r));
 }
 
-HostPatchReport run_patch_on_session(ssh::Session& session, const ssh::Endpoint& endpoint, const PatchRequest& request) {
-  // Borrow the caller's session for the core, which may replace it only when it reconnects.
-  std::unique_ptr<ssh::Session> borrowed(&session);
-  HostPatchReport r = run_core(borrowed, endpoint, request, nullptr, new_report(endpoint.name, request));
-  (void)borrowed.release();
-  return r;
+HostPatchReport run_patch_on_session(ssh::Session& session, const ssh::Endpoint& endpoint, const PatchRequest& request,
+                                     ssh::Transport* transport) {
+  // Borrow the caller's session for the core; a reconnect puts a session of our own in its
+  // place, and the borrowed one is released, never freed, whatever happens.
+  std::unique_ptr<ssh::Session> current(&session);
+  auto give_back = [&] {
+    if (current.get() == &session) (void)current.release();
+  };
+  Reconnect reconnect;
+  if (transport)
+    reconnect = [&](const std::string& old_boot_id, std::unique_ptr<ssh::Session>& s, std::string& error) {
+      std::unique_ptr<ssh::Session> fresh;
+      if (!wait_for_reboot(*transport, endpoint, request, old_boot_id, fresh, error)) return false;
+      give_back();
+      s = std::move(fresh);
+      return true;
+    };
+  try {
+    HostPatchReport r = run_core(current, endpoint, request, reconnect, new_report(endpoint.name, request));
+    give_back();
+    return r;
+  } catch (...) {
+    give_back();
+    throw;
+  }
 }
 
 HostPatchReport scan(ssh::Transport& transport, const ssh::Endpoint& endpoint, PatchRequest request) {
