@@ -210,18 +210,20 @@ check "MissingCount (sec, both, extra, rejected, broken, app)" "6" "$(jq -r '.[0
 check "scan installs nothing" "1" "$(installed_version sshm-sec)"
 
 case_begin "patch scan is a command in the history, one invocation per host; -t @failed:ID selects the failed host"
-# debroot-nosudo reaches the same root but runs as another user through sudo, which the root lacks.
-out=$(sshm -o json patch scan -t debroot,debroot-nosudo)
+# debroot-nosudo reaches the same root but refreshes the package lists (--update) as another
+# user through sudo, which the root lacks.
+out=$(sshm -o json patch scan -t debroot,debroot-nosudo --update)
 rc=$?; check "exit status (one host failed)" 1 "$rc"
-check "reports" "debroot:Success debroot-nosudo:Failed" "$(jq -r '[.[] | "\(.InstanceId):\(.Status)"] | sort | join(" ")' <<<"$out")"
+check "reports" "debroot-nosudo:Failed debroot:Success" "$(jq -r '[.[] | "\(.InstanceId):\(.Status)"] | sort | join(" ")' <<<"$out")"
 list=$(sshm -o json commands list --limit 1)
 check "commands list: the document" "AWS-RunPatchBaseline" "$(jq -r '.[0].DocumentName' <<<"$list")"
 id=$(jq -r '.[0].CommandId' <<<"$list")
 show=$(sshm -o json commands show "$id")
-check "commands show: one invocation per host" "debroot:Success debroot-nosudo:Failed" \
+check "commands show: one invocation per host" "debroot-nosudo:Failed debroot:Success" \
   "$(jq -r '[.Invocations[] | "\(.InstanceId):\(.Status)"] | sort | join(" ")' <<<"$show")"
-out=$(sshm -o json patch scan -t "@failed:$id")
-rc=$?; check "rescan of the failed: exit status" 1 "$rc"
+# Every selected host failed before patching (sudo): exit 4, as `patch scan` always says.
+out=$(sshm -o json patch scan -t "@failed:$id" --update)
+rc=$?; check "rescan of the failed: exit status" 4 "$rc"
 check "@failed selects exactly the failed host" "debroot-nosudo" "$(jq -r '[.[].InstanceId] | join(" ")' <<<"$out")"
 
 case_begin "the Patch Group tag picks the custom baseline: rules, ApprovedPatches, RejectedPatches with BLOCK"
