@@ -2,9 +2,9 @@
 // over SSH. One `sh -s` per host with the gatherer on stdin; snapshots in the state store.
 #include "aws/client.hpp"
 #include "cli/common.hpp"
-#include "cli/signals.hpp"
+#include "cli/run.hpp"
 #include "cli/sink_options.hpp"
-#include "engine/dispatch.hpp"
+#include "engine/builtin_plugins.hpp"
 #include "inventory/export.hpp"
 #include "inventory/gather.hpp"
 #include "inventory/inventory_store.hpp"
@@ -14,12 +14,12 @@
 #include "util/spell.hpp"
 #include "util/strings.hpp"
 
-#include <atomic>
+#include <any>
 #include <chrono>
-#include <climits>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <mutex>
+#include <optional>
 
 namespace sshm::cli {
 
@@ -95,41 +95,6 @@ struct HostOutcome {
   std::size_t bytes = 0;  // the gatherer's stream
 };
 
-// Connects, gathers and stores one host's snapshot; the outcome says what happened.
-HostOutcome collect_one(ssh::Transport& transport, const ssh::Endpoint& endpoint, const std::string& host,
-                        const inventory::GatherOptions& base, inventory::SnapshotWriter& writer,
-                        const std::atomic<bool>& cancel) {
-  HostOutcome out;
-  out.host = host;
-  auto start = std::chrono::steady_clock::now();
-  auto session = transport.connect(endpoint, &cancel);
-  if (!session) {
-    out.error_kind = ssh::to_string(session.error().kind);
-    out.error = session.error().message;
-  } else {
-    inventory::GatherOptions opts = base;
-    opts.instance_id = out.host;
-    opts.cancel = &cancel;
-    std::string pm;
-    auto items = inventory::gather(**session, opts, &out.warnings, &pm, &out.bytes);
-    if (!items) {
-      out.error_kind = ssh::to_string(items.error().kind);
-      out.error = items.error().message;
-    } else {
-      std::string error = writer.write(out.host, pm, *items, base.custom);
-      if (error.empty()) {
-        out.ok = true;
-      } else {
-        out.error_kind = "store";
-        out.error = error;
-      }
-      for (const InventoryItem& it : *items) out.counts[it.type_name] = it.content.size();
-    }
-  }
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return out;
-}
-
 // The text lines of one host's outcome.
 std::string outcome_text(const HostOutcome& out) {
   std::string line;
@@ -169,66 +134,115 @@ void print_collect_summary(const GlobalOptions& g, const std::vector<HostOutcome
   }
 }
 
-int run_collect(const GlobalOptions& g, const CollectOptions& o) {
-  const auto started = std::chrono::steady_clock::now();
-  // Load the fleet and choose hosts.
-  auto inv_file = load_inventory(g);
-  auto hosts = select(g, inv_file, o.targets);
-  if (hosts.empty()) throw InputError("no hosts match the targets");
-  // Map the flags to what the gatherer collects.
-  inventory::GatherOptions base;
-  inventory::select_types(base, o.types);
-  if (!o.files.empty()) base.files = inventory::parse_file_rules(o.files);
-  base.file_hash = o.file_hash;
-  base.custom_dirs = o.custom_dirs;
-  base.timeout = std::chrono::seconds(o.timeout);
-  // Resolve connection settings before anything connects.
-  auto ssh_config = load_ssh_config(g);
-  auto ropts = resolve_options(g);
-  auto endpoints = endpoints_for(hosts, ssh_config, ropts);
-  prepare_key_passphrase(endpoints);
-  auto transport = make_transport(g, ssh_config);
-  auto db = store::Store::open(state_dir(g));
-  InventoryStore inv(*db);
-  inventory::SnapshotWriter writer(inv);
+// Shows `sshm inventory collect` as it always has, from the outcome the plugin hands back
+// (HostContext::on_result: counts, warnings and stream size, which the store does not keep);
+// a host the plugin never ran on gets an outcome made from its invocation.
+class CollectObserver : public CliRunObserver {
+public:
+  explicit CollectObserver(const GlobalOptions& g) : m_g(g), m_started(std::chrono::steady_clock::now()) {}
 
-  // Gather through the fleet engine: --concurrency hosts at once, a failed host never stops
-  // the others, Ctrl-C stops starting hosts. Each result is stored before it is reported.
-  std::vector<HostOutcome> outcomes(hosts.size());
-  const bool json = wants_json(g);
-  engine::DispatchPlan plan;
-  plan.targets = hosts.size();
-  plan.concurrency = static_cast<size_t>(std::max(1, o.concurrency));
-  plan.ramp = false;
-  plan.error_threshold = INT_MAX;
-  std::atomic<bool> cancel{false};
-  auto work = [&](size_t i, engine::Acknowledge&) {
-    outcomes[i] = collect_one(*transport, endpoints[i], hosts[i]->name, base, writer, cancel);
-    if (!json) SyncOut::instance().out(outcome_text(outcomes[i]));
-    return !outcomes[i].ok;
-  };
-  auto not_started = [&](size_t i) {
-    outcomes[i].host = hosts[i]->name;
-    outcomes[i].error_kind = "cancelled";
-    outcomes[i].error = "not started: interrupted";
-    if (!json) SyncOut::instance().out(outcome_text(outcomes[i]));
-  };
-  {
-    SignalGuard guard(cancel);
-    engine::dispatch(plan, work, not_started, cancel);
+  void on_invocation_start(const std::string& host) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_outcomes[host].start = std::chrono::steady_clock::now();
+  }
+  void on_result(const std::string& host, const std::any& result) override {
+    if (const auto* r = std::any_cast<engine::InventoryOutcome>(&result)) {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_outcomes[host].plugin = *r;
+      m_outcomes[host].ran = true;
+    }
+  }
+  void on_invocation_done(const store::InvocationRecord& inv) override {
+    HostOutcome out = outcome_of(inv);
+    if (!wants_json(m_g)) SyncOut::instance().out(outcome_text(out));
+  }
+  void finish(const engine::RunResult& result) override {
+    for (const auto& inv : result.invocations) m_done.push_back(outcome_of(inv));
+    print_collect_summary(m_g, m_done,
+                          std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count());
+  }
+  std::optional<int> exit_code(const engine::RunResult& result) const override {
+    size_t ok = 0;
+    for (const auto& out : m_done) ok += out.ok ? 1 : 0;
+    if (result.dispatch.cancelled || result.command.status == "Cancelled") return k_exit_interrupted;
+    if (ok == m_done.size()) return k_exit_ok;
+    return ok == 0 ? k_exit_unreachable : k_exit_failed;
   }
 
-  print_collect_summary(g, outcomes,
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  size_t ok = 0;
-  for (const auto& out : outcomes) ok += out.ok ? 1 : 0;
-  if (cancel.load()) return k_exit_interrupted;
-  if (ok == outcomes.size()) return k_exit_ok;
-  return ok == 0 ? k_exit_unreachable : k_exit_failed;
+private:
+  struct Seen {
+    std::chrono::steady_clock::time_point start;
+    bool ran = false;
+    engine::InventoryOutcome plugin;
+  };
+
+  HostOutcome outcome_of(const store::InvocationRecord& inv) {
+    HostOutcome out;
+    out.host = inv.instance_id;
+    std::lock_guard<std::mutex> lock(m_mutex);
+    auto it = m_outcomes.find(inv.instance_id);
+    if (it != m_outcomes.end() && it->second.ran) {
+      const engine::InventoryOutcome& p = it->second.plugin;
+      out.ok = p.ok && inv.status == "Success";
+      out.error_kind = p.error_kind;
+      out.error = p.error;
+      out.warnings = p.warnings;
+      out.counts = p.counts;
+      out.bytes = p.bytes;
+    } else {
+      NoResult why = no_result_reason(inv);
+      out.error_kind = why.kind.empty() ? "failed" : why.kind;
+      out.error = why.message;
+    }
+    if (it != m_outcomes.end())
+      out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.start).count();
+    return out;
+  }
+
+  const GlobalOptions& m_g;
+  std::chrono::steady_clock::time_point m_started;
+  std::mutex m_mutex;
+  std::map<std::string, Seen> m_outcomes;
+  std::vector<HostOutcome> m_done;
+};
+
+// AWS-GatherSoftwareInventory's parameters for what the flags ask; what SSM's parameters
+// cannot say (sshm:Process, more custom directories, hashes, the time limit) goes in the
+// plugin's settings.
+FrontEndRun collect_run(const CollectOptions& o) {
+  inventory::GatherOptions base;
+  inventory::select_types(base, o.types);
+  if (!o.files.empty()) base.files = inventory::parse_file_rules(o.files);  // checked before anything runs
+  auto enabled = [](bool on) { return on ? "Enabled" : "Disabled"; };
+  FrontEndRun run;
+  run.document = "AWS-GatherSoftwareInventory";
+  run.values = {{"applications", enabled(base.applications)},
+                {"awsComponents", enabled(base.aws_components)},
+                {"networkConfig", enabled(base.network)},
+                {"instanceDetailedInformation", enabled(base.instance_detailed)},
+                {"services", enabled(base.services)},
+                {"customInventory", enabled(base.custom)},
+                {"files", o.files}};
+  run.targets = o.targets;
+  run.max_concurrency = std::to_string(std::max(1, o.concurrency));
+  run.plugin_settings = {{engine::k_inventory_action,
+                          {{"processes", base.processes},
+                           {"custom_dirs", o.custom_dirs},
+                           {"file_hash", o.file_hash},
+                           {"timeout", o.timeout}}}};
+  return run;
+}
+
+// A run of AWS-GatherSoftwareInventory through the run engine, shown as `inventory collect`
+// always was; each snapshot is stored by the plugin before its host is reported.
+int run_collect(const GlobalOptions& g, const CollectOptions& o) {
+  FrontEndRun run = collect_run(o);
+  run.make_observer = [&g](size_t) { return std::make_unique<CollectObserver>(g); };
+  return run_front_end(g, run);
 }
 
 int run_show(const GlobalOptions& g, const ShowOptions& o) {
-  auto db = store::Store::open(state_dir(g));
+  auto db = open_state_store(g);
   InventoryStore inv(*db);
   stored_host(inv, o.host);
   auto items = inv.current(o.host, o.type);
@@ -255,7 +269,7 @@ int run_show(const GlobalOptions& g, const ShowOptions& o) {
 }
 
 int run_query(const GlobalOptions& g, const QueryOptions& o) {
-  auto db = store::Store::open(state_dir(g));
+  auto db = open_state_store(g);
   InventoryStore inv(*db);
   std::vector<inventory::QueryMatch> matches;
   if (!trim(o.expr).empty()) {
@@ -305,7 +319,7 @@ int run_query(const GlobalOptions& g, const QueryOptions& o) {
 }
 
 int run_diff(const GlobalOptions& g, const ShowOptions& o) {
-  auto db = store::Store::open(state_dir(g));
+  auto db = open_state_store(g);
   InventoryStore inv(*db);
   stored_host(inv, o.host);
   auto diffs = inv.diff(o.host);
@@ -364,7 +378,7 @@ int run_export(const GlobalOptions& g, const ExportCliOptions& o) {
   if (!o.account_id.empty()) eo.account_id = o.account_id;
   // The region= partition is the AWS region: --region, AWS_REGION, the profile's, us-east-1.
   eo.region = aws::resolve_region(o.aws, aws::process_env());
-  auto db = store::Store::open(state_dir(g));
+  auto db = open_state_store(g);
   InventoryStore inv(*db);
   inventory::ExportSummary summary;
   if (starts_with(o.dest, "s3://")) {

@@ -2,24 +2,23 @@
 #include "cli/global_options.hpp"
 #include "cli/output.hpp"
 #include "cli/select.hpp"
-#include "cli/signals.hpp"
-#include "engine/dispatch.hpp"
+#include "cli/run.hpp"
+#include "engine/builtin_plugins.hpp"
 #include "patch/compliance.hpp"
 #include "patch/config.hpp"
 #include "patch/operations.hpp"
-#include "ssh/libssh_transport.hpp"
 #include "store/store.hpp"
 #include "util/ids.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
 
-#include <atomic>
-#include <climits>
+#include <any>
 #include <filesystem>
 #include <fmt/format.h>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace sshm::cli {
 
@@ -46,25 +45,26 @@ struct BaselinesOptions {
   std::string name;
 };
 
-// The patch config: --patch-config, else $SSHM_PATCH_CONFIG, else
-// $XDG_CONFIG_HOME/sshm/patch.yaml when it exists, else none.
-patch::PatchConfig load_patch_config(const std::string& flag) {
+// The patch config file: --patch-config, else $SSHM_PATCH_CONFIG, else
+// $XDG_CONFIG_HOME/sshm/patch.yaml when it exists, else none (""). Absolute, so a resumed
+// run reads the same file.
+std::string patch_config_path(const std::string& flag) {
   std::string path = flag;
   if (path.empty()) {
     if (const char* env = std::getenv("SSHM_PATCH_CONFIG"); env && *env) path = env;
   }
+  std::error_code ec;
   if (!path.empty()) {
     if (!std::filesystem::exists(path)) throw InputError(fmt::format("patch config '{}' does not exist", path));
-    return patch::PatchConfig::load(path);
+    return std::filesystem::absolute(path, ec).string();
   }
   std::string fallback = xdg_dir("XDG_CONFIG_HOME", ".config") + "/sshm/patch.yaml";
-  if (std::filesystem::exists(fallback)) return patch::PatchConfig::load(fallback);
-  return patch::PatchConfig{};
+  return std::filesystem::exists(fallback) ? std::filesystem::absolute(fallback, ec).string() : "";
 }
 
-std::string host_var(const fleet::Host& h, const char* key) {
-  if (h.vars.contains(key) && h.vars[key].is_string()) return h.vars[key].get<std::string>();
-  return {};
+patch::PatchConfig load_patch_config(const std::string& flag) {
+  std::string path = patch_config_path(flag);
+  return path.empty() ? patch::PatchConfig{} : patch::PatchConfig::load(path);
 }
 
 std::string item_line(const patch::PatchItem& i) {
@@ -100,59 +100,6 @@ std::string report_text(const patch::HostPatchReport& r, int verbosity) {
   return out;
 }
 
-// What one run asks of every host, before the host's own settings.
-struct PatchRun {
-  const PatchRunOptions& options;
-  patch::Operation operation;
-  patch::RebootOption reboot;
-  const patch::PatchConfig& config;
-  const std::vector<patch::Baseline>& explicit_baselines;
-  std::string snapshot;
-  const std::atomic<bool>& cancel;
-  int verbosity;
-};
-
-// The request for one host: the run's settings, then the host's run_as, patch group and
-// its own boot-id and reboot commands.
-patch::PatchRequest patch_request_for(const PatchRun& run, const fleet::Host& host) {
-  const PatchRunOptions& o = run.options;
-  patch::PatchRequest req;
-  req.operation = run.operation;
-  req.reboot_option = run.reboot;
-  req.update = o.update;
-  req.run_as = host.connection.run_as.value_or("root");
-  req.lock_timeout_s = o.lock_timeout;
-  req.reboot_timeout_s = o.reboot_timeout;
-  if (std::string v = host_var(host, "patch_boot_id_command"); !v.empty()) req.boot_id_command = v;
-  if (std::string v = host_var(host, "patch_reboot_command"); !v.empty()) req.reboot_command = v;
-  req.install_override = o.install_override;
-  req.patch_group = patch::patch_group_of(host.tags);
-  req.snapshot_id = run.snapshot;
-  req.cancel = &run.cancel;
-  std::string group = req.patch_group;
-  req.choose_baseline = [&run, group](const patch::HostScan& scan) -> Expected<patch::Baseline, std::string> {
-    if (!run.explicit_baselines.empty())
-      return patch::pick_for_os(run.explicit_baselines, scan.operating_system, "--baseline " + run.options.baseline);
-    return run.config.baseline_for(group, scan.operating_system);
-  };
-  if (run.verbosity > 0) {
-    std::string name = host.name;
-    req.on_progress = [name](const std::string& note) { SyncOut::instance().err(fmt::format("{}: {}\n", name, note)); };
-  }
-  return req;
-}
-
-// A host Ctrl-C left out: failed, never contacted.
-patch::HostPatchReport not_started_report(const fleet::Host& host, patch::Operation op) {
-  patch::HostPatchReport r;
-  r.host = host.name;
-  r.status = "Failed";
-  r.failure_kind = "cancelled";
-  r.error = "not started: interrupted";
-  r.summary.operation = op == patch::Operation::scan ? "Scan" : "Install";
-  return r;
-}
-
 // Summarises the reports and chooses the exit status.
 int finish_patch_run(const GlobalOptions& g, const std::vector<patch::HostPatchReport>& reports, patch::Operation op,
                      bool cancelled) {
@@ -177,81 +124,118 @@ int finish_patch_run(const GlobalOptions& g, const std::vector<patch::HostPatchR
   return failed ? k_exit_failed : k_exit_ok;
 }
 
+// Shows `sshm patch scan|install` as it always has, from the reports the plugin hands back
+// (HostContext::on_result) rather than from the store: a report carries the per-package
+// reasons and the host's log, which the compliance tables do not keep. A host the plugin
+// never ran on (unreachable, not started) gets a report made from its invocation.
+class PatchObserver : public CliRunObserver {
+public:
+  PatchObserver(const GlobalOptions& g, patch::Operation op) : m_g(g), m_op(op) {}
+
+  void on_progress(const std::string& host, const std::string& note) override {
+    if (m_g.verbosity > 0) SyncOut::instance().err(fmt::format("{}: {}\n", host, note));
+  }
+  void on_result(const std::string& host, const std::any& result) override {
+    if (const auto* r = std::any_cast<patch::HostPatchReport>(&result)) {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_reports[host] = *r;
+    }
+  }
+  void on_invocation_done(const store::InvocationRecord& inv) override {
+    patch::HostPatchReport r = report_of(inv);
+    if (text_output(m_g)) SyncOut::instance().out(report_text(r, m_g.verbosity));
+    else if (m_g.output == "jsonl") SyncOut::instance().out(patch::report_to_json(r).dump() + "\n");
+  }
+  void finish(const engine::RunResult& result) override {
+    std::vector<patch::HostPatchReport> reports;
+    for (const auto& inv : result.invocations) reports.push_back(report_of(inv));
+    m_exit = finish_patch_run(m_g, reports, m_op, result.dispatch.cancelled || result.command.status == "Cancelled");
+  }
+  std::optional<int> exit_code(const engine::RunResult&) const override { return m_exit; }
+
+private:
+  static bool text_output(const GlobalOptions& g) {
+    return g.output != "json" && g.output != "yaml" && g.output != "jsonl";
+  }
+
+  patch::HostPatchReport report_of(const store::InvocationRecord& inv) {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      if (auto it = m_reports.find(inv.instance_id); it != m_reports.end()) return it->second;
+    }
+    patch::HostPatchReport r;
+    r.host = inv.instance_id;
+    r.status = "Failed";
+    r.summary.operation = patch::to_string(m_op);
+    NoResult why = no_result_reason(inv);
+    r.failure_kind = why.kind;
+    r.error = why.message;
+    return r;
+  }
+
+  const GlobalOptions& m_g;
+  patch::Operation m_op;
+  std::mutex m_mutex;
+  std::map<std::string, patch::HostPatchReport> m_reports;
+  std::optional<int> m_exit;
+};
+
+// What the plugin takes beyond AWS-RunPatchBaseline's parameters.
+nlohmann::json patch_settings(const PatchRunOptions& o, const std::string& config_path) {
+  return {{engine::k_patch_action,
+           {{"baseline", o.baseline},
+            {"patch_config", config_path},
+            {"install_override", o.install_override},
+            {"update", o.update},
+            {"lock_timeout", o.lock_timeout},
+            {"reboot_timeout", o.reboot_timeout}}}};
+}
+
+// A run of AWS-RunPatchBaseline through the run engine, shown as `sshm patch` always was.
 int run_patch_operation(const GlobalOptions& g, const PatchRunOptions& o, patch::Operation op) {
   // Load the patch config and the baseline first: a bad file stops the run before any connection.
-  patch::PatchConfig config = load_patch_config(o.patch_config);
-  std::vector<patch::Baseline> explicit_baselines;
-  if (!o.baseline.empty()) explicit_baselines = config.resolve(o.baseline);
-  patch::RebootOption reboot = patch::RebootOption::reboot_if_needed;
-  if (o.reboot_option == "NoReboot") reboot = patch::RebootOption::no_reboot;
-  else if (o.reboot_option != "RebootIfNeeded")
+  const std::string config_path = patch_config_path(o.patch_config);
+  patch::PatchConfig config = config_path.empty() ? patch::PatchConfig{} : patch::PatchConfig::load(config_path);
+  if (!o.baseline.empty()) (void)config.resolve(o.baseline);
+  if (o.reboot_option != "NoReboot" && o.reboot_option != "RebootIfNeeded")
     throw InputError(fmt::format("unknown --reboot-option '{}' (use RebootIfNeeded or NoReboot)", o.reboot_option),
                      closest_match(o.reboot_option, {"RebootIfNeeded", "NoReboot"}));
 
-  // Select hosts and resolve their connection settings.
-  auto inv = load_inventory(g);
-  auto hosts = select(g, inv, o.targets);
-  auto ssh_config = load_ssh_config(g);
-  auto options = resolve_options(g);
-  auto endpoints = endpoints_for(hosts, ssh_config, options);
-  prepare_key_passphrase(endpoints);
-
-  // Open the state store: every host's result is recorded as it completes.
-  auto store = store::Store::open(state_dir(g));
-  std::mutex store_error_mutex;
-  std::exception_ptr store_error;
-
+  FrontEndRun run;
+  run.document = "AWS-RunPatchBaseline";
   // One snapshot per run, as a maintenance window gives one: identical approvals fleet-wide.
-  std::atomic<bool> cancel{false};
-  const PatchRun run{o, op, reboot, config, explicit_baselines, new_uuid(), cancel, g.verbosity};
-  ssh::LibsshTransport transport(ssh_config, options);
-  std::vector<patch::HostPatchReport> reports(endpoints.size());
-  const bool text = g.output != "json" && g.output != "yaml" && g.output != "jsonl";
-  auto record = [&](size_t i) {
-    try {
-      patch::save_report(*store, reports[i]);
-    } catch (const store::StoreError&) {
-      // No later result could be recorded either: start no more hosts, report the error after them.
-      std::lock_guard<std::mutex> lock(store_error_mutex);
-      if (!store_error) store_error = std::current_exception();
-      cancel = true;
-      return;
-    }
-    if (text) SyncOut::instance().out(report_text(reports[i], g.verbosity));
-    else if (g.output == "jsonl") SyncOut::instance().out(patch::report_to_json(reports[i]).dump() + "\n");
-  };
-  // Through the fleet engine: --max-concurrency hosts at once; a failed host never stops
-  // the others; Ctrl-C stops starting hosts and cancels those in flight.
-  engine::DispatchPlan plan;
-  plan.targets = endpoints.size();
-  plan.concurrency = static_cast<size_t>(std::max(1, o.max_concurrency));
-  plan.ramp = false;
-  plan.error_threshold = INT_MAX;
-  auto work = [&](size_t i, engine::Acknowledge&) {
-    reports[i] = patch::run_patch(transport, endpoints[i], patch_request_for(run, *hosts[i]));
-    record(i);
-    return reports[i].status != "Success";
-  };
-  // A host never started keeps its last stored result: it is reported, not saved.
-  auto not_started = [&](size_t i) {
-    reports[i] = not_started_report(*hosts[i], op);
-    if (text) SyncOut::instance().out(report_text(reports[i], g.verbosity));
-    else if (g.output == "jsonl") SyncOut::instance().out(patch::report_to_json(reports[i]).dump() + "\n");
-  };
-  {
-    SignalGuard guard(cancel);
-    engine::dispatch(plan, work, not_started, cancel);
-  }
-  if (store_error) std::rethrow_exception(store_error);
-  return finish_patch_run(g, reports, op, cancel.load());
+  run.values = {{"Operation", patch::to_string(op)}, {"RebootOption", o.reboot_option}, {"SnapshotId", new_uuid()}};
+  run.targets = o.targets;
+  run.max_concurrency = std::to_string(std::max(1, o.max_concurrency));
+  run.plugin_settings = patch_settings(o, config_path);
+  run.make_observer = [&g, op](size_t) { return std::make_unique<PatchObserver>(g, op); };
+  return run_front_end(g, run);
 }
 
 bool is_critical(const nlohmann::json& item) {
   return item.value("ComplianceLevel", "") == "CRITICAL" || to_lower(item.value("Severity", "")) == "critical";
 }
 
+// One scanned host's lines of `sshm patch compliance`; with -v, its non-compliant patches.
+std::string compliance_text(const std::string& name, const patch::StoredCompliance& c, int verbosity) {
+  std::string status = c.summary.value("ComplianceStatus", "NON_COMPLIANT");
+  std::string severity = c.summary.value("ComplianceSeverity", "");
+  std::string text = fmt::format(
+      "{:<24} {:<13} {:<13} Missing {}, Failed {}, InstalledPendingReboot {}, InstalledRejected {}  "
+      "(baseline {}, {} {})\n",
+      name, status, severity.empty() ? "-" : severity, c.summary.value("MissingCount", 0),
+      c.summary.value("FailedCount", 0), c.summary.value("InstalledPendingRebootCount", 0),
+      c.summary.value("InstalledRejectedCount", 0), c.summary.value("BaselineId", ""), c.summary.value("Operation", ""),
+      c.capture_time);
+  if (verbosity > 0)
+    for (const auto& i : c.non_compliant)
+      text += fmt::format("    {:<22} {} {} -> {}  {}\n", i.value("State", ""), i.value("Name", ""),
+                          i.value("InstalledVersion", ""), i.value("CandidateVersion", ""), i.value("Reason", ""));
+  return text;
+}
+
 int run_compliance(const GlobalOptions& g, const ComplianceOptions& o) {
-  auto store = store::Store::open(state_dir(g));
+  auto store = open_state_store(g);
   std::vector<patch::StoredCompliance> stored = patch::load_compliance(*store);
   std::map<std::string, const patch::StoredCompliance*> by_host;
   for (const auto& s : stored) by_host[s.host] = &s;
@@ -299,16 +283,7 @@ int run_compliance(const GlobalOptions& g, const ComplianceOptions& o) {
                           {"CaptureTime", c.capture_time},
                           {"PatchSummary", c.summary},
                           {"NonCompliantPatches", patches}});
-    text += fmt::format("{:<24} {:<13} {:<13} Missing {}, Failed {}, InstalledPendingReboot {}, InstalledRejected {}  "
-                        "(baseline {}, {} {})\n",
-                        name, status, severity.empty() ? "-" : severity, c.summary.value("MissingCount", 0),
-                        c.summary.value("FailedCount", 0), c.summary.value("InstalledPendingRebootCount", 0),
-                        c.summary.value("InstalledRejectedCount", 0), c.summary.value("BaselineId", ""),
-                        c.summary.value("Operation", ""), c.capture_time);
-    if (g.verbosity > 0)
-      for (const auto& i : c.non_compliant)
-        text += fmt::format("    {:<22} {} {} -> {}  {}\n", i.value("State", ""), i.value("Name", ""),
-                            i.value("InstalledVersion", ""), i.value("CandidateVersion", ""), i.value("Reason", ""));
+    text += compliance_text(name, c, g.verbosity);
   }
   std::vector<std::string> sev_parts;
   for (const char* level : {"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNSPECIFIED"})

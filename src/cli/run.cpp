@@ -66,6 +66,9 @@ struct RunOptions {
   bool dry_run = false;
   bool preflight = false;
   std::vector<std::string> caps;  // --max-concurrency-per TAG=N
+  // set by front-ends (run_front_end), never by flags
+  nlohmann::json plugin_settings = nlohmann::json::object();
+  ObserverFactory make_observer;
 };
 
 
@@ -356,6 +359,7 @@ nlohmann::json run_spec(const GlobalOptions& g, const RunOptions& o, const docum
           {"execution_timeout", o.execution_timeout},
           {"ramp", !o.no_ramp},
           {"caps", o.caps},
+          {"plugin_settings", o.plugin_settings},
           {"sinks",
            {{"s3_bucket", so.s3_bucket},
             {"s3_prefix", so.s3_prefix},
@@ -372,7 +376,12 @@ nlohmann::json run_spec(const GlobalOptions& g, const RunOptions& o, const docum
 // The part of a run shared by `run`, `exec` and `commands resume`: sinks, signals, the
 // dispatch, outputs, the exit status.
 int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOptions& sink_options, RunDisplay display,
-            const std::string& output_dir, const ssh::SshConfig& ssh_config, store::Store& store, size_t to_run) {
+            const std::string& output_dir, const ssh::SshConfig& ssh_config, store::Store& store, size_t to_run,
+            const ObserverFactory& make_observer = {}) {
+  // A resumed front-end run (`sshm patch install`) runs with the plugin settings it was recorded with.
+  if (req.resume)
+    if (auto saved = store.find_run_spec(req.command.command_id))
+      req.plugin_settings = saved->spec.value("plugin_settings", nlohmann::json::object());
   auto transport = make_transport(g, ssh_config);
   // Results an earlier run could not deliver go first, so nothing waits forever.
   retry_spooled_outputs(sink_options, g.verbosity < 0);
@@ -380,7 +389,8 @@ int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOpt
 
   std::atomic<bool> cancel{false};
   SignalGuard guard(cancel);
-  auto observer = make_run_observer(g, display, to_run);
+  std::unique_ptr<CliRunObserver> observer =
+      make_observer ? make_observer(to_run) : make_run_observer(g, display, to_run);
   const store::CommandRecord cmd = req.command;
   guard.on_second([&store, cmd] {
     // Best effort: the command row says it was interrupted. Hosts not started stay Pending
@@ -398,7 +408,40 @@ int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOpt
   engine::RunResult result = engine::run_command(std::move(req), *transport, store, sinks, *observer, cancel);
   if (!output_dir.empty()) copy_outputs(store.outputs_dir(), output_dir, result.invocations);
   observer->finish(result);
-  return exit_status(result);
+  return observer->exit_code(result).value_or(exit_status(result));
+}
+
+// The selected hosts as the engine dials them; --run-as over each host's own run_as.
+std::vector<engine::Target> targets_for(const std::vector<const fleet::Host*>& hosts,
+                                        const std::vector<ssh::Endpoint>& endpoints, const std::string& run_as) {
+  std::vector<engine::Target> out;
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    engine::Target t;
+    t.name = hosts[i]->name;
+    t.endpoint = endpoints[i];
+    t.run_as = !run_as.empty() ? run_as : hosts[i]->connection.run_as.value_or("");
+    t.platform = hosts[i]->platform;
+    t.tags = hosts[i]->tags;
+    t.vars = hosts[i]->vars;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+// --preflight: false (and why, on stderr) when any host key is unknown or changed.
+bool host_keys_pass(const GlobalOptions& g, const std::vector<const fleet::Host*>& hosts,
+                    const std::vector<ssh::Endpoint>& endpoints, const ssh::SshConfig& ssh_config) {
+  KeyPreflight report = check_host_keys(hosts, endpoints, ssh_config, g);
+  if (report.blocking > 0) {
+    SyncOut::instance().err(key_preflight_text(report) +
+                            fmt::format("sshm: --preflight: {} host key(s) unknown or changed; nothing was run\n",
+                                        report.blocking));
+    return false;
+  }
+  if (g.verbosity >= 0)
+    SyncOut::instance().err(fmt::format("sshm: --preflight: host keys of {} hosts: {} known, {} unknown, {} unreachable\n",
+                                        hosts.size(), report.known, report.unknown, report.unreachable));
+  return true;
 }
 
 int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const documents::Document& doc,
@@ -426,15 +469,8 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
 
   auto ssh_config = load_ssh_config(g);
   auto endpoints = endpoints_for(hosts, ssh_config, resolve_options(g));
-  for (size_t i = 0; i < hosts.size(); ++i) {
-    engine::Target t;
-    t.name = hosts[i]->name;
-    t.endpoint = endpoints[i];
-    t.run_as = !o.run_as.empty() ? o.run_as : hosts[i]->connection.run_as.value_or("");
-    t.platform = hosts[i]->platform;
-    t.tags = hosts[i]->tags;
-    req.targets.push_back(std::move(t));
-  }
+  req.targets = targets_for(hosts, endpoints, o.run_as);
+  req.plugin_settings = o.plugin_settings;
 
   store::CommandRecord& cmd = req.command;
   cmd.command_id = new_uuid();
@@ -462,23 +498,13 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   if (o.dry_run) return print_dry_run(g, req, doc, values);
 
   // --preflight: every host key checked before anything runs; one answer for all.
-  if (o.preflight) {
-    KeyPreflight report = check_host_keys(hosts, endpoints, ssh_config, g);
-    if (report.blocking > 0) {
-      SyncOut::instance().err(key_preflight_text(report) +
-                              fmt::format("sshm: --preflight: {} host key(s) unknown or changed; nothing was run\n",
-                                          report.blocking));
-      return k_exit_usage;
-    }
-    if (g.verbosity >= 0)
-      SyncOut::instance().err(fmt::format("sshm: --preflight: host keys of {} hosts: {} known, {} unknown, {} unreachable\n",
-                                          hosts.size(), report.known, report.unknown, report.unreachable));
-  }
+  if (o.preflight && !host_keys_pass(g, hosts, endpoints, ssh_config)) return k_exit_usage;
 
   prepare_key_passphrase(endpoints);
   auto store = open_state_store(g);
   store->save_run_spec(cmd.command_id, {run_spec(g, o, doc, values, sink_options), engine::owner_of_this_process()});
-  return execute(g, std::move(req), sink_options, {o.gather, o.raw}, o.output_dir, ssh_config, *store, hosts.size());
+  return execute(g, std::move(req), sink_options, {o.gather, o.raw}, o.output_dir, ssh_config, *store, hosts.size(),
+                 o.make_observer);
 }
 
 int run_run(const GlobalOptions& g, const RunOptions& o) {
@@ -509,6 +535,22 @@ int run_exec(const GlobalOptions& g, const RunOptions& o) {
   if (o.execution_timeout > 0) values["executionTimeout"] = std::to_string(o.execution_timeout);
   return run_document_on_fleet(g, o, doc, values);
 }
+
+} // namespace
+
+int run_front_end(const GlobalOptions& g, const FrontEndRun& run) {
+  RunOptions o;
+  o.document = run.document;
+  o.targets = run.targets;
+  o.max_concurrency = run.max_concurrency;
+  o.max_errors = run.max_errors;
+  o.no_ramp = !run.ramp;
+  o.plugin_settings = run.plugin_settings;
+  o.make_observer = run.make_observer;
+  return run_document_on_fleet(g, o, documents::load(run.document), run.values);
+}
+
+namespace {
 
 void add_run_options(CLI::App* cmd, RunOptions& o) {
   add_target_options(cmd, o.targets);

@@ -1,6 +1,10 @@
 #pragma once
-// What other command groups use of `run`: continuing an interrupted command.
+// What other command groups use of `run`: continuing an interrupted command, and running a
+// built-in document for a front-end.
 #include "cli/app.hpp"
+#include "cli/run_output.hpp"
+#include "cli/select.hpp"
+#include "documents/document.hpp"
 
 #include <string>
 
@@ -15,5 +19,22 @@ struct ResumeDisplay {
   std::string parameters_file;   // values of secret parameters, which are never recorded
 };
 int resume_command(const GlobalOptions& global, const std::string& id_or_prefix, const ResumeDisplay& display);
+
+// A front-end over the run engine (`sshm patch scan|install`, `sshm inventory collect`): a
+// built-in document run through the same path as `sshm run`, so rate control, Ctrl-C,
+// history, sinks, `-t @failed:ID` and `commands resume` are the same, shown by the
+// front-end's own observer, which also chooses the exit status.
+struct FrontEndRun {
+  std::string document;               // a built-in document name
+  documents::ParameterValues values;  // its parameters (SSM's)
+  TargetOptions targets;
+  std::string max_concurrency = "50";
+  std::string max_errors = "100%";    // every host runs and is reported, as the front-ends always did
+  bool ramp = false;                  // the front-ends start at full concurrency
+  // What the plugins take beyond SSM's parameters, by action (plugins::HostContext::run_settings).
+  nlohmann::json plugin_settings = nlohmann::json::object();
+  ObserverFactory make_observer;
+};
+int run_front_end(const GlobalOptions& global, const FrontEndRun& run);
 
 } // namespace sshm::cli

@@ -2,6 +2,7 @@
 
 #include "cli/common.hpp"
 #include "store/store.hpp"
+#include "util/strings.hpp"
 #include "util/terminal_safe.hpp"
 
 #include <chrono>
@@ -352,6 +353,12 @@ std::unique_ptr<CliRunObserver> make_run_observer(const GlobalOptions& g, RunDis
   if (g.output == "json" || g.output == "yaml") return std::make_unique<JsonObserver>(g);
   if (g.output == "jsonl") return std::make_unique<JsonlObserver>();
   return std::make_unique<TextObserver>(g, display, targets);
+}
+
+NoResult no_result_reason(const store::InvocationRecord& inv) {
+  if (!inv.failure_kind.empty()) return {inv.failure_kind, inv.failure_message};
+  if (inv.status == "Cancelled" || inv.status == "Terminated") return {"cancelled", "not started: interrupted"};
+  return {"", !inv.failure_message.empty() ? inv.failure_message : trim(inv.standard_error_content)};
 }
 
 nlohmann::json sink_errors_json(const std::vector<sinks::SinkReport>& reports) {

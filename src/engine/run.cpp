@@ -331,6 +331,12 @@ void run_on_host(RunContext& rc, size_t i, Acknowledge& acknowledged) {
   ctx.cancel = &rc.cancel;
   ctx.execution_timeout_override = request.execution_timeout;
   for (const auto& s : request.secrets) ctx.secrets.push_back(s.value);
+  ctx.plugins = request.plugins ? request.plugins : &plugin_table();
+  ctx.transport = &rc.transport;
+  ctx.vars = target.vars;
+  ctx.run_settings = request.plugin_settings;
+  ctx.on_progress = [&](const std::string& note) { rc.observer.on_progress(target.name, note); };
+  ctx.on_result = [&](const std::any& result) { rc.observer.on_result(target.name, result); };
   ctx.on_output = [&](const std::string& step, bool is_err, std::string_view data) {
     rc.observer.on_output(target.name, step, is_err, data);
     sinks::OutputChunk chunk{cmd.command_id, cmd.document_name, target.name, step, is_err, data};
@@ -439,7 +445,6 @@ void prepare_invocations(RunRequest& request, std::vector<store::InvocationRecor
 RunResult run_command(RunRequest request, ssh::Transport& transport, store::Store& store,
                       std::vector<std::unique_ptr<sinks::Sink>>& sinks, RunObserver& observer,
                       const std::atomic<bool>& cancel) {
-  register_builtin_plugins();
   RunResult result;
   store::CommandRecord& cmd = request.command;
   if (cmd.requested_date_time.empty()) cmd.requested_date_time = now_iso();

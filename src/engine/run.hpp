@@ -4,10 +4,12 @@
 #include "documents/document.hpp"
 #include "engine/dispatch.hpp"
 #include "engine/rate.hpp"
+#include "plugins/executor.hpp"
 #include "sinks/sink.hpp"
 #include "ssh/transport.hpp"
 #include "store/records.hpp"
 
+#include <any>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -27,6 +29,7 @@ struct Target {
   std::string run_as;
   std::string platform = "Linux";
   std::map<std::string, std::string> tags;  // for per-tag caps
+  nlohmann::json vars = nlohmann::json::object();  // the host's inventory vars, for plugins
 };
 
 // --max-concurrency-per TAG=N: at most N hosts at once per value of TAG.
@@ -46,6 +49,9 @@ public:
                          std::string_view /*data*/) {}
   virtual void on_invocation_start(const std::string& /*host*/) {}
   virtual void on_invocation_done(const store::InvocationRecord&) {}
+  // A plugin's progress note and its structured result (plugins::HostContext).
+  virtual void on_progress(const std::string& /*host*/, const std::string& /*note*/) {}
+  virtual void on_result(const std::string& /*host*/, const std::any& /*result*/) {}
 };
 
 struct RunRequest {
@@ -58,6 +64,10 @@ struct RunRequest {
   std::string region = "local";
   bool ramp = true;            // SSM's ramp-up 1, 2, 4, ... (--no-ramp turns it off)
   std::vector<TagCap> caps;    // --max-concurrency-per
+  // What runs each action: engine::plugin_table() when null (tests bring their own).
+  const plugins::PluginTable* plugins = nullptr;
+  // Settings for plugins beyond their step inputs, by action (plugins::HostContext::run_settings).
+  nlohmann::json plugin_settings = nlohmann::json::object();
   // Resume an interrupted command: `command` and `recorded` come from the store (the
   // invocations in target order). Hosts that never started run (engine::never_started);
   // InProgress ones with a start time are reported as InFlightAtInterruption and never run

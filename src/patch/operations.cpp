@@ -466,8 +466,7 @@ HostPatchReport run_core(std::unique_ptr<ssh::Session>& session, const ssh::Endp
                                      shell_quote("sleep 1; " + req.reboot_command));
     auto rr = run_script(*session, shell_command(req.run_as, ep.user), reboot, 60, req.cancel);
     if (!rr) r.log.push_back("reboot command: " + rr.error().message);
-    session.reset();
-    std::string error;
+    std::string error;  // reconnect lets go of the old session first
     if (!reconnect(after.scan.boot_id, session, error)) return fail(error);
     rebooted = true;
     r.log.push_back("rebooted");
@@ -522,17 +521,34 @@ HostPatchReport run_patch(ssh::Transport& transport, const ssh::Endpoint& ep, co
   }
   std::unique_ptr<ssh::Session> session = std::move(*connected);
   Reconnect reconnect = [&](const std::string& old_boot_id, std::unique_ptr<ssh::Session>& s, std::string& error) {
+    s.reset();
     return wait_for_reboot(transport, ep, req, old_boot_id, s, error);
   };
   return run_core(session, ep, req, reconnect, std::move(r));
 }
 
-HostPatchReport run_patch_on_session(ssh::Session& session, const ssh::Endpoint& endpoint, const PatchRequest& request) {
-  // Borrow the caller's session for the core, which may replace it only when it reconnects.
-  std::unique_ptr<ssh::Session> borrowed(&session);
-  HostPatchReport r = run_core(borrowed, endpoint, request, nullptr, new_report(endpoint.name, request));
-  (void)borrowed.release();
-  return r;
+HostPatchReport run_patch_on_session(ssh::Session& session, const ssh::Endpoint& endpoint, const PatchRequest& request,
+                                     ssh::Transport* transport) {
+  // Borrow the caller's session for the core; a reconnect lets go of it (the caller closes
+  // it) and puts a session of our own in its place. The borrowed one is never freed here.
+  std::unique_ptr<ssh::Session> current(&session);
+  auto give_back = [&] {
+    if (current.get() == &session) (void)current.release();
+  };
+  Reconnect reconnect;
+  if (transport)
+    reconnect = [&](const std::string& old_boot_id, std::unique_ptr<ssh::Session>& s, std::string& error) {
+      give_back();
+      return wait_for_reboot(*transport, endpoint, request, old_boot_id, s, error);
+    };
+  try {
+    HostPatchReport r = run_core(current, endpoint, request, reconnect, new_report(endpoint.name, request));
+    give_back();
+    return r;
+  } catch (...) {
+    give_back();
+    throw;
+  }
 }
 
 HostPatchReport scan(ssh::Transport& transport, const ssh::Endpoint& endpoint, PatchRequest request) {

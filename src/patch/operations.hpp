@@ -92,9 +92,12 @@ struct PatchRequest {
 HostPatchReport run_patch(ssh::Transport& transport, const ssh::Endpoint& endpoint, const PatchRequest& request);
 
 // The same on a session the caller already holds (an executor running AWS-RunPatchBaseline's
-// PatchLinux step). It never reboots: with RebootIfNeeded and a reboot needed, the summary
-// says RebootRequired and the caller reboots (SSM: exit 194) and runs a Scan afterwards.
-HostPatchReport run_patch_on_session(ssh::Session& session, const ssh::Endpoint& endpoint, const PatchRequest& request);
+// PatchLinux step). With `transport`, a reboot happens as in run_patch: the core reboots,
+// waits for the new boot on a session of its own (closed on return; the caller's is left to
+// the caller) and rescans. Without, it never reboots: with RebootIfNeeded and a reboot
+// needed, the summary says RebootRequired and the caller reboots (SSM: exit 194).
+HostPatchReport run_patch_on_session(ssh::Session& session, const ssh::Endpoint& endpoint, const PatchRequest& request,
+                                     ssh::Transport* transport = nullptr);
 
 // AWS-RunPatchBaseline's Linux step, for executors: Operation Scan.
 HostPatchReport scan(ssh::Transport& transport, const ssh::Endpoint& endpoint, PatchRequest request);

@@ -48,13 +48,6 @@ std::string remote_shell(const HostContext& ctx) {
   return fmt::format("sudo -n -u {} sh -s", shell_quote(ctx.run_as));
 }
 
-std::mutex& table_mutex() {
-  static std::mutex m;
-  return m;
-}
-
-std::map<std::string, Plugin>& mutable_table();
-
 StepResult failed(const std::string& message, int code = 1) {
   StepResult r;
   r.status = "Failed";
@@ -64,6 +57,8 @@ StepResult failed(const std::string& message, int code = 1) {
   r.message = message;
   return r;
 }
+
+} // namespace
 
 StepResult run_document_plugin(HostContext& ctx, const documents::Step& step, OutputCapture& capture) {
   const auto& in = step.inputs;
@@ -92,13 +87,7 @@ StepResult run_document_plugin(HostContext& ctx, const documents::Step& step, Ou
   }
 }
 
-std::map<std::string, Plugin>& mutable_table() {
-  static std::map<std::string, Plugin> table = {
-      {"aws:runShellScript", run_shell_script},
-      {"aws:runDocument", run_document_plugin},
-  };
-  return table;
-}
+namespace {
 
 // Applies the step's onFailure / onSuccess and SSM's special exit codes to the flow.
 void apply_controls(const documents::Step& step, StepResult& r) {
@@ -135,11 +124,8 @@ StepResult execute_step(HostContext& ctx, const documents::Step& step, OutputCap
     return r;
   }
   Plugin plugin;
-  {
-    std::lock_guard<std::mutex> lock(table_mutex());
-    auto it = mutable_table().find(step.action);
-    if (it != mutable_table().end()) plugin = it->second;
-  }
+  if (ctx.plugins)
+    if (auto it = ctx.plugins->find(step.action); it != ctx.plugins->end()) plugin = it->second;
   StepResult r;
   if (!step.failure_reason.empty()) {
     r = failed(step.failure_reason);
@@ -159,13 +145,6 @@ StepResult execute_step(HostContext& ctx, const documents::Step& step, OutputCap
 }
 
 } // namespace
-
-const std::map<std::string, Plugin>& plugin_table() { return mutable_table(); }
-
-void register_plugin(const std::string& action, Plugin plugin) {
-  std::lock_guard<std::mutex> lock(table_mutex());
-  mutable_table()[action] = std::move(plugin);
-}
 
 namespace {
 

@@ -7,6 +7,7 @@
 #include "ssh/transport.hpp"
 #include "store/records.hpp"
 
+#include <any>
 #include <atomic>
 #include <filesystem>
 #include <functional>
@@ -19,6 +20,16 @@ class Store;
 }
 
 namespace sshm::plugins {
+
+struct HostContext;
+struct StepResult;
+
+// A plugin runs one step; output goes to `capture`.
+using Plugin = std::function<StepResult(HostContext&, const documents::Step&, OutputCapture&)>;
+// Plugins by action name; unknown actions fail with "unsupported plugin NAME". The one
+// complete table is built above this layer (engine/builtin_plugins.cpp), where the plugins
+// that stand on patch/ and inventory/ can be named, and handed to the executor per host.
+using PluginTable = std::map<std::string, Plugin>;
 
 // Everything the plugins need to know about the host and the command.
 struct HostContext {
@@ -37,6 +48,19 @@ struct HostContext {
   int execution_timeout_override = 0;  // --execution-timeout, 0 keeps the document's
   // Resolved {{ssm-secure:}} values: masked in every output the host gives (OutputCapture).
   std::vector<std::string> secrets;
+  const PluginTable* plugins = nullptr;  // what runs each action; nullptr runs nothing
+  // Reaches the host again, for a plugin that waits for a reboot it asked for; may be null.
+  ssh::Transport* transport = nullptr;
+  // The host's inventory vars (e.g. patch_reboot_command), as JSON.
+  nlohmann::json vars = nlohmann::json::object();
+  // Settings of this run for plugins that take more than their step's inputs, by action
+  // name (`sshm patch scan --baseline`, ...). Recorded with the command, so a resume has them.
+  nlohmann::json run_settings = nlohmann::json::object();
+  // A plugin's one-line progress notes (shown with -v by front-ends), from the worker thread.
+  std::function<void(const std::string& note)> on_progress;
+  // A plugin's structured result for the front-end that asked for the run (a
+  // patch::HostPatchReport, ...): typed, so the front-end renders what the store does not keep.
+  std::function<void(const std::any& result)> on_result;
   // Live output, from the worker thread: step name, stream, bytes.
   std::function<void(const std::string& step, bool is_stderr, std::string_view data)> on_output;
   // Called when a step ends, with its record and the capture (files closed).
@@ -55,11 +79,8 @@ struct StepResult {
   bool connection_lost = false;
 };
 
-// A plugin runs one step; output goes to `capture`.
-using Plugin = std::function<StepResult(HostContext&, const documents::Step&, OutputCapture&)>;
-// Plugins by action name. Unknown actions fail with "unsupported plugin NAME".
-const std::map<std::string, Plugin>& plugin_table();
-void register_plugin(const std::string& action, Plugin plugin);
+// aws:runDocument: runs a document from a path through the same plugins as its caller.
+StepResult run_document_plugin(HostContext& ctx, const documents::Step& step, OutputCapture& capture);
 
 struct DocumentResult {
   std::vector<store::PluginRecord> plugins;

@@ -42,6 +42,18 @@ check "ok lines" 3 "$(grep -c '^node-00[1-3]  ok  ' "$OUT")"
 check_contains "refused host" "down  failed  connect_refused" "$(cat "$OUT")"
 check_contains "summary" "3 of 4 hosts collected" "$(cat "$ERR")"
 
+case_begin "collect is a command in the history, one invocation per host; -t @undeliverable:ID selects the refused host"
+HIST=$FLEET_DIR/history.json
+inv -o json commands list --limit 1 >"$HIST"
+check "commands list: the document" "AWS-GatherSoftwareInventory" "$(json_get "$HIST" 'd[0]["DocumentName"]')"
+id=$(json_get "$HIST" 'd[0]["CommandId"]')
+inv -o json commands show "$id" >"$HIST"
+check "commands show: one invocation per host" "down:Undeliverable node-001:Success node-002:Success node-003:Success" \
+  "$(json_get "$HIST" '" ".join(sorted(i["InstanceId"] + ":" + i["Status"] for i in d["Invocations"]))')"
+inv inventory collect -t "@undeliverable:$id" --types applications >"$HIST" 2>/dev/null
+check "again: exit status (the one host unreachable)" 4 $?
+check "only the refused host ran again" "down" "$(cut -d' ' -f1 "$HIST" | sort -u | xargs)"
+
 case_begin "an invalid custom file is rejected with the reason; the valid one is kept"
 check_contains "rejection" "node-001  warning  custom inventory $CUSTOM/power.json rejected: attribute 'Watts' is not a string" \
   "$(cat "$OUT")"

@@ -151,9 +151,15 @@ cat >>"$FLEET_INVENTORY" <<INV
     vars:
       patch_boot_id_command: cat /etc/sshm-boot-id
       patch_reboot_command: cat /proc/sys/kernel/random/uuid > /etc/sshm-boot-id
+  debroot-nosudo:
+    address: 127.0.0.1
+    port: $ROOT_PORT
+    user: root
+    identity_file: $FLEET_KEY
+    run_as: sshm-nobody
 INV
 cat >>"$FLEET_SSH_CONFIG" <<SSHCONF
-Host debroot
+Host debroot debroot-nosudo
   HostName 127.0.0.1
   Port $ROOT_PORT
   User root
@@ -202,6 +208,23 @@ check_contains "reason of sshm-normal says why" "not a security update (archive 
 check "NotApplicable counts sshm-notinst" "1" "$(jq -r '.[0].PatchSummary.NotApplicableCount' <<<"$out")"
 check "MissingCount (sec, both, extra, rejected, broken, app)" "6" "$(jq -r '.[0].PatchSummary.MissingCount' <<<"$out")"
 check "scan installs nothing" "1" "$(installed_version sshm-sec)"
+
+case_begin "patch scan is a command in the history, one invocation per host; -t @failed:ID selects the failed host"
+# debroot-nosudo reaches the same root but refreshes the package lists (--update) as another
+# user through sudo, which the root lacks.
+out=$(sshm -o json patch scan -t debroot,debroot-nosudo --update)
+rc=$?; check "exit status (one host failed)" 1 "$rc"
+check "reports" "debroot-nosudo:Failed debroot:Success" "$(jq -r '[.[] | "\(.InstanceId):\(.Status)"] | sort | join(" ")' <<<"$out")"
+list=$(sshm -o json commands list --limit 1)
+check "commands list: the document" "AWS-RunPatchBaseline" "$(jq -r '.[0].DocumentName' <<<"$list")"
+id=$(jq -r '.[0].CommandId' <<<"$list")
+show=$(sshm -o json commands show "$id")
+check "commands show: one invocation per host" "debroot-nosudo:Failed debroot:Success" \
+  "$(jq -r '[.Invocations[] | "\(.InstanceId):\(.Status)"] | sort | join(" ")' <<<"$show")"
+# Every selected host failed before patching (sudo): exit 4, as `patch scan` always says.
+out=$(sshm -o json patch scan -t "@failed:$id" --update)
+rc=$?; check "rescan of the failed: exit status" 4 "$rc"
+check "@failed selects exactly the failed host" "debroot-nosudo" "$(jq -r '[.[].InstanceId] | join(" ")' <<<"$out")"
 
 case_begin "the Patch Group tag picks the custom baseline: rules, ApprovedPatches, RejectedPatches with BLOCK"
 out=$(sshm -o json patch scan -t debroot)

@@ -1,5 +1,6 @@
 #include "fake_transport.hpp"
 #include "engine/rate.hpp"
+#include "engine/builtin_plugins.hpp"
 #include "engine/run.hpp"
 #include "engine/status.hpp"
 #include "plugins/executor.hpp"
@@ -48,6 +49,7 @@ struct Fleet {
   std::atomic<bool> cancel{false};
   bool resume = false;
   std::vector<store::InvocationRecord> recorded;  // for resume
+  plugins::PluginTable plugins = engine::plugin_table();  // tests add their own plugins
 
   engine::RunResult run(int hosts, const std::string& concurrency, const std::string& errors,
                            std::vector<documents::Step> steps = {shell_step("0.aws:runShellScript")}) {
@@ -65,6 +67,7 @@ struct Fleet {
     req.documents["Linux"].steps = std::move(steps);
     req.resume = resume;
     req.recorded = recorded;
+    req.plugins = &plugins;
     return engine::run_command(std::move(req), transport, *store, sinks, *watcher, cancel);
   }
 };
@@ -286,9 +289,9 @@ TEST_CASE("an exception on one host fails that invocation, never the run") {
 }
 
 TEST_CASE("a plugin that throws fails its step, and onFailure applies") {
-  plugins::register_plugin("test:throws", [](plugins::HostContext&, const documents::Step&, plugins::OutputCapture&)
-                                              -> plugins::StepResult { throw std::runtime_error("plugin broke"); });
   Fleet f;
+  f.plugins["test:throws"] = [](plugins::HostContext&, const documents::Step&, plugins::OutputCapture&)
+      -> plugins::StepResult { throw std::runtime_error("plugin broke"); };
   documents::Step bad;
   bad.name = "bad";
   bad.action = "test:throws";
@@ -322,13 +325,13 @@ TEST_CASE("a host's start is in the store before its command is sent") {
   // The plugin looks at the history as the host runs: resume must see that it started.
   static store::Store* seen_store = nullptr;
   static std::string seen;
-  plugins::register_plugin("test:peek", [](plugins::HostContext& ctx, const documents::Step&, plugins::OutputCapture&) {
+  Fleet f;
+  f.plugins["test:peek"] = [](plugins::HostContext& ctx, const documents::Step&, plugins::OutputCapture&) {
     for (const auto& inv : seen_store->get_invocations(ctx.command_id))
       if (inv.instance_id == ctx.host)
         seen = inv.status + (inv.execution_start_date_time.empty() ? " without start" : " with start");
     return plugins::StepResult{};
-  });
-  Fleet f;
+  };
   seen_store = f.store.get();
   documents::Step peek;
   peek.name = "peek";

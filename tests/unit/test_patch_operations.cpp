@@ -4,6 +4,7 @@
 #include "store/patch_tables.hpp"
 #include "store/store.hpp"
 
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
@@ -40,6 +41,7 @@ public:
     std::string out;
     if (req.stdin_data.find("sshm patch scan") != std::string::npos) out = m_h.scan_output;
     else if (req.stdin_data.find("sshm patch install") != std::string::npos) out = m_h.install_output;
+    else if (req.stdin_data.find("sshm-test-boot-id") != std::string::npos) out = "boot-after\n";
     if (req.on_stdout && !out.empty()) req.on_stdout(out);
     ssh::ExecResult r;
     r.exit_status = 0;
@@ -129,6 +131,30 @@ TEST_CASE("install sends exactly the approved missing packages and records per-p
   CHECK(r.error == "1 package(s) failed to install");
   for (const auto& i : r.items)
     if (i.name == "libssl3") CHECK(i.reason.find("dpkg: error processing package libssl3") != std::string::npos);
+}
+
+TEST_CASE("an executor's session survives a reboot: the core reconnects on a session of its own") {
+  ScriptedTransport t;
+  t.host.scan_output = data("apt_scan_debian.txt");
+  t.host.install_output = "@@sshm-patch-install 1\n@@batch 100\n@@result openssl=3.0.13-1~deb12u1 ok\n";
+  ssh::Endpoint ep;
+  ep.name = "web-1";
+  ep.user = "root";
+  PatchRequest req = request(Operation::install);
+  req.reboot_option = RebootOption::reboot_if_needed;
+  req.install_override = {"openssl"};
+  req.boot_id_command = "echo sshm-test-boot-id";
+  auto owned = std::make_unique<ScriptedSession>(t.host);  // the executor's session
+  HostPatchReport r = run_patch_on_session(*owned, ep, req, &t);
+  CHECK(r.summary.rebooted);
+  CHECK(std::find(r.log.begin(), r.log.end(), "rebooted") != r.log.end());
+  // Still the caller's to use and to free (once).
+  CHECK(owned->exec(ssh::ExecRequest{}).has_value());
+
+  // Without a transport the caller reboots: the summary asks for it.
+  HostPatchReport asked = run_patch_on_session(*owned, ep, req);
+  CHECK_FALSE(asked.summary.rebooted);
+  CHECK(asked.summary.reboot_required);
 }
 
 TEST_CASE("install results parse per target") {
