@@ -1,7 +1,8 @@
 # src/util owns the small pieces every other folder may use and that depend on nothing of
 # sshm's: errors with file:line:col (error), expected<T, E> (expected), string helpers
 # (strings), did-you-mean (spell), time formats (time), IDs (ids), and package version
-# ordering by dpkg, rpm and apk rules (version). Nothing here includes another folder.
+# ordering by dpkg, rpm and apk rules (version), pointing at a YAML input's mistakes
+# (yaml_reader). Nothing here includes another folder.
 target_sources(sshm_lib PRIVATE
   util/error.cpp
   util/spell.cpp
@@ -12,4 +13,5 @@ target_sources(sshm_lib PRIVATE
   util/terminal_safe.cpp
   util/bounded_parse.cpp
   util/safe_path.cpp
+  util/yaml_reader.cpp
 )
