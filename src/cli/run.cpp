@@ -595,12 +595,10 @@ documents::ParameterValues resume_values(const store::CommandRecord& cmd, const 
   return values;
 }
 
-} // namespace
-
-int resume_command(const GlobalOptions& global, const std::string& id_or_prefix, const ResumeDisplay& display) {
-  auto store = store::Store::open(state_dir(global));
-  store::CommandRecord cmd = *store->get_command(id_or_prefix);
-  std::optional<store::RunSpec> saved = store->find_run_spec(cmd.command_id);
+// The record of how the command was asked for, once it is certain that no live sshm still
+// runs it.
+store::RunSpec resumable_spec(store::Store& store, const store::CommandRecord& cmd) {
+  std::optional<store::RunSpec> saved = store.find_run_spec(cmd.command_id);
   if (!saved)
     throw InputError(fmt::format("command {} cannot be resumed: it was recorded without what a resume needs "
                                  "(by an sshm without `commands resume`)",
@@ -608,35 +606,44 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   if (engine::owner_state(saved->owner) == engine::OwnerState::alive)
     throw InputError(fmt::format("command {} is still running (sshm process {}); stop it or let it finish first",
                                  cmd.command_id, saved->owner["pid"].get<long>()));
-  std::vector<store::InvocationRecord> invs = store->get_invocations(cmd.command_id);
-  std::vector<std::string> pending, in_flight;
-  for (const auto& inv : invs) {
-    if (engine::never_started(inv)) pending.push_back(inv.instance_id);
-    else if (!engine::is_terminal(inv.status) && inv.status_details != engine::k_in_flight_at_interruption)
-      in_flight.push_back(inv.instance_id);
-  }
-  if (pending.empty() && in_flight.empty()) {
-    if (global.verbosity >= 0)
-      SyncOut::instance().err(fmt::format("sshm: nothing to resume: every host of command {} has finished ({} [{}])\n",
-                                          cmd.command_id, cmd.status, cmd.status_details));
-    return k_exit_ok;
-  }
+  return std::move(*saved);
+}
 
-  // The run as it was asked for: the recorded inventory, ssh config and policy unless given now.
-  const nlohmann::json& spec = saved->spec;
+// The hosts a resume runs (never started) and those it leaves alone (started, then cut off).
+struct HostsLeft {
+  std::vector<std::string> pending, in_flight;
+};
+
+HostsLeft hosts_left(const std::vector<store::InvocationRecord>& invs) {
+  HostsLeft left;
+  for (const auto& inv : invs) {
+    if (engine::never_started(inv)) left.pending.push_back(inv.instance_id);
+    else if (!engine::is_terminal(inv.status) && inv.status_details != engine::k_in_flight_at_interruption)
+      left.in_flight.push_back(inv.instance_id);
+  }
+  return left;
+}
+
+// The run as it was asked for: the recorded inventory, ssh config and policy unless given now.
+GlobalOptions recorded_globals(const GlobalOptions& global, const nlohmann::json& spec) {
   GlobalOptions g = global;
   if (g.inventory.empty()) g.inventory = spec.value("inventory", "");
   if (g.ssh_config.empty()) g.ssh_config = spec.value("ssh_config", "");
   if (g.host_key_policy.empty()) g.host_key_policy = spec.value("host_key_policy", "");
   if (g.connect_timeout == 0) g.connect_timeout = spec.value("connect_timeout", 0);
+  return g;
+}
 
+// A document from a file was recorded with its text, so a resume runs what the first run ran.
+documents::Document recorded_document(const nlohmann::json& spec, const store::CommandRecord& cmd) {
   const nlohmann::json& d = spec["document"];
-  documents::Document doc = d.contains("source") && d["source"].is_string()
-                                ? documents::load_text(d["source"].get<std::string>(), d.value("path", ""), d.value("name", ""))
-                                : documents::load(d.value("name", cmd.document_name));
-  documents::ParameterValues values = resume_values(cmd, doc, spec, display.parameters_file);
-  std::vector<std::string> cap_specs = spec.value("caps", std::vector<std::string>{});
+  return d.contains("source") && d["source"].is_string()
+             ? documents::load_text(d["source"].get<std::string>(), d.value("path", ""), d.value("name", ""))
+             : documents::load(d.value("name", cmd.document_name));
+}
 
+// The inverse of the "sinks" part of `run_spec`.
+sinks::SinkOptions recorded_sinks(const nlohmann::json& spec, const GlobalOptions& g) {
   sinks::SinkOptions so;
   const nlohmann::json& sj = spec.value("sinks", nlohmann::json::object());
   so.s3_bucket = sj.value("s3_bucket", "");
@@ -650,10 +657,13 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   so.aws.region = sj.value("region", "");
   so.aws.endpoint_url = sj.value("endpoint_url", "");
   so.state_dir = state_dir(g);
+  return so;
+}
 
-  // Hosts in the recorded order; the ones still to run must be in the inventory.
-  auto inventory = load_inventory(g);
-  auto ssh_config = load_ssh_config(g);
+// Each recorded invocation's host in the inventory, in the recorded order (null for a host
+// that has gone); the ones still to run must be there.
+std::vector<const fleet::Host*> recorded_hosts(const fleet::Inventory& inventory, const store::CommandRecord& cmd,
+                                               const std::vector<store::InvocationRecord>& invs) {
   std::vector<std::string> missing;
   std::vector<const fleet::Host*> hosts;
   for (const auto& inv : invs) {
@@ -664,16 +674,15 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   if (!missing.empty())
     throw InputError(fmt::format("cannot resume command {}: hosts still to run are no longer in the inventory: {}",
                                  cmd.command_id, join(missing, ", ")));
-  std::vector<const fleet::Host*> present;
-  for (const auto* h : hosts)
-    if (h) present.push_back(h);
-  auto endpoints = endpoints_for(present, ssh_config, resolve_options(g));
+  return hosts;
+}
 
-  engine::RunRequest req;
-  std::set<std::string> platforms;
-  for (const auto* h : present) platforms.insert(h->platform);
-  resolve_documents(g, doc, values, platforms, req);
-  std::string run_as = spec.value("run_as", "");
+// One target per recorded invocation; a host no longer in the inventory keeps only its name
+// (it finished before, so the engine does not run it).
+std::vector<engine::Target> resume_targets(const std::vector<store::InvocationRecord>& invs,
+                                           const std::vector<const fleet::Host*>& hosts,
+                                           const std::vector<ssh::Endpoint>& endpoints, const std::string& run_as) {
+  std::vector<engine::Target> targets;
   size_t e = 0;
   for (size_t i = 0; i < invs.size(); ++i) {
     engine::Target t;
@@ -684,9 +693,58 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
       t.run_as = !run_as.empty() ? run_as : h->connection.run_as.value_or("");
       t.platform = h->platform;
       t.tags = h->tags;
+      t.vars = h->vars;
     }
-    req.targets.push_back(std::move(t));
+    targets.push_back(std::move(t));
   }
+  return targets;
+}
+
+void announce_resume(const store::CommandRecord& cmd, const HostsLeft& left) {
+  std::string text = fmt::format("sshm: resuming command {}: {} host(s) never started run now", cmd.command_id,
+                                 left.pending.size());
+  if (!left.in_flight.empty())
+    text += fmt::format("; {} were in flight when it was interrupted and are NOT run again: {}", left.in_flight.size(),
+                        left.in_flight.size() <= 20 ? join(left.in_flight, ",")
+                                                    : std::to_string(left.in_flight.size()) + " hosts");
+  SyncOut::instance().err(text + "\n");
+}
+
+} // namespace
+
+int resume_command(const GlobalOptions& global, const std::string& id_or_prefix, const ResumeDisplay& display) {
+  auto store = store::Store::open(state_dir(global));
+  store::CommandRecord cmd = *store->get_command(id_or_prefix);
+  store::RunSpec saved = resumable_spec(*store, cmd);
+  std::vector<store::InvocationRecord> invs = store->get_invocations(cmd.command_id);
+  HostsLeft left = hosts_left(invs);
+  if (left.pending.empty() && left.in_flight.empty()) {
+    if (global.verbosity >= 0)
+      SyncOut::instance().err(fmt::format("sshm: nothing to resume: every host of command {} has finished ({} [{}])\n",
+                                          cmd.command_id, cmd.status, cmd.status_details));
+    return k_exit_ok;
+  }
+
+  const nlohmann::json& spec = saved.spec;
+  GlobalOptions g = recorded_globals(global, spec);
+  documents::Document doc = recorded_document(spec, cmd);
+  documents::ParameterValues values = resume_values(cmd, doc, spec, display.parameters_file);
+  std::vector<std::string> cap_specs = spec.value("caps", std::vector<std::string>{});
+  sinks::SinkOptions so = recorded_sinks(spec, g);
+
+  auto inventory = load_inventory(g);
+  auto ssh_config = load_ssh_config(g);
+  std::vector<const fleet::Host*> hosts = recorded_hosts(inventory, cmd, invs);
+  std::vector<const fleet::Host*> present;
+  for (const auto* h : hosts)
+    if (h) present.push_back(h);
+  auto endpoints = endpoints_for(present, ssh_config, resolve_options(g));
+
+  engine::RunRequest req;
+  std::set<std::string> platforms;
+  for (const auto* h : present) platforms.insert(h->platform);
+  resolve_documents(g, doc, values, platforms, req);
+  req.targets = resume_targets(invs, hosts, endpoints, spec.value("run_as", ""));
   req.command = cmd;
   req.resume = true;
   req.recorded = std::move(invs);
@@ -696,18 +754,11 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   req.caps = parse_caps(cap_specs);
   if (const char* r = std::getenv("AWS_REGION"); r && *r) req.region = r;
 
-  if (global.verbosity >= 0) {
-    std::string text = fmt::format("sshm: resuming command {}: {} host(s) never started run now", cmd.command_id,
-                                   pending.size());
-    if (!in_flight.empty())
-      text += fmt::format("; {} were in flight when it was interrupted and are NOT run again: {}", in_flight.size(),
-                          in_flight.size() <= 20 ? join(in_flight, ",") : std::to_string(in_flight.size()) + " hosts");
-    SyncOut::instance().err(text + "\n");
-  }
+  if (global.verbosity >= 0) announce_resume(cmd, left);
   prepare_key_passphrase(endpoints);
   store->save_run_spec(cmd.command_id, {spec, engine::owner_of_this_process()});
   return execute(g, std::move(req), so, {display.gather, display.raw}, display.output_dir, ssh_config, *store,
-                 pending.size());
+                 left.pending.size());
 }
 
 void setup_run(CLI::App& app, GlobalOptions& global, Action& action) {

@@ -123,79 +123,135 @@ void check_precondition(const nlohmann::json& pre, const std::string& pointer, c
   }
 }
 
-// The steps of a document in running order; shape problems go to `errors`.
-std::vector<RawStep> raw_steps(const nlohmann::json& content, const std::string& version, const SourceMap& map,
-                               std::vector<InputError>& errors) {
+// One property of a 1.2 plugin as a step, named by its id (or the plugin's name).
+void add_property_step(const std::string& plugin, const nlohmann::json& property, const std::string& item_pointer,
+                       const SourceMap& map, std::vector<InputError>& errors, std::vector<RawStep>& steps) {
+  if (!property.is_object()) {
+    errors.emplace_back(map.at(item_pointer), fmt::format("a property of plugin {} must be a map, got {}", plugin, kind(property)));
+    return;
+  }
+  RawStep step;
+  step.action = plugin;
+  step.inputs = property;
+  step.name = step.inputs.contains("id") && step.inputs["id"].is_string() ? step.inputs["id"].get<std::string>() : plugin;
+  if (std::string problem = step_name_problem(step.name, true); !problem.empty())
+    errors.emplace_back(map.at(step.inputs.contains("id") ? pointer_child(item_pointer, "id") : item_pointer), problem);
+  step.inputs.erase("id");
+  step.pointer = item_pointer;
+  if (step.inputs.contains("timeoutSeconds") && !step.inputs["timeoutSeconds"].is_string() &&
+      !step.inputs["timeoutSeconds"].is_number())
+    errors.emplace_back(map.at(pointer_child(item_pointer, "timeoutSeconds")),
+                        "timeoutSeconds must be a number of seconds, got " + kind(step.inputs["timeoutSeconds"]));
+  steps.push_back(std::move(step));
+}
+
+// A 1.2 plugin: one step per property (a single map is one property).
+void add_plugin_steps(const std::string& plugin, const nlohmann::json& config, const SourceMap& map,
+                      std::vector<InputError>& errors, std::vector<RawStep>& steps) {
+  std::string pp = pointer_child("/runtimeConfig", plugin);
+  if (!config.is_object()) {
+    errors.emplace_back(map.at(pp), fmt::format("plugin {} must be a map with properties, got {}", plugin, kind(config)));
+    return;
+  }
+  for (const auto& [key, unused] : config.items())
+    if (!contains(k_plugin_keys, key))
+      errors.emplace_back(map.at(pointer_child(pp, key)), fmt::format("unknown field '{}' in plugin {}", key, plugin),
+                          closest_match(key, k_plugin_keys));
+  if (!config.contains("properties")) {
+    errors.emplace_back(map.at(pp), fmt::format("plugin {} has no properties", plugin));
+    return;
+  }
+  nlohmann::json props = config["properties"];
+  std::string props_pointer = pointer_child(pp, "properties");
+  bool single = props.is_object();
+  if (single) props = nlohmann::json::array({props});
+  if (!props.is_array() || props.empty()) {
+    errors.emplace_back(map.at(props_pointer), fmt::format("properties of plugin {} must be a non-empty list of maps", plugin));
+    return;
+  }
+  for (size_t i = 0; i < props.size(); ++i)
+    add_property_step(plugin, props[i], single ? props_pointer : pointer_child(props_pointer, i), map, errors, steps);
+}
+
+// The steps of a schemaVersion 1.0/1.2 document: its runtimeConfig's plugins.
+std::vector<RawStep> runtime_config_steps(const nlohmann::json& content, const std::string& version,
+                                          const SourceMap& map, std::vector<InputError>& errors) {
   std::vector<RawStep> steps;
-  if (uses_runtime_config(version)) {
-    if (content.contains("mainSteps"))
-      errors.emplace_back(map.at("/mainSteps"),
-                          fmt::format("mainSteps is for schemaVersion 2.0 and 2.2; a {} document uses runtimeConfig", version));
-    if (!content.contains("runtimeConfig")) {
-      errors.emplace_back(map.at(""), fmt::format("missing runtimeConfig: a schemaVersion {} document needs at least one plugin", version));
-      return steps;
-    }
-    const auto& rc = content["runtimeConfig"];
-    if (!rc.is_object() || rc.empty()) {
-      errors.emplace_back(map.at("/runtimeConfig"),
-                          rc.is_object() ? std::string("runtimeConfig is empty: it needs at least one plugin")
-                                         : "runtimeConfig must be a map of plugin name to its properties, got " + kind(rc));
-      return steps;
-    }
-    // SSM does not promise an order for plugins; sshm runs them in the order written.
-    std::vector<std::string> plugins;
-    for (const auto& [plugin, unused] : rc.items()) plugins.push_back(plugin);
-    std::stable_sort(plugins.begin(), plugins.end(), [&](const std::string& a, const std::string& b) {
-      Location la = map.at(pointer_child("/runtimeConfig", a)), lb = map.at(pointer_child("/runtimeConfig", b));
-      return std::pair(la.line, la.column) < std::pair(lb.line, lb.column);
-    });
-    for (const auto& plugin : plugins) {
-      std::string pp = pointer_child("/runtimeConfig", plugin);
-      const auto& config = rc[plugin];
-      if (!config.is_object()) {
-        errors.emplace_back(map.at(pp), fmt::format("plugin {} must be a map with properties, got {}", plugin, kind(config)));
-        continue;
-      }
-      for (const auto& [key, unused] : config.items())
-        if (!contains(k_plugin_keys, key))
-          errors.emplace_back(map.at(pointer_child(pp, key)), fmt::format("unknown field '{}' in plugin {}", key, plugin),
-                              closest_match(key, k_plugin_keys));
-      if (!config.contains("properties")) {
-        errors.emplace_back(map.at(pp), fmt::format("plugin {} has no properties", plugin));
-        continue;
-      }
-      nlohmann::json props = config["properties"];
-      std::string props_pointer = pointer_child(pp, "properties");
-      bool single = props.is_object();
-      if (single) props = nlohmann::json::array({props});
-      if (!props.is_array() || props.empty()) {
-        errors.emplace_back(map.at(props_pointer), fmt::format("properties of plugin {} must be a non-empty list of maps", plugin));
-        continue;
-      }
-      for (size_t i = 0; i < props.size(); ++i) {
-        std::string item_pointer = single ? props_pointer : pointer_child(props_pointer, i);
-        if (!props[i].is_object()) {
-          errors.emplace_back(map.at(item_pointer), fmt::format("a property of plugin {} must be a map, got {}", plugin, kind(props[i])));
-          continue;
-        }
-        RawStep step;
-        step.action = plugin;
-        step.inputs = props[i];
-        step.name = step.inputs.contains("id") && step.inputs["id"].is_string() ? step.inputs["id"].get<std::string>() : plugin;
-        if (std::string problem = step_name_problem(step.name, true); !problem.empty())
-          errors.emplace_back(map.at(step.inputs.contains("id") ? pointer_child(item_pointer, "id") : item_pointer), problem);
-        step.inputs.erase("id");
-        step.pointer = item_pointer;
-        if (step.inputs.contains("timeoutSeconds") && !step.inputs["timeoutSeconds"].is_string() &&
-            !step.inputs["timeoutSeconds"].is_number())
-          errors.emplace_back(map.at(pointer_child(item_pointer, "timeoutSeconds")),
-                              "timeoutSeconds must be a number of seconds, got " + kind(step.inputs["timeoutSeconds"]));
-        steps.push_back(std::move(step));
-      }
-    }
+  if (content.contains("mainSteps"))
+    errors.emplace_back(map.at("/mainSteps"),
+                        fmt::format("mainSteps is for schemaVersion 2.0 and 2.2; a {} document uses runtimeConfig", version));
+  if (!content.contains("runtimeConfig")) {
+    errors.emplace_back(map.at(""), fmt::format("missing runtimeConfig: a schemaVersion {} document needs at least one plugin", version));
     return steps;
   }
+  const auto& rc = content["runtimeConfig"];
+  if (!rc.is_object() || rc.empty()) {
+    errors.emplace_back(map.at("/runtimeConfig"),
+                        rc.is_object() ? std::string("runtimeConfig is empty: it needs at least one plugin")
+                                       : "runtimeConfig must be a map of plugin name to its properties, got " + kind(rc));
+    return steps;
+  }
+  // SSM does not promise an order for plugins; sshm runs them in the order written.
+  std::vector<std::string> plugins;
+  for (const auto& [plugin, unused] : rc.items()) plugins.push_back(plugin);
+  std::stable_sort(plugins.begin(), plugins.end(), [&](const std::string& a, const std::string& b) {
+    Location la = map.at(pointer_child("/runtimeConfig", a)), lb = map.at(pointer_child("/runtimeConfig", b));
+    return std::pair(la.line, la.column) < std::pair(lb.line, lb.column);
+  });
+  for (const auto& plugin : plugins) add_plugin_steps(plugin, rc[plugin], map, errors, steps);
+  return steps;
+}
 
+// One entry of mainSteps; `names` holds the names of the steps before it (they must differ).
+void add_main_step(const nlohmann::json& s, size_t i, std::set<std::string>& names, const SourceMap& map,
+                   std::vector<InputError>& errors, std::vector<RawStep>& steps) {
+  std::string sp = pointer_child("/mainSteps", i);
+  if (!s.is_object()) {
+    errors.emplace_back(map.at(sp), "a step must be a map with action, name and inputs, got " + kind(s));
+    return;
+  }
+  for (const auto& [key, unused] : s.items())
+    if (!contains(k_step_keys, key))
+      errors.emplace_back(map.at(pointer_child(sp, key)), fmt::format("unknown field '{}' in a step", key),
+                          closest_match(key, k_step_keys));
+  RawStep step;
+  step.pointer = sp;
+  bool ok = true;
+  for (const char* key : {"action", "name"}) {
+    if (!s.contains(key)) {
+      errors.emplace_back(map.at(sp), fmt::format("step {} has no {}", i + 1, key));
+      ok = false;
+    } else if (!s[key].is_string() || s[key].get_ref<const std::string&>().empty()) {
+      errors.emplace_back(map.at(pointer_child(sp, key)), fmt::format("{} must be a non-empty string", key));
+      ok = false;
+    }
+  }
+  if (!ok) return;
+  step.action = s["action"].get<std::string>();
+  step.name = s["name"].get<std::string>();
+  if (std::string problem = step_name_problem(step.name, false); !problem.empty())
+    errors.emplace_back(map.at(pointer_child(sp, "name")), problem);
+  if (!names.insert(step.name).second)
+    errors.emplace_back(map.at(pointer_child(sp, "name")), fmt::format("two steps are named '{}'; step names must be unique", step.name));
+  if (s.contains("inputs")) {
+    if (!s["inputs"].is_object()) {
+      errors.emplace_back(map.at(pointer_child(sp, "inputs")), "inputs must be a map, got " + kind(s["inputs"]));
+      return;
+    }
+    step.inputs = s["inputs"];
+    check_controls(step.inputs, pointer_child(sp, "inputs"), map, errors);
+  }
+  if (s.contains("precondition")) {
+    step.precondition = s["precondition"];
+    check_precondition(step.precondition, pointer_child(sp, "precondition"), map, errors);
+  }
+  steps.push_back(std::move(step));
+}
+
+// The steps of a schemaVersion 2.x document: its mainSteps.
+std::vector<RawStep> main_steps(const nlohmann::json& content, const std::string& version, const SourceMap& map,
+                                std::vector<InputError>& errors) {
+  std::vector<RawStep> steps;
   if (content.contains("runtimeConfig"))
     errors.emplace_back(map.at("/runtimeConfig"),
                         fmt::format("runtimeConfig is for schemaVersion 1.2; a {} document uses mainSteps", version));
@@ -210,51 +266,15 @@ std::vector<RawStep> raw_steps(const nlohmann::json& content, const std::string&
     return steps;
   }
   std::set<std::string> names;
-  for (size_t i = 0; i < ms.size(); ++i) {
-    std::string sp = pointer_child("/mainSteps", i);
-    const auto& s = ms[i];
-    if (!s.is_object()) {
-      errors.emplace_back(map.at(sp), "a step must be a map with action, name and inputs, got " + kind(s));
-      continue;
-    }
-    for (const auto& [key, unused] : s.items())
-      if (!contains(k_step_keys, key))
-        errors.emplace_back(map.at(pointer_child(sp, key)), fmt::format("unknown field '{}' in a step", key),
-                            closest_match(key, k_step_keys));
-    RawStep step;
-    step.pointer = sp;
-    bool ok = true;
-    for (const char* key : {"action", "name"}) {
-      if (!s.contains(key)) {
-        errors.emplace_back(map.at(sp), fmt::format("step {} has no {}", i + 1, key));
-        ok = false;
-      } else if (!s[key].is_string() || s[key].get_ref<const std::string&>().empty()) {
-        errors.emplace_back(map.at(pointer_child(sp, key)), fmt::format("{} must be a non-empty string", key));
-        ok = false;
-      }
-    }
-    if (!ok) continue;
-    step.action = s["action"].get<std::string>();
-    step.name = s["name"].get<std::string>();
-    if (std::string problem = step_name_problem(step.name, false); !problem.empty())
-      errors.emplace_back(map.at(pointer_child(sp, "name")), problem);
-    if (!names.insert(step.name).second)
-      errors.emplace_back(map.at(pointer_child(sp, "name")), fmt::format("two steps are named '{}'; step names must be unique", step.name));
-    if (s.contains("inputs")) {
-      if (!s["inputs"].is_object()) {
-        errors.emplace_back(map.at(pointer_child(sp, "inputs")), "inputs must be a map, got " + kind(s["inputs"]));
-        continue;
-      }
-      step.inputs = s["inputs"];
-      check_controls(step.inputs, pointer_child(sp, "inputs"), map, errors);
-    }
-    if (s.contains("precondition")) {
-      step.precondition = s["precondition"];
-      check_precondition(step.precondition, pointer_child(sp, "precondition"), map, errors);
-    }
-    steps.push_back(std::move(step));
-  }
+  for (size_t i = 0; i < ms.size(); ++i) add_main_step(ms[i], i, names, map, errors, steps);
   return steps;
+}
+
+// The steps of a document in running order; shape problems go to `errors`.
+std::vector<RawStep> raw_steps(const nlohmann::json& content, const std::string& version, const SourceMap& map,
+                               std::vector<InputError>& errors) {
+  return uses_runtime_config(version) ? runtime_config_steps(content, version, map, errors)
+                                      : main_steps(content, version, map, errors);
 }
 
 // schemaVersion, top-level fields, steps and parameter declarations; every problem found.

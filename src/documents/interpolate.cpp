@@ -146,35 +146,33 @@ nlohmann::json resolve_secure_references(const nlohmann::json& node, const Param
   return node;
 }
 
-nlohmann::json interpolate(const nlohmann::json& node, const ParameterValues& values) {
-  if (node.is_string()) return interpolate_string(node.get_ref<const std::string&>(), values);
+namespace {
+
+// `node` with `f` applied to every string in it, at any depth; keys and other values as they are.
+template <typename F> nlohmann::json map_strings(const nlohmann::json& node, const F& f) {
+  if (node.is_string()) return f(node.get_ref<const std::string&>());
   if (node.is_array()) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& item : node) out.push_back(interpolate(item, values));
+    for (const auto& item : node) out.push_back(map_strings(item, f));
     return out;
   }
   if (node.is_object()) {
     nlohmann::json out = nlohmann::json::object();
-    for (const auto& [key, item] : node.items()) out[key] = interpolate(item, values);
+    for (const auto& [key, item] : node.items()) out[key] = map_strings(item, f);
     return out;
   }
   return node;
 }
 
+} // namespace
+
+nlohmann::json interpolate(const nlohmann::json& node, const ParameterValues& values) {
+  return map_strings(node, [&](const std::string& s) { return interpolate_string(s, values); });
+}
+
 nlohmann::json resolve_ssm_references(const nlohmann::json& node, const SsmResolver& ssm) {
   if (!ssm) return node;
-  if (node.is_string()) return resolve_ssm_string(node.get_ref<const std::string&>(), ssm);
-  if (node.is_array()) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& item : node) out.push_back(resolve_ssm_references(item, ssm));
-    return out;
-  }
-  if (node.is_object()) {
-    nlohmann::json out = nlohmann::json::object();
-    for (const auto& [key, item] : node.items()) out[key] = resolve_ssm_references(item, ssm);
-    return out;
-  }
-  return node;
+  return map_strings(node, [&](const std::string& s) { return resolve_ssm_string(s, ssm); });
 }
 
 } // namespace sshm::documents

@@ -162,6 +162,146 @@ ParameterValues typed_from_object(const Document& doc, const nlohmann::json& obj
   return out;
 }
 
+// Reads one parameter's declaration into a ParameterDef; each problem goes to `errors` at
+// the place of the field it is about.
+class DeclarationReader {
+public:
+  DeclarationReader(ParameterDef& def, const SourceMap& map, std::vector<InputError>& errors)
+      : m_def(def), m_map(map), m_errors(errors) {}
+
+  void fail(const std::string& key, const std::string& msg, std::string suggestion = {}) {
+    Location where = m_map.at(key.empty() ? m_def.pointer : pointer_child(m_def.pointer, key));
+    m_errors.emplace_back(where, fmt::format("parameter '{}': {}", m_def.name, msg), std::move(suggestion));
+  }
+
+  void check_keys(const nlohmann::json& decl) {
+    for (const auto& [key, unused] : decl.items()) {
+      if (std::find(k_definition_keys.begin(), k_definition_keys.end(), key) == k_definition_keys.end())
+        fail(key, fmt::format("unknown field '{}'", key), closest_match(key, k_definition_keys));
+    }
+  }
+
+  // Whether the declaration has a type sshm knows (a default can only be checked then).
+  bool read_type(const nlohmann::json& decl) {
+    if (!decl.contains("type")) {
+      fail({}, "missing 'type' (one of " + join(k_type_names, ", ") + ")");
+      return false;
+    }
+    if (!decl["type"].is_string()) {
+      fail("type", "type must be a string");
+      return false;
+    }
+    m_def.type_name = decl["type"].get<std::string>();
+    auto it = std::find(k_type_names.begin(), k_type_names.end(), m_def.type_name);
+    if (it == k_type_names.end()) {
+      fail("type", fmt::format("unknown type '{}' (use {})", m_def.type_name, join(k_type_names, ", ")),
+           closest_match(m_def.type_name, k_type_names));
+      return false;
+    }
+    m_def.type = static_cast<ParameterType>(it - k_type_names.begin());
+    return true;
+  }
+
+  void read_allowed_values(const nlohmann::json& av) {
+    if (!av.is_array()) {
+      fail("allowedValues", "allowedValues must be a list of strings");
+      return;
+    }
+    std::vector<std::string> values;
+    for (const auto& v : av) {
+      if (v.is_object() || v.is_array() || v.is_null()) {
+        fail("allowedValues", "allowedValues must be a list of strings");
+        break;
+      }
+      values.push_back(as_text(v));
+    }
+    m_def.allowed_values = values;
+  }
+
+  // Compiled once here, so each value is matched without compiling it again.
+  void read_allowed_pattern(const nlohmann::json& pattern) {
+    if (!pattern.is_string()) {
+      fail("allowedPattern", "allowedPattern must be a string");
+      return;
+    }
+    m_def.allowed_pattern = pattern.get<std::string>();
+    RE2::Options options;
+    options.set_log_errors(false);
+    auto compiled = std::make_shared<const RE2>(m_def.allowed_pattern, options);
+    if (compiled->ok())
+      m_def.pattern = std::move(compiled);
+    else
+      fail("allowedPattern", fmt::format("allowedPattern '{}' is not a valid regular expression: {}",
+                                         m_def.allowed_pattern, compiled->error()));
+  }
+
+  void read_counts(const nlohmann::json& decl) {
+    struct Count {
+      const char* key;
+      std::optional<long long>* slot;
+    };
+    for (Count c : {Count{"minItems", &m_def.min_items}, Count{"maxItems", &m_def.max_items},
+                    Count{"minChars", &m_def.min_chars}, Count{"maxChars", &m_def.max_chars}}) {
+      if (!decl.contains(c.key)) continue;
+      *c.slot = read_count(decl[c.key]);
+      if (!*c.slot) fail(c.key, fmt::format("{} must be a whole number of at least 0, got {}", c.key, shown(decl[c.key])));
+    }
+  }
+
+  void read_interpolation_type(const nlohmann::json& it) {
+    if (it == "ENV_VAR") {
+      m_def.env_var = true;
+      return;
+    }
+    std::string given = it.is_string() ? it.get<std::string>() : it.dump();
+    fail("interpolationType", fmt::format("unknown interpolationType '{}' (the only one is ENV_VAR)", given),
+         closest_match(given, {"ENV_VAR"}));
+  }
+
+  // Called once the type is known.
+  void read_default(const nlohmann::json& value) {
+    m_def.default_value = value;
+    if (!type_problem(m_def, value).empty())
+      fail("default", fmt::format("the default must be {} {}, got {} ({})",
+                                  m_def.type == ParameterType::Integer ? "an" : "a", m_def.type_name, shown(value),
+                                  kind(value)));
+  }
+
+private:
+  ParameterDef& m_def;
+  const SourceMap& m_map;
+  std::vector<InputError>& m_errors;
+};
+
+bool good_parameter_name(const std::string& n) {
+  return !n.empty() && std::all_of(n.begin(), n.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+}
+
+// One declaration; nullopt when it is too broken to keep (a bad name, not a map).
+std::optional<ParameterDef> read_parameter_def(const std::string& name, const nlohmann::json& decl,
+                                               const SourceMap& map, std::vector<InputError>& errors) {
+  ParameterDef def;
+  def.name = name;
+  def.pointer = pointer_child("/parameters", name);
+  DeclarationReader r(def, map, errors);
+  if (!good_parameter_name(name)) {
+    r.fail({}, "a parameter name may hold only letters and digits ([a-zA-Z0-9]+)");
+    return std::nullopt;
+  }
+  if (!decl.is_object()) {
+    r.fail({}, "the declaration must be a map with at least a type, got " + kind(decl));
+    return std::nullopt;
+  }
+  r.check_keys(decl);
+  bool typed = r.read_type(decl);
+  if (decl.contains("allowedValues")) r.read_allowed_values(decl["allowedValues"]);
+  if (decl.contains("allowedPattern")) r.read_allowed_pattern(decl["allowedPattern"]);
+  r.read_counts(decl);
+  if (decl.contains("interpolationType")) r.read_interpolation_type(decl["interpolationType"]);
+  if (typed && decl.contains("default")) r.read_default(decl["default"]);
+  return def;
+}
+
 } // namespace
 
 std::vector<ParameterDef> read_parameter_defs(const nlohmann::json& content, const SourceMap& map,
@@ -174,109 +314,8 @@ std::vector<ParameterDef> read_parameter_defs(const nlohmann::json& content, con
     errors.emplace_back(map.at("/parameters"), "parameters must be a map of name to declaration, got " + kind(params));
     return defs;
   }
-  auto good_name = [](const std::string& n) {
-    return !n.empty() && std::all_of(n.begin(), n.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
-  };
-  for (const auto& [name, decl] : params.items()) {
-    ParameterDef def;
-    def.name = name;
-    def.pointer = pointer_child("/parameters", name);
-    auto here = [&](const std::string& key = {}) {
-      return map.at(key.empty() ? def.pointer : pointer_child(def.pointer, key));
-    };
-    auto fail = [&](const std::string& key, const std::string& msg, std::string suggestion = {}) {
-      errors.emplace_back(here(key), fmt::format("parameter '{}': {}", name, msg), std::move(suggestion));
-    };
-    if (!good_name(name)) {
-      fail({}, "a parameter name may hold only letters and digits ([a-zA-Z0-9]+)");
-      continue;
-    }
-    if (!decl.is_object()) {
-      fail({}, "the declaration must be a map with at least a type, got " + kind(decl));
-      continue;
-    }
-    for (const auto& [key, unused] : decl.items()) {
-      if (std::find(k_definition_keys.begin(), k_definition_keys.end(), key) == k_definition_keys.end())
-        fail(key, fmt::format("unknown field '{}'", key), closest_match(key, k_definition_keys));
-    }
-    bool ok = true;
-    if (!decl.contains("type")) {
-      fail({}, "missing 'type' (one of " + join(k_type_names, ", ") + ")");
-      ok = false;
-    } else if (!decl["type"].is_string()) {
-      fail("type", "type must be a string");
-      ok = false;
-    } else {
-      def.type_name = decl["type"].get<std::string>();
-      auto it = std::find(k_type_names.begin(), k_type_names.end(), def.type_name);
-      if (it == k_type_names.end()) {
-        fail("type", fmt::format("unknown type '{}' (use {})", def.type_name, join(k_type_names, ", ")),
-             closest_match(def.type_name, k_type_names));
-        ok = false;
-      } else {
-        def.type = static_cast<ParameterType>(it - k_type_names.begin());
-      }
-    }
-    if (decl.contains("allowedValues")) {
-      const auto& av = decl["allowedValues"];
-      if (!av.is_array()) {
-        fail("allowedValues", "allowedValues must be a list of strings");
-      } else {
-        std::vector<std::string> values;
-        for (const auto& v : av) {
-          if (v.is_object() || v.is_array() || v.is_null()) {
-            fail("allowedValues", "allowedValues must be a list of strings");
-            break;
-          }
-          values.push_back(as_text(v));
-        }
-        def.allowed_values = values;
-      }
-    }
-    if (decl.contains("allowedPattern")) {
-      if (!decl["allowedPattern"].is_string()) {
-        fail("allowedPattern", "allowedPattern must be a string");
-      } else {
-        def.allowed_pattern = decl["allowedPattern"].get<std::string>();
-        RE2::Options options;
-        options.set_log_errors(false);
-        auto compiled = std::make_shared<const RE2>(def.allowed_pattern, options);
-        if (compiled->ok())
-          def.pattern = std::move(compiled);
-        else
-          fail("allowedPattern", fmt::format("allowedPattern '{}' is not a valid regular expression: {}",
-                                             def.allowed_pattern, compiled->error()));
-      }
-    }
-    struct Count {
-      const char* key;
-      std::optional<long long>* slot;
-    };
-    for (Count c : {Count{"minItems", &def.min_items}, Count{"maxItems", &def.max_items},
-                    Count{"minChars", &def.min_chars}, Count{"maxChars", &def.max_chars}}) {
-      if (!decl.contains(c.key)) continue;
-      *c.slot = read_count(decl[c.key]);
-      if (!*c.slot) fail(c.key, fmt::format("{} must be a whole number of at least 0, got {}", c.key, shown(decl[c.key])));
-    }
-    if (decl.contains("interpolationType")) {
-      const auto& it = decl["interpolationType"];
-      if (it == "ENV_VAR") {
-        def.env_var = true;
-      } else {
-        std::string given = it.is_string() ? it.get<std::string>() : it.dump();
-        fail("interpolationType", fmt::format("unknown interpolationType '{}' (the only one is ENV_VAR)", given),
-             closest_match(given, {"ENV_VAR"}));
-      }
-    }
-    if (ok && decl.contains("default")) {
-      def.default_value = decl["default"];
-      if (!type_problem(def, decl["default"]).empty())
-        fail("default", fmt::format("the default must be {} {}, got {} ({})",
-                                    def.type == ParameterType::Integer ? "an" : "a", def.type_name,
-                                    shown(decl["default"]), kind(decl["default"])));
-    }
-    defs.push_back(std::move(def));
-  }
+  for (const auto& [name, decl] : params.items())
+    if (auto def = read_parameter_def(name, decl, map, errors)) defs.push_back(std::move(*def));
   return defs;
 }
 

@@ -1,6 +1,7 @@
 #include "documents/source.hpp"
 
 #include "util/bounded_parse.hpp"
+#include "util/strings.hpp"
 
 #include <algorithm>
 #include <re2/re2.h>
@@ -56,24 +57,6 @@ private:
   std::vector<size_t> m_starts;
 };
 
-void append_utf8(std::string& out, unsigned cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // Walks JSON text that nlohmann already accepted and records where each key and list
 // item starts. It trusts the text to be valid, so it only tracks structure.
 class JsonLocator {
@@ -101,7 +84,8 @@ private:
     unsigned v = 0;
     for (int k = 0; k < 4 && m_pos < m_text.size(); ++k, ++m_pos) {
       char c = m_text[m_pos];
-      v = v * 16 + static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (std::tolower(c) - 'a' + 10));
+      // nlohmann accepted the text, so these are hex digits.
+      v = v * 16 + static_cast<unsigned>(hex_digit(c));
     }
     return v;
   }

@@ -47,6 +47,52 @@ struct Shared {
   size_t concurrency = 1;
   std::vector<std::vector<int>> cap_counts;  // per cap, per group: in flight
 
+  // Called with the mutex held: a target's work ended; its slot and cap groups free up.
+  void finished(const DispatchPlan& plan, size_t index, bool is_error) {
+    --in_flight;
+    for (size_t c = 0; c < plan.caps.size(); ++c)
+      if (int g = plan.caps[c].group_of[index]; g >= 0) --cap_counts[c][static_cast<size_t>(g)];
+    if (is_error && ++errors > plan.error_threshold && !stop) {
+      stop = true;
+      stop_by_errors = true;
+    }
+  }
+
+  // Called with the mutex held: a target is handed to the workers.
+  void dispatched(const DispatchPlan& plan, size_t index, DispatchReport& report) {
+    ++in_flight;
+    ++report.dispatched;
+    report.peak_in_flight = std::max(report.peak_in_flight, in_flight);
+    for (size_t c = 0; c < plan.caps.size(); ++c)
+      if (int g = plan.caps[c].group_of[index]; g >= 0)
+        report.peak_per_cap[c] =
+            std::max(report.peak_per_cap[c], static_cast<size_t>(++cap_counts[c][static_cast<size_t>(g)]));
+    tasks.push_back(index);
+  }
+
+  bool eligible(const DispatchPlan& plan, size_t i) const {
+    for (size_t c = 0; c < plan.caps.size(); ++c) {
+      int g = plan.caps[c].group_of[i];
+      if (g >= 0 && cap_counts[c][static_cast<size_t>(g)] >= plan.caps[c].limit) return false;
+    }
+    return true;
+  }
+
+  Shared(const DispatchPlan& plan, size_t concurrency_) : concurrency(concurrency_) {
+    errors = plan.initial_errors;
+    ramping = plan.ramp && concurrency > 1;
+    for (const auto& cap : plan.caps) {
+      int groups = 0;
+      for (int g : cap.group_of) groups = std::max(groups, g + 1);
+      cap_counts.emplace_back(static_cast<size_t>(groups), 0);
+    }
+    // A resumed command may have spent its error budget already.
+    if (errors > plan.error_threshold) {
+      stop = true;
+      stop_by_errors = true;
+    }
+  }
+
   // Called with the mutex held.
   void acknowledged() {
     ++acked;
@@ -82,6 +128,66 @@ private:
   bool m_done = false;
 };
 
+// A worker thread: takes targets off the queue until the dispatcher shuts it down.
+void run_worker(Shared& s, const DispatchPlan& plan, const Work& work) {
+  std::unique_lock<std::mutex> lock(s.mutex);
+  while (true) {
+    s.wake_workers.wait(lock, [&] { return !s.tasks.empty() || s.shutdown; });
+    if (s.tasks.empty()) return;
+    size_t index = s.tasks.front();
+    s.tasks.pop_front();
+    lock.unlock();
+    TargetAck ack(s);
+    bool is_error = work(index, ack);
+    lock.lock();
+    ack.mark_locked();
+    s.finished(plan, index, is_error);
+    s.wake_dispatcher.notify_one();
+  }
+}
+
+// Targets not yet dispatched: those skipped because a cap group was full (in order), then
+// next, next+1, ...
+class TargetOrder {
+public:
+  explicit TargetOrder(size_t n) : m_n(n) {}
+
+  // The first eligible target in order, or none while every remaining one waits for a cap.
+  template <typename Eligible> std::optional<size_t> pick(bool capped, const Eligible& eligible) {
+    if (!capped) {
+      if (m_next < m_n) return m_next++;
+      return std::nullopt;
+    }
+    for (auto it = m_deferred.begin(); it != m_deferred.end(); ++it)
+      if (eligible(*it)) {
+        size_t i = *it;
+        m_deferred.erase(it);
+        return i;
+      }
+    while (m_next < m_n) {
+      size_t i = m_next++;
+      if (eligible(i)) return i;
+      m_deferred.push_back(i);
+    }
+    return std::nullopt;
+  }
+  // A picked target that was not dispatched after all goes back in its place.
+  void put_back(size_t i) { m_deferred.insert(std::lower_bound(m_deferred.begin(), m_deferred.end(), i), i); }
+  bool exhausted() const { return m_deferred.empty() && m_next >= m_n; }
+  // Never dispatched, in target order.
+  std::vector<size_t> rest() const {
+    std::vector<size_t> rest = m_deferred;
+    for (size_t i = m_next; i < m_n; ++i) rest.push_back(i);
+    std::sort(rest.begin(), rest.end());
+    return rest;
+  }
+
+private:
+  size_t m_n;
+  size_t m_next = 0;
+  std::vector<size_t> m_deferred;
+};
+
 } // namespace
 
 DispatchReport dispatch(const DispatchPlan& plan, const Work& work, const std::function<void(size_t)>& not_dispatched,
@@ -89,82 +195,17 @@ DispatchReport dispatch(const DispatchPlan& plan, const Work& work, const std::f
   DispatchReport report;
   const size_t n = plan.targets;
   const size_t concurrency = std::max<size_t>(plan.concurrency, 1);
-  Shared s;
-  s.concurrency = concurrency;
-  s.errors = plan.initial_errors;
-  s.ramping = plan.ramp && concurrency > 1;
-  for (const auto& cap : plan.caps) {
-    int groups = 0;
-    for (int g : cap.group_of) groups = std::max(groups, g + 1);
-    s.cap_counts.emplace_back(static_cast<size_t>(groups), 0);
-  }
+  Shared s(plan, concurrency);
   report.peak_per_cap.assign(plan.caps.size(), 0);
-  if (s.errors > plan.error_threshold) {
-    s.stop = true;
-    s.stop_by_errors = true;
-  }
-
-  auto worker = [&] {
-    std::unique_lock<std::mutex> lock(s.mutex);
-    while (true) {
-      s.wake_workers.wait(lock, [&] { return !s.tasks.empty() || s.shutdown; });
-      if (s.tasks.empty()) return;
-      size_t index = s.tasks.front();
-      s.tasks.pop_front();
-      lock.unlock();
-      TargetAck ack(s);
-      bool is_error = work(index, ack);
-      lock.lock();
-      ack.mark_locked();
-      --s.in_flight;
-      for (size_t c = 0; c < plan.caps.size(); ++c)
-        if (int g = plan.caps[c].group_of[index]; g >= 0) --s.cap_counts[c][static_cast<size_t>(g)];
-      if (is_error && ++s.errors > plan.error_threshold && !s.stop) {
-        s.stop = true;
-        s.stop_by_errors = true;
-      }
-      s.wake_dispatcher.notify_one();
-    }
-  };
 
   const size_t threads = std::min(concurrency, n);
   std::vector<std::thread> pool;
   pool.reserve(threads);
-  for (size_t t = 0; t < threads; ++t) pool.emplace_back(worker);
+  for (size_t t = 0; t < threads; ++t) pool.emplace_back([&] { run_worker(s, plan, work); });
 
-  // Targets not yet dispatched: those skipped because a cap group was full (in order),
-  // then next, next+1, ...
-  size_t next = 0;
-  std::vector<size_t> deferred;
+  TargetOrder order(n);
   size_t reserved_upto = 0;
   const size_t batch = std::max<size_t>(plan.reserve_batch, 1);
-  auto eligible = [&](size_t i) {
-    for (size_t c = 0; c < plan.caps.size(); ++c) {
-      int g = plan.caps[c].group_of[i];
-      if (g >= 0 && s.cap_counts[c][static_cast<size_t>(g)] >= plan.caps[c].limit) return false;
-    }
-    return true;
-  };
-  // The first eligible target in order, or none while every remaining one waits for a cap.
-  auto pick = [&]() -> std::optional<size_t> {
-    if (plan.caps.empty()) {
-      if (next < n) return next++;
-      return std::nullopt;
-    }
-    for (auto it = deferred.begin(); it != deferred.end(); ++it)
-      if (eligible(*it)) {
-        size_t i = *it;
-        deferred.erase(it);
-        return i;
-      }
-    while (next < n) {
-      size_t i = next++;
-      if (eligible(i)) return i;
-      deferred.push_back(i);
-    }
-    return std::nullopt;
-  };
-
   const Clock& clock = plan.clock ? *plan.clock : SystemClock::instance();
   auto past_deadline = [&] { return plan.deadline && clock.now() >= *plan.deadline; };
   bool deadline_hit = false;
@@ -179,9 +220,10 @@ DispatchReport dispatch(const DispatchPlan& plan, const Work& work, const std::f
         deadline_hit = true;
         s.stop = true;
       }
-      if (s.stop || (deferred.empty() && next >= n)) break;
+      if (s.stop || order.exhausted()) break;
       bool room = s.in_flight < concurrency && (!s.ramping || report.dispatched < s.allowed);
-      std::optional<size_t> index = room ? pick() : std::nullopt;
+      std::optional<size_t> index =
+          room ? order.pick(!plan.caps.empty(), [&](size_t i) { return s.eligible(plan, i); }) : std::nullopt;
       if (!index) {
         // Workers wake us when one finishes or is acknowledged; the timeout sees `cancel`.
         s.wake_dispatcher.wait_for(lock, std::chrono::milliseconds(20));
@@ -195,34 +237,23 @@ DispatchReport dispatch(const DispatchPlan& plan, const Work& work, const std::f
         reserve(first, last);
         lock.lock();
         if (s.stop || cancel.load() || past_deadline()) {
-          deferred.insert(std::lower_bound(deferred.begin(), deferred.end(), *index), *index);
+          order.put_back(*index);
           continue;
         }
       }
-      ++s.in_flight;
-      ++report.dispatched;
-      report.peak_in_flight = std::max(report.peak_in_flight, s.in_flight);
-      for (size_t c = 0; c < plan.caps.size(); ++c)
-        if (int g = plan.caps[c].group_of[*index]; g >= 0)
-          report.peak_per_cap[c] =
-              std::max(report.peak_per_cap[c], static_cast<size_t>(++s.cap_counts[c][static_cast<size_t>(g)]));
-      s.tasks.push_back(*index);
+      s.dispatched(plan, *index, report);
       s.wake_workers.notify_one();
     }
     s.shutdown = true;
-    const bool left_out = !(deferred.empty() && next >= n);
+    const bool left_out = !order.exhausted();
     report.stopped_by_threshold = s.stop_by_errors && left_out;
     report.stopped_by_deadline = deadline_hit && !s.stop_by_errors && !report.cancelled && left_out;
   }
   s.wake_workers.notify_all();
   for (auto& th : pool) th.join();
   report.errors = s.errors;
-  if (cancel.load() && !(deferred.empty() && next >= n)) report.cancelled = true;
-  // Never dispatched, in target order.
-  std::vector<size_t> rest = deferred;
-  for (size_t i = next; i < n; ++i) rest.push_back(i);
-  std::sort(rest.begin(), rest.end());
-  for (size_t i : rest) not_dispatched(i);
+  if (cancel.load() && !order.exhausted()) report.cancelled = true;
+  for (size_t i : order.rest()) not_dispatched(i);
   return report;
 }
 

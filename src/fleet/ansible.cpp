@@ -4,6 +4,7 @@
 #include "fleet/ranges.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
+#include "util/yaml_reader.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -623,9 +624,7 @@ public:
   YamlReader(Model& model, std::string file) : m_model(model), m_file(std::move(file)) {}
 
   Location at(const YAML::Node& node) const {
-    auto m = node.Mark();
-    if (m.is_null()) return Location{m_file, 0, 0};
-    return Location{m_file, m.line + 1, m.column + 1};
+    return yaml_location(m_file, node);
   }
 
   std::string key_text(const YAML::Node& key) const {

@@ -6,6 +6,7 @@
 #include "util/safe_path.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
+#include "util/yaml_reader.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -19,34 +20,10 @@ namespace sshm::fleet {
 
 namespace {
 
-class Reader {
+// The native inventory's reader: sshm's own vocabulary, so maps are "a mapping".
+class Reader : public YamlReader {
 public:
-  explicit Reader(std::string file) : m_file(std::move(file)) {}
-
-  Location at(const YAML::Node& node) const {
-    auto m = node.Mark();
-    if (m.is_null()) return Location{m_file, 0, 0};
-    return Location{m_file, m.line + 1, m.column + 1};
-  }
-
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& message, std::string suggestion = {}) const {
-    throw InputError(at(node), message, std::move(suggestion));
-  }
-
-  void expect_map(const YAML::Node& node, const std::string& what) const {
-    if (!node.IsMap()) fail(node, fmt::format("{} must be a mapping", what));
-  }
-
-  // Rejects keys outside `allowed`, suggesting the nearest one.
-  void check_keys(const YAML::Node& node, const std::vector<std::string>& allowed, const std::string& what) const {
-    for (const auto& kv : node) {
-      std::string key = kv.first.as<std::string>();
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        fail(kv.first, fmt::format("unknown key '{}' in {} (allowed: {})", key, what, join_list(allowed)),
-             closest_match(key, allowed));
-      }
-    }
-  }
+  explicit Reader(std::string file) : YamlReader(std::move(file), "a mapping") {}
 
   std::string scalar(const YAML::Node& node, const std::string& what) const {
     if (!node.IsScalar()) fail(node, fmt::format("{} must be a string", what));
@@ -108,13 +85,6 @@ public:
     return true;
   }
 
-private:
-  static std::string join_list(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-    return out;
-  }
-  std::string m_file;
 };
 
 const std::vector<std::string> k_top_keys = {"defaults", "hosts", "groups"};
@@ -132,6 +102,108 @@ void merge_defaults(ConnectionSettings& c, const ConnectionSettings& d) {
   if (!c.proxy_jump) c.proxy_jump = d.proxy_jump;
   if (!c.run_as) c.run_as = d.run_as;
   if (!c.connect_timeout) c.connect_timeout = d.connect_timeout;
+}
+
+// What `defaults` gives every host that does not say otherwise.
+struct HostDefaults {
+  ConnectionSettings connection;
+  nlohmann::json vars = nlohmann::json::object();
+  std::string platform = "Linux";
+};
+
+HostDefaults read_defaults(const Reader& r, const YAML::Node& d) {
+  HostDefaults defaults;
+  if (!d || d.IsNull()) return defaults;
+  r.expect_map(d, "defaults");
+  r.check_keys(d, k_default_keys, "defaults");
+  for (const auto& kv : d) {
+    std::string key = kv.first.as<std::string>();
+    if (key == "vars") {
+      r.expect_map(kv.second, "vars");
+      defaults.vars = r.to_json(kv.second);
+    } else if (key == "platform") {
+      defaults.platform = r.scalar(kv.second, "platform");
+    } else {
+      r.connection_key(key, kv.second, defaults.connection);
+    }
+  }
+  return defaults;
+}
+
+// A host's keys beyond the connection ones: tags, vars (on top of the defaults' vars), platform.
+void read_host_key(const Reader& r, const std::string& key, const YAML::Node& value, Host& h) {
+  if (key == "tags") {
+    if (value.IsNull()) return;
+    r.expect_map(value, "tags");
+    for (const auto& t : value) h.tags[r.scalar(t.first, "tag key")] = r.scalar(t.second, "tag value");
+  } else if (key == "vars") {
+    r.expect_map(value, "vars");
+    for (const auto& v : value) h.vars[v.first.as<std::string>()] = r.to_json(v.second);
+  } else if (key == "platform") {
+    h.platform = r.scalar(value, "platform");
+    if (std::find(k_platforms.begin(), k_platforms.end(), h.platform) == k_platforms.end())
+      r.fail(value, fmt::format("unknown platform '{}' (use Linux, MacOS or Windows)", h.platform),
+             closest_match(h.platform, k_platforms));
+  }
+}
+
+Host read_host(const Reader& r, const YAML::Node& name, const YAML::Node& body, const HostDefaults& defaults,
+               const Inventory& inv) {
+  Host h;
+  h.name = r.scalar(name, "host name");
+  h.where = r.at(name);
+  h.vars = defaults.vars;
+  h.platform = defaults.platform;
+  if (const Host* first = inv.find(h.name))
+    r.fail(name, fmt::format("host '{}' is defined twice (first at {})", h.name, first->where.str()));
+  if (!body.IsNull()) {
+    r.expect_map(body, fmt::format("host '{}'", h.name));
+    r.check_keys(body, k_host_keys, fmt::format("host '{}'", h.name));
+    for (const auto& hk : body) {
+      std::string key = hk.first.as<std::string>();
+      if (!r.connection_key(key, hk.second, h.connection)) read_host_key(r, key, hk.second, h);
+    }
+  }
+  merge_defaults(h.connection, defaults.connection);
+  return h;
+}
+
+// A group's body; the hosts it lists must be defined (hosts come before groups).
+Group read_group(const Reader& r, const YAML::Node& name, const YAML::Node& body, const Inventory& inv) {
+  Group g;
+  g.name = r.scalar(name, "group name");
+  g.where = r.at(name);
+  if (inv.groups().count(g.name)) r.fail(name, fmt::format("group '{}' is defined twice", g.name));
+  if (body.IsNull()) return g;
+  r.expect_map(body, fmt::format("group '{}'", g.name));
+  r.check_keys(body, k_group_keys, fmt::format("group '{}'", g.name));
+  if (body["hosts"]) {
+    g.hosts = r.string_list(body["hosts"], "hosts");
+    size_t i = 0;
+    for (const auto& host : g.hosts) {
+      if (!inv.find(host))
+        r.fail(body["hosts"][i], fmt::format("group '{}' lists unknown host '{}'", g.name, host),
+               closest_match(host, inv.host_names()));
+      ++i;
+    }
+  }
+  if (body["match"]) g.match = r.scalar(body["match"], "match");
+  if (body["children"]) g.children = r.string_list(body["children"], "children");
+  return g;
+}
+
+// Children must name groups; checked once every group is read, as a child may come later.
+void check_children(const Reader& r, const YAML::Node& groups, const Inventory& inv) {
+  std::vector<std::string> group_names;
+  for (const auto& [name, g] : inv.groups()) group_names.push_back(name);
+  for (const auto& kv : groups) {
+    const auto& g = inv.groups().at(kv.first.as<std::string>());
+    for (size_t i = 0; i < g.children.size(); ++i) {
+      if (!inv.groups().count(g.children[i]))
+        r.fail(kv.second["children"][i], fmt::format("group '{}' has unknown child group '{}'", g.name, g.children[i]),
+               closest_match(g.children[i], group_names));
+    }
+  }
 }
 
 } // namespace
@@ -202,112 +274,22 @@ Inventory Inventory::parse(const std::string& text, const std::string& file_name
 
 Inventory Inventory::parse_native(const std::string& text, const std::string& file_name) {
   Reader r(file_name);
-  YAML::Node root;
-  try {
-    root = bounded::load_yaml(text, file_name);
-  } catch (const YAML::ParserException& e) {
-    throw InputError(Location{file_name, e.mark.line + 1, e.mark.column + 1}, e.msg);
-  }
+  YAML::Node root = load_yaml_input(text, file_name);
   Inventory inv;
   inv.m_source = file_name;
   if (root.IsNull()) return inv;
   r.expect_map(root, "the inventory");
   r.check_keys(root, k_top_keys, "the inventory");
 
-  ConnectionSettings defaults;
-  nlohmann::json default_vars = nlohmann::json::object();
-  std::string default_platform = "Linux";
-  if (auto d = root["defaults"]; d && !d.IsNull()) {
-    r.expect_map(d, "defaults");
-    r.check_keys(d, k_default_keys, "defaults");
-    for (const auto& kv : d) {
-      std::string key = kv.first.as<std::string>();
-      if (key == "vars") {
-        r.expect_map(kv.second, "vars");
-        default_vars = r.to_json(kv.second);
-      } else if (key == "platform") {
-        default_platform = r.scalar(kv.second, "platform");
-      } else {
-        r.connection_key(key, kv.second, defaults);
-      }
-    }
-  }
-
+  HostDefaults defaults = read_defaults(r, root["defaults"]);
   if (auto hosts = root["hosts"]; hosts && !hosts.IsNull()) {
     r.expect_map(hosts, "hosts");
-    for (const auto& kv : hosts) {
-      Host h;
-      h.name = r.scalar(kv.first, "host name");
-      h.where = r.at(kv.first);
-      h.vars = default_vars;
-      h.platform = default_platform;
-      if (inv.m_index.count(h.name))
-        r.fail(kv.first, fmt::format("host '{}' is defined twice (first at {})", h.name,
-                                     inv.m_hosts[inv.m_index[h.name]].where.str()));
-      const YAML::Node& body = kv.second;
-      if (!body.IsNull()) {
-        r.expect_map(body, fmt::format("host '{}'", h.name));
-        r.check_keys(body, k_host_keys, fmt::format("host '{}'", h.name));
-        for (const auto& hk : body) {
-          std::string key = hk.first.as<std::string>();
-          if (r.connection_key(key, hk.second, h.connection)) continue;
-          if (key == "tags") {
-            if (hk.second.IsNull()) continue;
-            r.expect_map(hk.second, "tags");
-            for (const auto& t : hk.second) h.tags[r.scalar(t.first, "tag key")] = r.scalar(t.second, "tag value");
-          } else if (key == "vars") {
-            r.expect_map(hk.second, "vars");
-            for (const auto& v : hk.second) h.vars[v.first.as<std::string>()] = r.to_json(v.second);
-          } else if (key == "platform") {
-            h.platform = r.scalar(hk.second, "platform");
-            if (std::find(k_platforms.begin(), k_platforms.end(), h.platform) == k_platforms.end())
-              r.fail(hk.second, fmt::format("unknown platform '{}' (use Linux, MacOS or Windows)", h.platform),
-                     closest_match(h.platform, k_platforms));
-          }
-        }
-      }
-      merge_defaults(h.connection, defaults);
-      inv.add_host(std::move(h));
-    }
+    for (const auto& kv : hosts) inv.add_host(read_host(r, kv.first, kv.second, defaults, inv));
   }
-
   if (auto groups = root["groups"]; groups && !groups.IsNull()) {
     r.expect_map(groups, "groups");
-    for (const auto& kv : groups) {
-      Group g;
-      g.name = r.scalar(kv.first, "group name");
-      g.where = r.at(kv.first);
-      if (inv.m_groups.count(g.name)) r.fail(kv.first, fmt::format("group '{}' is defined twice", g.name));
-      const YAML::Node& body = kv.second;
-      if (!body.IsNull()) {
-        r.expect_map(body, fmt::format("group '{}'", g.name));
-        r.check_keys(body, k_group_keys, fmt::format("group '{}'", g.name));
-        if (body["hosts"]) {
-          g.hosts = r.string_list(body["hosts"], "hosts");
-          size_t i = 0;
-          for (const auto& name : g.hosts) {
-            if (!inv.find(name))
-              r.fail(body["hosts"][i], fmt::format("group '{}' lists unknown host '{}'", g.name, name),
-                     closest_match(name, inv.host_names()));
-            ++i;
-          }
-        }
-        if (body["match"]) g.match = r.scalar(body["match"], "match");
-        if (body["children"]) g.children = r.string_list(body["children"], "children");
-      }
-      inv.add_group(std::move(g));
-    }
-    // Children must name groups.
-    std::vector<std::string> group_names;
-    for (const auto& [name, g] : inv.m_groups) group_names.push_back(name);
-    for (const auto& kv : groups) {
-      const auto& g = inv.m_groups[kv.first.as<std::string>()];
-      for (size_t i = 0; i < g.children.size(); ++i) {
-        if (!inv.m_groups.count(g.children[i]))
-          r.fail(kv.second["children"][i], fmt::format("group '{}' has unknown child group '{}'", g.name, g.children[i]),
-                 closest_match(g.children[i], group_names));
-      }
-    }
+    for (const auto& kv : groups) inv.add_group(read_group(r, kv.first, kv.second, inv));
+    check_children(r, groups, inv);
   }
   inv.finish();
   return inv;

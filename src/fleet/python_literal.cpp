@@ -1,5 +1,7 @@
 #include "fleet/python_literal.hpp"
 
+#include "util/strings.hpp"
+
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -205,7 +207,7 @@ private:
       if (e >= '0' && e <= '7') {
         int v = e - '0';
         for (int k = 0; k < 2 && peek() >= '0' && peek() <= '7'; ++k) v = v * 8 + (m_s[m_i++] - '0');
-        append_utf8(static_cast<unsigned>(v), out);
+        append_utf8(out, static_cast<unsigned>(v));
       } else {
         out += '\\';
         out += e;
@@ -217,32 +219,14 @@ private:
   bool hex_escape(int n, std::string& out) {
     unsigned v = 0;
     for (int k = 0; k < n; ++k) {
-      char h = peek();
-      if (!std::isxdigit(static_cast<unsigned char>(h))) return false;
-      v = v * 16 + static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : std::tolower(h) - 'a' + 10);
+      int d = hex_digit(peek());
+      if (d < 0) return false;
+      v = v * 16 + static_cast<unsigned>(d);
       ++m_i;
     }
     if (v > 0x10FFFF) return false;
-    append_utf8(v, out);
+    append_utf8(out, v);
     return true;
-  }
-
-  static void append_utf8(unsigned cp, std::string& out) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
   }
 
   // Items up to `close`, with an optional trailing comma. Returns whether a comma was seen.

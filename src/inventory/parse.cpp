@@ -578,9 +578,59 @@ std::map<std::string, std::string> parse_os_release(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// What is wrong with a custom inventory file's TypeName, SchemaVersion or Content ("" for nothing).
+std::string custom_header_problem(const nlohmann::json& doc) {
+  static const std::regex k_schema_version(R"(^([0-9]{1,6})(\.[0-9]{1,6})$)");
+  if (!doc.is_object()) return "the file must hold a JSON object with SchemaVersion, TypeName and Content";
+  if (!doc.contains("TypeName") || !doc["TypeName"].is_string() || doc["TypeName"].get<std::string>().empty())
+    return "TypeName is missing or not a string";
+  std::string type = doc["TypeName"];
+  if (type.size() > 100) return "TypeName is longer than 100 characters";
+  if (!starts_with(type, "Custom:")) return fmt::format("TypeName '{}' must start with 'Custom:'", type);
+  if (!doc.contains("SchemaVersion") || !doc["SchemaVersion"].is_string() ||
+      !std::regex_match(doc["SchemaVersion"].get<std::string>(), k_schema_version))
+    return "SchemaVersion must be a string like \"1.0\" (pattern ^([0-9]{1,6})(\\.[0-9]{1,6})$)";
+  if (!doc.contains("Content") || !(doc["Content"].is_object() || doc["Content"].is_array()))
+    return "Content must be an object or an array of objects";
+  return "";
+}
+
+// One entry of Content as a row, within SSM's limits; nullopt with `reason` when it is not.
+std::optional<Row> custom_row(const nlohmann::json& e, size_t i, std::string& reason) {
+  if (!e.is_object()) {
+    reason = fmt::format("Content entry {} is not an object", i);
+    return std::nullopt;
+  }
+  if (e.size() > 50) {
+    reason = fmt::format("Content entry {} has {} attributes (at most 50)", i, e.size());
+    return std::nullopt;
+  }
+  Row r;
+  for (const auto& [k, v] : e.items()) {
+    if (k.empty() || k.size() > 64) {
+      reason = fmt::format("attribute name '{}' must be 1 to 64 characters", k);
+      return std::nullopt;
+    }
+    if (!v.is_string()) {
+      reason = fmt::format("attribute '{}' is not a string (custom inventory values must be strings)", k);
+      return std::nullopt;
+    }
+    std::string s = v;
+    if (s.size() > 4096) {
+      reason = fmt::format("attribute '{}' is longer than 4096 characters", k);
+      return std::nullopt;
+    }
+    r[k] = s;
+  }
+  return r;
+}
+
+} // namespace
+
 std::optional<InventoryItem> parse_custom_file(const std::string& path, std::string_view text,
                                                std::set<std::string>& seen_types, std::string& reason) {
-  static const std::regex k_schema_version(R"(^([0-9]{1,6})(\.[0-9]{1,6})$)");
   if (!ends_with(path, ".json")) {
     reason = "not a .json file";
     return std::nullopt;
@@ -592,64 +642,19 @@ std::optional<InventoryItem> parse_custom_file(const std::string& path, std::str
     reason = fmt::format("invalid JSON at byte {}", e.byte);
     return std::nullopt;
   }
-  if (!doc.is_object()) {
-    reason = "the file must hold a JSON object with SchemaVersion, TypeName and Content";
-    return std::nullopt;
-  }
-  if (!doc.contains("TypeName") || !doc["TypeName"].is_string() || doc["TypeName"].get<std::string>().empty()) {
-    reason = "TypeName is missing or not a string";
+  if (std::string problem = custom_header_problem(doc); !problem.empty()) {
+    reason = problem;
     return std::nullopt;
   }
   std::string type = doc["TypeName"];
-  if (type.size() > 100) {
-    reason = "TypeName is longer than 100 characters";
-    return std::nullopt;
-  }
-  if (!starts_with(type, "Custom:")) {
-    reason = fmt::format("TypeName '{}' must start with 'Custom:'", type);
-    return std::nullopt;
-  }
-  if (!doc.contains("SchemaVersion") || !doc["SchemaVersion"].is_string() ||
-      !std::regex_match(doc["SchemaVersion"].get<std::string>(), k_schema_version)) {
-    reason = "SchemaVersion must be a string like \"1.0\" (pattern ^([0-9]{1,6})(\\.[0-9]{1,6})$)";
-    return std::nullopt;
-  }
-  if (!doc.contains("Content") || !(doc["Content"].is_object() || doc["Content"].is_array())) {
-    reason = "Content must be an object or an array of objects";
-    return std::nullopt;
-  }
   nlohmann::json entries = doc["Content"].is_object() ? nlohmann::json::array({doc["Content"]}) : doc["Content"];
   InventoryItem item;
   item.type_name = type;
   item.schema_version = doc["SchemaVersion"];
   for (size_t i = 0; i < entries.size(); ++i) {
-    const auto& e = entries[i];
-    if (!e.is_object()) {
-      reason = fmt::format("Content entry {} is not an object", i);
-      return std::nullopt;
-    }
-    if (e.size() > 50) {
-      reason = fmt::format("Content entry {} has {} attributes (at most 50)", i, e.size());
-      return std::nullopt;
-    }
-    Row r;
-    for (const auto& [k, v] : e.items()) {
-      if (k.empty() || k.size() > 64) {
-        reason = fmt::format("attribute name '{}' must be 1 to 64 characters", k);
-        return std::nullopt;
-      }
-      if (!v.is_string()) {
-        reason = fmt::format("attribute '{}' is not a string (custom inventory values must be strings)", k);
-        return std::nullopt;
-      }
-      std::string s = v;
-      if (s.size() > 4096) {
-        reason = fmt::format("attribute '{}' is longer than 4096 characters", k);
-        return std::nullopt;
-      }
-      r[k] = s;
-    }
-    item.content.push_back(std::move(r));
+    std::optional<Row> r = custom_row(entries[i], i, reason);
+    if (!r) return std::nullopt;
+    item.content.push_back(std::move(*r));
   }
   if (seen_types.count(type)) {
     reason = fmt::format("duplicate TypeName '{}' (another file already defines it)", type);
@@ -673,30 +678,19 @@ bool is_aws_component(const std::string& name) {
   return starts_with(name, "aws-apitools-") || starts_with(name, "aws-amitools-");
 }
 
-} // namespace
+// The gatherer's sections by name.
+using Sections = std::map<std::string, std::string>;
 
-ParsedInventory parse_stream(std::string_view stream, std::string_view nonce, const ParseSelection& selection,
-                             const std::string& instance_id, const std::string& capture_time) {
-  ParsedInventory result;
-  std::map<std::string, std::string> sec;
-  std::vector<std::pair<std::string, std::string>> custom_files;
-  for (Section& s : split_sections(stream, nonce)) {
-    if (starts_with(s.name, "custom ")) custom_files.emplace_back(s.name.substr(7), std::move(s.body));
-    else sec[s.name] = std::move(s.body);
-  }
-  auto item = [&](const char* type, std::vector<Row> rows) {
-    const TypeSchema* schema = find_builtin_type(type);
-    InventoryItem it{type, schema ? schema->schema_version : "1.0", capture_time, std::move(rows)};
-    result.items.push_back(std::move(it));
-  };
-
-  // Network first: InstanceInformation takes its IpAddress from it.
+// Whichever network source the host had: ip -j, ip's text, or /sys/class/net.
+std::vector<Row> parse_network(Sections& sec) {
   auto dns = parse_resolv_conf(sec["resolv"]);
-  std::vector<Row> net;
-  if (sec.count("ip-j-addr")) net = parse_ip_json(sec["ip-j-addr"], sec["ip-j-route"], sec["ip-j-route6"], dns);
-  else if (sec.count("ip-addr")) net = parse_ip_text(sec["ip-addr"], sec["ip-route"], dns);
-  else if (sec.count("sysfs-net")) net = parse_sysfs_net(sec["sysfs-net"], dns);
+  if (sec.count("ip-j-addr")) return parse_ip_json(sec["ip-j-addr"], sec["ip-j-route"], sec["ip-j-route6"], dns);
+  if (sec.count("ip-addr")) return parse_ip_text(sec["ip-addr"], sec["ip-route"], dns);
+  if (sec.count("sysfs-net")) return parse_sysfs_net(sec["sysfs-net"], dns);
+  return {};
+}
 
+Row instance_information(Sections& sec, const std::vector<Row>& net, const std::string& instance_id) {
   auto os = parse_os_release(sec["os-release"]);
   auto uname = lines(sec["uname"]);
   Row info;
@@ -717,41 +711,89 @@ ParsedInventory parse_stream(std::string_view stream, std::string_view nonce, co
   info["AgentVersion"] = "0.1.0";
   info["ResourceType"] = "ManagedInstance";
   info["InstanceStatus"] = "Active";
-  item("AWS:InstanceInformation", {info});
+  return info;
+}
 
+// Every package database the host has; `package_manager` names the one the host runs on.
+std::vector<Row> parse_applications(Sections& sec, std::string& package_manager) {
+  std::vector<Row> apps;
+  if (sec.count("dpkg")) {
+    apps = parse_dpkg(sec["dpkg"]);
+    package_manager = "dpkg";
+  }
+  if (sec.count("rpm")) {
+    auto rpm = parse_rpm(sec["rpm"]);
+    if (!rpm.empty() || package_manager.empty()) package_manager = "rpm";
+    if (!rpm.empty() && apps.empty()) apps = std::move(rpm);
+    else apps.insert(apps.end(), rpm.begin(), rpm.end());
+  }
+  if (sec.count("apk")) {
+    auto apk = parse_apk_db(sec["apk"]);
+    if (package_manager.empty() || apps.empty()) package_manager = "apk";
+    apps.insert(apps.end(), apk.begin(), apk.end());
+  }
+  return apps;
+}
+
+// AWS:AWSComponent: the applications that are AWS's own, with the fields SSM keeps for them.
+std::vector<Row> aws_components(const std::vector<Row>& apps) {
+  std::vector<Row> comps;
+  for (const Row& a : apps) {
+    if (!is_aws_component(a.at("Name"))) continue;
+    Row c;
+    for (const char* k : {"Name", "ApplicationType", "Publisher", "Version", "InstalledTime", "Architecture", "URL"})
+      if (a.count(k)) c[k] = a.at(k);
+    comps.push_back(std::move(c));
+  }
+  return comps;
+}
+
+// The host's custom inventory files; a file SSM would reject is a warning, not an item.
+void add_custom_items(const std::vector<std::pair<std::string, std::string>>& custom_files,
+                      const std::string& capture_time, ParsedInventory& result) {
+  std::set<std::string> seen;
+  for (const auto& [path, body] : custom_files) {
+    std::string reason;
+    auto custom = parse_custom_file(path, body, seen, reason);
+    if (!custom) {
+      result.warnings.push_back(fmt::format("custom inventory {} rejected: {}", path, reason));
+      continue;
+    }
+    custom->capture_time = capture_time;
+    result.items.push_back(std::move(*custom));
+  }
+}
+
+} // namespace
+
+ParsedInventory parse_stream(std::string_view stream, std::string_view nonce, const ParseSelection& selection,
+                             const std::string& instance_id, const std::string& capture_time) {
+  ParsedInventory result;
+  Sections sec;
+  std::vector<std::pair<std::string, std::string>> custom_files;
+  for (Section& s : split_sections(stream, nonce)) {
+    if (starts_with(s.name, "custom ")) custom_files.emplace_back(s.name.substr(7), std::move(s.body));
+    else sec[s.name] = std::move(s.body);
+  }
+  auto item = [&](const char* type, std::vector<Row> rows) {
+    const TypeSchema* schema = find_builtin_type(type);
+    InventoryItem it{type, schema ? schema->schema_version : "1.0", capture_time, std::move(rows)};
+    result.items.push_back(std::move(it));
+  };
+
+  // Network first: InstanceInformation takes its IpAddress from it.
+  std::vector<Row> net = parse_network(sec);
+  item("AWS:InstanceInformation", {instance_information(sec, net, instance_id)});
   if (selection.applications || selection.aws_components) {
-    std::vector<Row> apps;
-    if (sec.count("dpkg")) {
-      apps = parse_dpkg(sec["dpkg"]);
-      result.package_manager = "dpkg";
-    }
-    if (sec.count("rpm")) {
-      auto rpm = parse_rpm(sec["rpm"]);
-      if (!rpm.empty() || result.package_manager.empty()) result.package_manager = "rpm";
-      if (!rpm.empty() && apps.empty()) apps = std::move(rpm);
-      else apps.insert(apps.end(), rpm.begin(), rpm.end());
-    }
-    if (sec.count("apk")) {
-      auto apk = parse_apk_db(sec["apk"]);
-      if (result.package_manager.empty() || apps.empty()) result.package_manager = "apk";
-      apps.insert(apps.end(), apk.begin(), apk.end());
-    }
-    if (selection.aws_components) {
-      std::vector<Row> comps;
-      for (const Row& a : apps) {
-        if (!is_aws_component(a.at("Name"))) continue;
-        Row c;
-        for (const char* k : {"Name", "ApplicationType", "Publisher", "Version", "InstalledTime", "Architecture", "URL"})
-          if (a.count(k)) c[k] = a.at(k);
-        comps.push_back(std::move(c));
-      }
-      if (!comps.empty()) item("AWS:AWSComponent", std::move(comps));
-    }
+    std::vector<Row> apps = parse_applications(sec, result.package_manager);
+    if (selection.aws_components)
+      if (std::vector<Row> comps = aws_components(apps); !comps.empty()) item("AWS:AWSComponent", std::move(comps));
     if (selection.applications) item("AWS:Application", std::move(apps));
   }
   if (selection.network) item("AWS:Network", std::move(net));
   if (selection.instance_detailed) {
     Row d = parse_cpu(sec["lscpu"], sec["cpuinfo"], sec["meminfo"]);
+    auto uname = lines(sec["uname"]);
     if (!uname.empty()) put(d, "KernelVersion", std::string(uname[0]));
     item("AWS:InstanceDetailedInformation", {d});
   }
@@ -760,19 +802,7 @@ ParsedInventory parse_stream(std::string_view stream, std::string_view nonce, co
   if (selection.processes && (sec.count("ps") || sec.count("proc-status")))
     item("sshm:Process", parse_processes(sec["ps"], sec["proc-status"], sec["passwd"]));
   if (selection.files) item("AWS:File", parse_files(sec["files"], sec["file-hash"], selection.max_files));
-  if (selection.custom) {
-    std::set<std::string> seen;
-    for (const auto& [path, body] : custom_files) {
-      std::string reason;
-      auto custom = parse_custom_file(path, body, seen, reason);
-      if (!custom) {
-        result.warnings.push_back(fmt::format("custom inventory {} rejected: {}", path, reason));
-        continue;
-      }
-      custom->capture_time = capture_time;
-      result.items.push_back(std::move(*custom));
-    }
-  }
+  if (selection.custom) add_custom_items(custom_files, capture_time, result);
   if (!sec.count("end")) result.warnings.push_back("the gatherer's output ended early; some types may be missing");
   return result;
 }

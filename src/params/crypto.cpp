@@ -2,6 +2,7 @@
 #include "params/crypto.hpp"
 
 #include "util/error.hpp"
+#include "util/strings.hpp"
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -36,13 +37,6 @@ std::string hex(const unsigned char* data, size_t n) {
   std::string out;
   for (size_t i = 0; i < n; ++i) out += fmt::format("{:02x}", data[i]);
   return out;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 const unsigned char* bytes_of(const std::string& s) { return reinterpret_cast<const unsigned char*>(s.data()); }

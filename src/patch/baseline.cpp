@@ -3,6 +3,7 @@
 #include "util/bounded_parse.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
+#include "util/yaml_reader.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -39,32 +40,10 @@ bool contains_ci(const std::vector<std::string>& v, const std::string& s) {
   return std::any_of(v.begin(), v.end(), [&](const std::string& x) { return to_lower(x) == l; });
 }
 
-class Reader {
+// A baseline mirrors SSM's JSON shapes, so maps are "an object" in its messages.
+class Reader : public YamlReader {
 public:
-  explicit Reader(std::string file) : m_file(std::move(file)) {}
-
-  Location at(const YAML::Node& node) const {
-    auto m = node.Mark();
-    if (m.is_null()) return Location{m_file, 0, 0};
-    return Location{m_file, m.line + 1, m.column + 1};
-  }
-
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& message, std::string suggestion = {}) const {
-    throw InputError(at(node), message, std::move(suggestion));
-  }
-
-  void expect_map(const YAML::Node& node, const std::string& what) const {
-    if (!node.IsMap()) fail(node, fmt::format("{} must be an object", what));
-  }
-
-  void check_keys(const YAML::Node& node, const std::vector<std::string>& allowed, const std::string& what) const {
-    for (const auto& kv : node) {
-      std::string key = kv.first.Scalar();
-      if (!contains(allowed, key))
-        fail(kv.first, fmt::format("unknown key '{}' in {} (allowed: {})", key, what, join(allowed, ", ")),
-             closest_match(key, allowed));
-    }
-  }
+  explicit Reader(std::string file) : YamlReader(std::move(file), "an object") {}
 
   std::string scalar(const YAML::Node& node, const std::string& what, size_t min_len, size_t max_len) const {
     if (!node.IsScalar()) fail(node, fmt::format("{} must be a string", what));
@@ -111,10 +90,6 @@ public:
     return s;
   }
 
-  const std::string& file() const { return m_file; }
-
-private:
-  std::string m_file;
 };
 
 std::vector<PatchFilter> read_filter_group(const Reader& r, const YAML::Node& node, const std::string& what,
@@ -188,16 +163,8 @@ PatchRule read_rule(const Reader& r, const YAML::Node& node, const std::string& 
   return rule;
 }
 
-Baseline read_baseline(const Reader& r, const YAML::Node& node) {
-  r.expect_map(node, "a patch baseline");
-  static const std::vector<std::string> keys = {
-      "BaselineId", "Name", "Description", "OperatingSystem", "GlobalFilters", "ApprovalRules",
-      "ApprovedPatches", "ApprovedPatchesComplianceLevel", "ApprovedPatchesEnableNonSecurity",
-      "RejectedPatches", "RejectedPatchesAction", "Sources", "AvailableSecurityUpdatesComplianceStatus",
-      "PatchGroups", "CreatedDate", "ModifiedDate", "Tags", "ClientToken"};
-  r.check_keys(node, keys, "a patch baseline");
-  Baseline b;
-  b.file = r.file();
+// Name, BaselineId and Description; a baseline with neither name nor ID is named after its file.
+void read_identity(const Reader& r, const YAML::Node& node, Baseline& b) {
   if (node["Name"]) {
     b.name = r.scalar(node["Name"], "Name", 3, 128);
     static const std::regex name_re("^[a-zA-Z0-9_\\-.]{3,128}$");
@@ -209,20 +176,22 @@ Baseline read_baseline(const Reader& r, const YAML::Node& node) {
   if (b.id.empty()) b.id = std::filesystem::path(r.file()).stem().string();
   if (b.name.empty()) b.name = b.id;
   if (node["Description"]) b.description = r.scalar(node["Description"], "Description", 0, 1024);
-  if (!node["OperatingSystem"])
-    r.fail(node, "a patch baseline needs an OperatingSystem (SSM's default, WINDOWS, cannot be patched over SSH)");
-  b.operating_system = r.one_of(node["OperatingSystem"], "OperatingSystem", operating_systems());
-  if (node["GlobalFilters"])
-    b.global_filters = read_filter_group(r, node["GlobalFilters"], "GlobalFilters", b.operating_system);
-  if (YAML::Node ar = node["ApprovalRules"]) {
-    r.expect_map(ar, "ApprovalRules");
-    r.check_keys(ar, {"PatchRules"}, "ApprovalRules");
-    if (YAML::Node rules = ar["PatchRules"]) {
-      if (!rules.IsSequence()) r.fail(rules, "PatchRules must be a list");
-      if (rules.size() > 10) r.fail(rules, fmt::format("PatchRules may hold at most 10 rules, not {}", rules.size()));
-      for (const auto& rule : rules) b.rules.push_back(read_rule(r, rule, b.operating_system));
-    }
+}
+
+std::vector<PatchRule> read_approval_rules(const Reader& r, const YAML::Node& ar, const std::string& os) {
+  r.expect_map(ar, "ApprovalRules");
+  r.check_keys(ar, {"PatchRules"}, "ApprovalRules");
+  std::vector<PatchRule> out;
+  if (YAML::Node rules = ar["PatchRules"]) {
+    if (!rules.IsSequence()) r.fail(rules, "PatchRules must be a list");
+    if (rules.size() > 10) r.fail(rules, fmt::format("PatchRules may hold at most 10 rules, not {}", rules.size()));
+    for (const auto& rule : rules) out.push_back(read_rule(r, rule, os));
   }
+  return out;
+}
+
+// ApprovedPatches, RejectedPatches and what goes with them.
+void read_patch_lists(const Reader& r, const YAML::Node& node, Baseline& b) {
   if (node["ApprovedPatches"]) b.approved_patches = r.strings(node["ApprovedPatches"], "ApprovedPatches", 0, 50, 100);
   if (node["RejectedPatches"]) b.rejected_patches = r.strings(node["RejectedPatches"], "RejectedPatches", 0, 50, 100);
   if (node["ApprovedPatchesComplianceLevel"])
@@ -236,38 +205,64 @@ Baseline read_baseline(const Reader& r, const YAML::Node& node) {
                                          {"ALLOW_AS_DEPENDENCY", "BLOCK"}) == "BLOCK"
                                     ? RejectedAction::block
                                     : RejectedAction::allow_as_dependency;
+}
+
+// Debian and Ubuntu take package names only in the patch lists: no arch, no version, no wildcard.
+void check_apt_names(const Reader& r, const YAML::Node& node, const Baseline& b) {
+  auto check_names = [&](const char* key, const std::vector<std::string>& names) {
+    size_t i = 0;
+    for (const auto& n : names) {
+      if (n.find_first_of(":=* \t") != std::string::npos)
+        r.fail(node[key][i], fmt::format("{} on {} take package names only (like 'openssl'), not '{}'", key,
+                                         b.operating_system, n));
+      ++i;
+    }
+  };
+  check_names("ApprovedPatches", b.approved_patches);
+  check_names("RejectedPatches", b.rejected_patches);
+}
+
+std::vector<PatchSource> read_sources(const Reader& r, const YAML::Node& sources) {
+  if (!sources.IsSequence()) r.fail(sources, "Sources must be a list");
+  if (sources.size() > 20) r.fail(sources, "Sources may hold at most 20 items");
+  std::vector<PatchSource> out;
+  for (const auto& s : sources) {
+    r.expect_map(s, "a patch source");
+    r.check_keys(s, {"Name", "Products", "Configuration"}, "a patch source");
+    if (!s["Name"] || !s["Products"] || !s["Configuration"])
+      r.fail(s, "a patch source needs Name, Products and Configuration");
+    PatchSource ps;
+    ps.name = r.scalar(s["Name"], "Name", 3, 50);
+    ps.products = r.strings(s["Products"], "Products", 1, 20, 128);
+    ps.configuration = r.scalar(s["Configuration"], "Configuration", 1, 1024);
+    out.push_back(std::move(ps));
+  }
+  return out;
+}
+
+Baseline read_baseline(const Reader& r, const YAML::Node& node) {
+  r.expect_map(node, "a patch baseline");
+  static const std::vector<std::string> keys = {
+      "BaselineId", "Name", "Description", "OperatingSystem", "GlobalFilters", "ApprovalRules",
+      "ApprovedPatches", "ApprovedPatchesComplianceLevel", "ApprovedPatchesEnableNonSecurity",
+      "RejectedPatches", "RejectedPatchesAction", "Sources", "AvailableSecurityUpdatesComplianceStatus",
+      "PatchGroups", "CreatedDate", "ModifiedDate", "Tags", "ClientToken"};
+  r.check_keys(node, keys, "a patch baseline");
+  Baseline b;
+  b.file = r.file();
+  read_identity(r, node, b);
+  if (!node["OperatingSystem"])
+    r.fail(node, "a patch baseline needs an OperatingSystem (SSM's default, WINDOWS, cannot be patched over SSH)");
+  b.operating_system = r.one_of(node["OperatingSystem"], "OperatingSystem", operating_systems());
+  if (node["GlobalFilters"])
+    b.global_filters = read_filter_group(r, node["GlobalFilters"], "GlobalFilters", b.operating_system);
+  if (YAML::Node ar = node["ApprovalRules"]) b.rules = read_approval_rules(r, ar, b.operating_system);
+  read_patch_lists(r, node, b);
   if (node["AvailableSecurityUpdatesComplianceStatus"])
     r.one_of(node["AvailableSecurityUpdatesComplianceStatus"], "AvailableSecurityUpdatesComplianceStatus",
              {"COMPLIANT", "NON_COMPLIANT"});
-  if (is_apt_os(b.operating_system)) {
-    // Debian and Ubuntu take package names only: no arch, no version, no wildcard.
-    auto check_names = [&](const char* key) {
-      size_t i = 0;
-      for (const auto& n : key[0] == 'A' ? b.approved_patches : b.rejected_patches) {
-        if (n.find_first_of(":=* \t") != std::string::npos)
-          r.fail(node[key][i], fmt::format("{} on {} take package names only (like 'openssl'), not '{}'", key,
-                                           b.operating_system, n));
-        ++i;
-      }
-    };
-    check_names("ApprovedPatches");
-    check_names("RejectedPatches");
-  }
-  if (YAML::Node sources = node["Sources"]) {
-    if (!sources.IsSequence()) r.fail(sources, "Sources must be a list");
-    if (sources.size() > 20) r.fail(sources, "Sources may hold at most 20 items");
-    for (const auto& s : sources) {
-      r.expect_map(s, "a patch source");
-      r.check_keys(s, {"Name", "Products", "Configuration"}, "a patch source");
-      if (!s["Name"] || !s["Products"] || !s["Configuration"])
-        r.fail(s, "a patch source needs Name, Products and Configuration");
-      PatchSource ps;
-      ps.name = r.scalar(s["Name"], "Name", 3, 50);
-      ps.products = r.strings(s["Products"], "Products", 1, 20, 128);
-      ps.configuration = r.scalar(s["Configuration"], "Configuration", 1, 1024);
-      b.sources.push_back(std::move(ps));
-    }
-  }
+  if (is_apt_os(b.operating_system)) check_apt_names(r, node, b);
+  if (YAML::Node sources = node["Sources"]) b.sources = read_sources(r, sources);
   return b;
 }
 
@@ -383,12 +378,7 @@ bool is_apt_os(const std::string& os) { return contains(k_apt_os, os); }
 
 std::vector<Baseline> parse_baselines(const std::string& text, const std::string& file_name) {
   Reader r(file_name);
-  YAML::Node root;
-  try {
-    root = bounded::load_yaml(text, file_name);
-  } catch (const YAML::Exception& e) {
-    throw InputError(Location{file_name, e.mark.line + 1, e.mark.column + 1}, e.msg);
-  }
+  YAML::Node root = load_yaml_input(text, file_name);
   std::vector<Baseline> out;
   try {
     if (root.IsSequence()) {

@@ -3,6 +3,7 @@
 #include "util/bounded_parse.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
+#include "util/yaml_reader.hpp"
 
 #include <filesystem>
 #include <fmt/format.h>
@@ -15,9 +16,7 @@ namespace sshm::patch {
 namespace {
 
 Location at(const std::string& file, const YAML::Node& n) {
-  auto m = n.Mark();
-  if (m.is_null()) return Location{file, 0, 0};
-  return Location{file, m.line + 1, m.column + 1};
+  return yaml_location(file, n);
 }
 
 std::vector<std::string> known_names(const std::map<std::string, Baseline>& named) {

@@ -218,88 +218,118 @@ VersionDecision decide(const Package& p, const PackageVersion& v, const Baseline
   return decide_impl(p, v, b, scan, now, true);
 }
 
-Classification classify(const HostScan& scan, const Baseline& b, SystemTime now, const InstallFailures& failures) {
-  Classification out;
-  for (const auto& p : scan.installed) {
-    if (!p.installed) continue;
-    PatchItem item;
-    item.name = p.name;
-    item.arch = p.arch;
-    item.installed_version = p.installed->version;
-    const PackageVersion* approved_newer = nullptr;
-    VersionDecision approved_decision;
-    VersionDecision newest_decision;
-    for (const auto& v : p.available) {
-      VersionDecision d = decide(p, v, b, scan, now);
-      if (&v == &p.available.front()) newest_decision = d;
-      if (d.approved) {
-        approved_newer = &v;
-        approved_decision = d;
-        break;
-      }
-    }
-    std::string key = p.name + "." + p.arch;
-    if (approved_newer) {
-      fill_version_fields(item, *approved_newer, approved_decision);
-      item.candidate_version = approved_newer->version;
-      auto f = failures.find(key);
-      if (f != failures.end()) {
-        item.state = PatchState::failed;
-        item.reason = fmt::format("install of {} failed: {}; {}", approved_newer->version, f->second,
-                                  approved_decision.reason);
-      } else {
-        item.state = PatchState::missing;
-        item.reason = fmt::format("{} > installed {}: {}", approved_newer->version, p.installed->version,
-                                  approved_decision.reason);
-      }
-      out.items.push_back(std::move(item));
-      continue;
-    }
-    VersionDecision d = decide(p, *p.installed, b, scan, now);
-    fill_version_fields(item, *p.installed, d);
-    if (!p.available.empty()) item.candidate_version = p.available.front().version;
+namespace {
+
+// The newest available version the baseline approves, if any, and the verdict on the newest
+// available version (for the reason of a package left as it is).
+struct Candidates {
+  const PackageVersion* approved = nullptr;
+  VersionDecision approved_decision;
+  VersionDecision newest_decision;
+};
+
+Candidates candidates(const Package& p, const Baseline& b, const HostScan& scan, SystemTime now) {
+  Candidates c;
+  for (const auto& v : p.available) {
+    VersionDecision d = decide(p, v, b, scan, now);
+    if (&v == &p.available.front()) c.newest_decision = d;
     if (d.approved) {
-      item.state = PatchState::installed;
-      item.reason = fmt::format("installed {} {}", p.installed->version, d.reason);
-      if (!p.available.empty())
-        item.reason += fmt::format("; newer {} {}", p.available.front().version, newest_decision.reason);
-    } else if (d.rejected && b.rejected_patches_action == RejectedAction::block) {
-      item.state = PatchState::installed_rejected;
-      item.reason = fmt::format("installed but in RejectedPatches with RejectedPatchesAction BLOCK");
-    } else {
-      item.state = PatchState::installed_other;
-      item.reason = fmt::format("installed {} {}", p.installed->version, d.reason);
-      if (!p.available.empty())
-        item.reason += fmt::format("; newer {} {}", p.available.front().version, newest_decision.reason);
+      c.approved = &v;
+      c.approved_decision = d;
+      break;
     }
-    // An install that failed leaves the package Failed even when dpkg unpacked the new
-    // version (a failing postinst leaves it half-configured).
-    if (auto f = failures.find(key); f != failures.end()) {
-      item.state = PatchState::failed;
-      item.reason = fmt::format("install failed: {}; {}", f->second, d.reason);
-      out.items.push_back(std::move(item));
-      continue;
-    }
-    // Installed by `sshm patch install` with NoReboot since this boot.
-    if (item.state == PatchState::installed || item.state == PatchState::installed_other) {
-      for (const auto& s : scan.states) {
-        if (s.id == key && s.version == p.installed->version && s.state == "InstalledPendingReboot" &&
-            !s.boot_id.empty() && s.boot_id == scan.boot_id) {
-          item.state = PatchState::installed_pending_reboot;
-          item.reason = "installed by sshm patch install with NoReboot; the host has not rebooted since";
-        }
-      }
-    }
-    out.items.push_back(std::move(item));
   }
+  return c;
+}
+
+// An approved newer version: Missing, or Failed when installing it failed.
+void classify_upgradable(PatchItem& item, const Package& p, const Candidates& c, const InstallFailures& failures) {
+  fill_version_fields(item, *c.approved, c.approved_decision);
+  item.candidate_version = c.approved->version;
+  if (auto f = failures.find(p.name + "." + p.arch); f != failures.end()) {
+    item.state = PatchState::failed;
+    item.reason = fmt::format("install of {} failed: {}; {}", c.approved->version, f->second,
+                              c.approved_decision.reason);
+  } else {
+    item.state = PatchState::missing;
+    item.reason = fmt::format("{} > installed {}: {}", c.approved->version, p.installed->version,
+                              c.approved_decision.reason);
+  }
+}
+
+// No approved newer version: the installed version's own verdict says Installed,
+// InstalledRejected or InstalledOther.
+void classify_current(PatchItem& item, const Package& p, const VersionDecision& d, const Candidates& c,
+                      const Baseline& b) {
+  fill_version_fields(item, *p.installed, d);
+  if (!p.available.empty()) item.candidate_version = p.available.front().version;
+  if (d.rejected && b.rejected_patches_action == RejectedAction::block && !d.approved) {
+    item.state = PatchState::installed_rejected;
+    item.reason = fmt::format("installed but in RejectedPatches with RejectedPatchesAction BLOCK");
+    return;
+  }
+  item.state = d.approved ? PatchState::installed : PatchState::installed_other;
+  item.reason = fmt::format("installed {} {}", p.installed->version, d.reason);
+  if (!p.available.empty())
+    item.reason += fmt::format("; newer {} {}", p.available.front().version, c.newest_decision.reason);
+}
+
+// Installed by `sshm patch install` with NoReboot since this boot.
+bool pending_reboot(const HostScan& scan, const Package& p) {
+  std::string key = p.name + "." + p.arch;
+  return std::any_of(scan.states.begin(), scan.states.end(), [&](const PatchStateEntry& s) {
+    return s.id == key && s.version == p.installed->version && s.state == "InstalledPendingReboot" &&
+           !s.boot_id.empty() && s.boot_id == scan.boot_id;
+  });
+}
+
+PatchItem classify_installed(const Package& p, const Baseline& b, const HostScan& scan, SystemTime now,
+                             const InstallFailures& failures) {
+  PatchItem item;
+  item.name = p.name;
+  item.arch = p.arch;
+  item.installed_version = p.installed->version;
+  Candidates c = candidates(p, b, scan, now);
+  if (c.approved) {
+    classify_upgradable(item, p, c, failures);
+    return item;
+  }
+  VersionDecision d = decide(p, *p.installed, b, scan, now);
+  classify_current(item, p, d, c, b);
+  // An install that failed leaves the package Failed even when dpkg unpacked the new
+  // version (a failing postinst leaves it half-configured).
+  if (auto f = failures.find(p.name + "." + p.arch); f != failures.end()) {
+    item.state = PatchState::failed;
+    item.reason = fmt::format("install failed: {}; {}", f->second, d.reason);
+  } else if ((item.state == PatchState::installed || item.state == PatchState::installed_other) &&
+             pending_reboot(scan, p)) {
+    item.state = PatchState::installed_pending_reboot;
+    item.reason = "installed by sshm patch install with NoReboot; the host has not rebooted since";
+  }
+  return item;
+}
+
+// Packages not installed that have an approved version: SSM counts them NotApplicable.
+int count_not_applicable(const HostScan& scan, const Baseline& b, SystemTime now) {
+  int n = 0;
   for (const auto& p : scan.not_installed) {
     for (const auto& v : p.available) {
       if (decide_impl(p, v, b, scan, now, false).approved) {
-        ++out.not_applicable;
+        ++n;
         break;
       }
     }
   }
+  return n;
+}
+
+} // namespace
+
+Classification classify(const HostScan& scan, const Baseline& b, SystemTime now, const InstallFailures& failures) {
+  Classification out;
+  for (const auto& p : scan.installed)
+    if (p.installed) out.items.push_back(classify_installed(p, b, scan, now, failures));
+  out.not_applicable = count_not_applicable(scan, b, now);
   std::sort(out.items.begin(), out.items.end(), [](const PatchItem& a, const PatchItem& c) {
     return a.name != c.name ? a.name < c.name : a.arch < c.arch;
   });

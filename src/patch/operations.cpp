@@ -360,6 +360,105 @@ namespace {
 using Reconnect = std::function<bool(const std::string& old_boot_id, std::unique_ptr<ssh::Session>& session,
                                      std::string& error)>;
 
+// The summary of the items, with the operation's own fields carried over from the report.
+PatchSummary final_summary(const HostPatchReport& r, const std::vector<PatchItem>& items, int not_applicable,
+                           const std::string& baseline_id, const Clock& clock) {
+  PatchSummary s = summarize(items, not_applicable);
+  s.operation = r.summary.operation;
+  s.operation_start_time = r.summary.operation_start_time;
+  s.reboot_option = r.summary.reboot_option;
+  s.patch_group = r.summary.patch_group;
+  s.snapshot_id = r.summary.snapshot_id;
+  s.baseline_id = baseline_id;
+  s.operation_end_time = now_s(clock);
+  return s;
+}
+
+// Install: exactly the approved missing packages (or those of the override list).
+std::vector<PatchItem> items_to_install(const Classification& c, const PatchRequest& req) {
+  std::vector<PatchItem> to_install;
+  for (const auto& i : c.items) {
+    if (i.state != PatchState::missing) continue;
+    if (!req.install_override.empty() &&
+        std::find(req.install_override.begin(), req.install_override.end(), i.name) == req.install_override.end())
+      continue;
+    to_install.push_back(i);
+  }
+  return to_install;
+}
+
+// What one apt run did: the packages it installed, and why each of the others failed.
+struct InstallOutcome {
+  std::vector<PatchItem> installed;
+  InstallFailures failures;
+  std::string error;  // the run itself failed; nothing above is known
+};
+
+InstallOutcome install_packages(ssh::Session& session, const ssh::Endpoint& ep, const PatchRequest& req,
+                                const HostScan& scan, const Baseline& baseline,
+                                const std::vector<PatchItem>& to_install, HostPatchReport& r) {
+  InstallOutcome out;
+  if (to_install.empty()) return out;
+  std::vector<std::string> blocked;
+  if (baseline.rejected_patches_action == RejectedAction::block) blocked = baseline.rejected_patches;
+  std::vector<std::string> targets;
+  for (const auto& i : to_install) targets.push_back(apt_target(i, scan.native_arch));
+  progress(req, fmt::format("installing {} package(s)", targets.size()));
+  auto run = run_script(session, shell_command(req.run_as, ep.user),
+                        apt_install_script(targets, blocked, req.lock_timeout_s), req.exec_timeout_s, req.cancel);
+  if (!run) {
+    r.failure_kind = ssh::to_string(run.error().kind);
+    out.error = run.error().message;
+    return out;
+  }
+  if (run->out.find("@@sshm-patch-install") == std::string::npos) {
+    out.error = script_failure(*run, shell_command(req.run_as, ep.user));
+    return out;
+  }
+  auto results = parse_install_results(run->out);
+  for (size_t k = 0; k < to_install.size(); ++k) {
+    auto it = results.find(targets[k]);
+    std::string why = it == results.end() ? "no result from the host" : it->second;
+    if (why.empty()) {
+      out.installed.push_back(to_install[k]);
+      r.log.push_back(fmt::format("installed {} {}", to_install[k].name, to_install[k].candidate_version));
+    } else {
+      out.failures[to_install[k].name + "." + to_install[k].arch] = why;
+      r.log.push_back(fmt::format("failed {} {}: {}", to_install[k].name, to_install[k].candidate_version, why));
+    }
+  }
+  if (!run->err.empty()) r.log.push_back(last_lines(run->err, 40));
+  return out;
+}
+
+// Record what was installed, as SSM's patch-states-configuration.json.
+void record_installed(ssh::Session& session, const ssh::Endpoint& ep, const PatchRequest& req, const HostScan& scan,
+                      const std::vector<PatchItem>& installed, HostPatchReport& r) {
+  if (installed.empty()) return;
+  bool pending = req.reboot_option == RebootOption::no_reboot;
+  std::string json = states_json(scan, installed, scan.boot_id, pending,
+                                 std::chrono::duration<double>(req.clock->now().time_since_epoch()).count());
+  auto w = run_script(session, shell_command(req.run_as, ep.user), write_states_script(json), 60, req.cancel);
+  if (!w || w->result.exit_status != 0) r.log.push_back("could not write /var/lib/sshm/patch-states.json");
+}
+
+// Reboots the host, waits for it to come back and rescans; an error when it does not.
+std::string reboot_and_rescan(std::unique_ptr<ssh::Session>& session, const ssh::Endpoint& ep,
+                              const PatchRequest& req, const Reconnect& reconnect, ScanOutcome& after,
+                              HostPatchReport& r) {
+  progress(req, "rebooting");
+  std::string reboot = fmt::format("nohup sh -c {} >/dev/null 2>&1 &\n", shell_quote("sleep 1; " + req.reboot_command));
+  auto rr = run_script(*session, shell_command(req.run_as, ep.user), reboot, 60, req.cancel);
+  if (!rr) r.log.push_back("reboot command: " + rr.error().message);
+  std::string error;  // reconnect lets go of the old session first (it may be the caller's)
+  if (!reconnect(after.scan.boot_id, session, error)) return error;
+  r.log.push_back("rebooted");
+  progress(req, "rescanning after reboot");
+  after = do_scan(*session, ep, req, false, r.failure_kind);
+  if (!after.error.empty()) return "rescan after reboot: " + after.error;
+  return "";
+}
+
 HostPatchReport run_core(std::unique_ptr<ssh::Session>& session, const ssh::Endpoint& ep, const PatchRequest& req,
                          const Reconnect& reconnect, HostPatchReport r) {
   const Clock& clock = *req.clock;
@@ -381,112 +480,44 @@ HostPatchReport run_core(std::unique_ptr<ssh::Session>& session, const ssh::Endp
   const Baseline& baseline = *chosen;
   r.summary.baseline_id = baseline.id;
 
-  SystemTime now = clock.now();
-  Classification c = classify(first.scan, baseline, now);
+  Classification c = classify(first.scan, baseline, clock.now());
   if (req.operation == Operation::scan) {
     r.items = std::move(c.items);
-    PatchSummary s = summarize(r.items, c.not_applicable);
-    s.reboot_required = s.reboot_required || first.scan.reboot_required_marker;
-    s.operation = r.summary.operation;
-    s.operation_start_time = r.summary.operation_start_time;
-    s.reboot_option = r.summary.reboot_option;
-    s.patch_group = r.summary.patch_group;
-    s.snapshot_id = r.summary.snapshot_id;
-    s.baseline_id = baseline.id;
-    s.operation_end_time = now_s(clock);
-    r.summary = s;
+    r.summary = final_summary(r, r.items, c.not_applicable, baseline.id, clock);
+    r.summary.reboot_required = r.summary.reboot_required || first.scan.reboot_required_marker;
     return r;
   }
 
-  // Install: exactly the approved missing packages (or those of the override list).
   if (first.scan.package_manager != "apt")
     return fail(fmt::format("install is supported on apt hosts; this host uses {} (scan works)",
                             first.scan.package_manager));
-  std::vector<PatchItem> to_install;
-  for (const auto& i : c.items) {
-    if (i.state != PatchState::missing) continue;
-    if (!req.install_override.empty() &&
-        std::find(req.install_override.begin(), req.install_override.end(), i.name) == req.install_override.end())
-      continue;
-    to_install.push_back(i);
-  }
-  std::vector<std::string> blocked;
-  if (baseline.rejected_patches_action == RejectedAction::block) blocked = baseline.rejected_patches;
-  InstallFailures failures;
-  std::vector<PatchItem> installed_now;
-  if (!to_install.empty()) {
-    std::vector<std::string> targets;
-    for (const auto& i : to_install) targets.push_back(apt_target(i, first.scan.native_arch));
-    progress(req, fmt::format("installing {} package(s)", targets.size()));
-    auto run = run_script(*session, shell_command(req.run_as, ep.user),
-                          apt_install_script(targets, blocked, req.lock_timeout_s), req.exec_timeout_s, req.cancel);
-    if (!run) {
-      r.failure_kind = ssh::to_string(run.error().kind);
-      return fail(run.error().message);
-    }
-    if (run->out.find("@@sshm-patch-install") == std::string::npos)
-      return fail(script_failure(*run, shell_command(req.run_as, ep.user)));
-    auto results = parse_install_results(run->out);
-    for (size_t k = 0; k < to_install.size(); ++k) {
-      auto it = results.find(targets[k]);
-      std::string why = it == results.end() ? "no result from the host" : it->second;
-      if (why.empty()) {
-        installed_now.push_back(to_install[k]);
-        r.log.push_back(fmt::format("installed {} {}", to_install[k].name, to_install[k].candidate_version));
-      } else {
-        failures[to_install[k].name + "." + to_install[k].arch] = why;
-        r.log.push_back(fmt::format("failed {} {}: {}", to_install[k].name, to_install[k].candidate_version, why));
-      }
-    }
-    if (!run->err.empty()) r.log.push_back(last_lines(run->err, 40));
-  }
-
-  // Record what was installed, as SSM's patch-states-configuration.json.
-  bool pending = req.reboot_option == RebootOption::no_reboot;
-  if (!installed_now.empty()) {
-    std::string json = states_json(first.scan, installed_now, first.scan.boot_id, pending,
-                                   std::chrono::duration<double>(clock.now().time_since_epoch()).count());
-    auto w = run_script(*session, shell_command(req.run_as, ep.user), write_states_script(json), 60, req.cancel);
-    if (!w || w->result.exit_status != 0) r.log.push_back("could not write /var/lib/sshm/patch-states.json");
-  }
+  InstallOutcome installed =
+      install_packages(*session, ep, req, first.scan, baseline, items_to_install(c, req), r);
+  if (!installed.error.empty()) return fail(installed.error);
+  record_installed(*session, ep, req, first.scan, installed.installed, r);
 
   progress(req, "rescanning");
   ScanOutcome after = do_scan(*session, ep, req, false, r.failure_kind);
   if (!after.error.empty()) return fail("rescan after install: " + after.error);
-  Classification c2 = classify(after.scan, baseline, clock.now(), failures);
+  Classification c2 = classify(after.scan, baseline, clock.now(), installed.failures);
   PatchSummary pre = summarize(c2.items, c2.not_applicable);
-  bool want_reboot = !installed_now.empty() || after.scan.reboot_required_marker || pre.installed_pending_reboot > 0;
+  bool want_reboot =
+      !installed.installed.empty() || after.scan.reboot_required_marker || pre.installed_pending_reboot > 0;
   bool rebooted = false;
   if (req.reboot_option == RebootOption::reboot_if_needed && want_reboot && !reconnect) {
     // The caller reboots (an executor: exit 194, as SSM) and rescans.
     r.log.push_back("a reboot is needed; the caller reboots");
   } else if (req.reboot_option == RebootOption::reboot_if_needed && want_reboot) {
-    progress(req, "rebooting");
-    std::string reboot = fmt::format("nohup sh -c {} >/dev/null 2>&1 &\n",
-                                     shell_quote("sleep 1; " + req.reboot_command));
-    auto rr = run_script(*session, shell_command(req.run_as, ep.user), reboot, 60, req.cancel);
-    if (!rr) r.log.push_back("reboot command: " + rr.error().message);
-    std::string error;  // reconnect lets go of the old session first
-    if (!reconnect(after.scan.boot_id, session, error)) return fail(error);
+    if (std::string error = reboot_and_rescan(session, ep, req, reconnect, after, r); !error.empty())
+      return fail(error);
     rebooted = true;
-    r.log.push_back("rebooted");
-    progress(req, "rescanning after reboot");
-    after = do_scan(*session, ep, req, false, r.failure_kind);
-    if (!after.error.empty()) return fail("rescan after reboot: " + after.error);
-    c2 = classify(after.scan, baseline, clock.now(), failures);
+    c2 = classify(after.scan, baseline, clock.now(), installed.failures);
   }
   r.items = std::move(c2.items);
-  PatchSummary s = summarize(r.items, c2.not_applicable);
+  PatchSummary s = final_summary(r, r.items, c2.not_applicable, baseline.id, clock);
   s.reboot_required = s.reboot_required || after.scan.reboot_required_marker ||
                       (want_reboot && !rebooted && req.reboot_option == RebootOption::reboot_if_needed);
   s.rebooted = rebooted;
-  s.operation = r.summary.operation;
-  s.operation_start_time = r.summary.operation_start_time;
-  s.reboot_option = r.summary.reboot_option;
-  s.patch_group = r.summary.patch_group;
-  s.snapshot_id = r.summary.snapshot_id;
-  s.baseline_id = baseline.id;
-  s.operation_end_time = now_s(clock);
   r.summary = s;
   if (s.failed > 0) {
     r.status = "Failed";

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace sshm::patch {
 
@@ -208,9 +209,20 @@ void parse_states(const std::vector<std::string_view>& lines, HostScan& scan) {
   }
 }
 
-void parse_apt(const std::vector<Section>& sections, HostScan& scan) {
-  // Installed packages first, keyed by name and arch.
-  std::map<std::pair<std::string, std::string>, size_t> index;
+// Installed packages, by (name, arch) -> their place in scan.installed.
+using InstalledIndex = std::map<std::pair<std::string, std::string>, size_t>;
+// Every version the indexes offer: name -> (arch, version) -> the version with all its origins.
+using AptOffers = std::map<std::string, std::map<std::pair<std::string, std::string>, PackageVersion>>;
+
+void sort_newest_first(std::vector<PackageVersion>& versions) {
+  std::sort(versions.begin(), versions.end(), [](const PackageVersion& a, const PackageVersion& b) {
+    return version::compare(version::Scheme::dpkg, a.version, b.version) > 0;
+  });
+}
+
+// The "installed" section: dpkg-query's name, arch, version, status, priority, section.
+InstalledIndex read_dpkg_installed(const std::vector<Section>& sections, HostScan& scan) {
+  InstalledIndex index;
   for (const auto& s : sections) {
     if (s.header != "installed") continue;
     for (auto line : s.lines) {
@@ -232,20 +244,31 @@ void parse_apt(const std::vector<Section>& sections, HostScan& scan) {
       scan.installed.push_back(std::move(p));
     }
   }
-  // Every version every index offers, merged per (name, arch, version).
-  std::map<std::string, std::map<std::pair<std::string, std::string>, PackageVersion>> offers;  // name -> (arch, version)
+  return index;
+}
+
+// An "index" section's header: the Release file's fields, separated by \037.
+std::optional<Origin> index_origin(const Section& s) {
+  auto f = split(std::string_view(s.header).substr(6), '\037');
+  if (f.size() < 9) return std::nullopt;
+  Origin o;
+  o.site = site_host(f[2]);
+  o.origin = f[3];
+  o.label = f[4];
+  o.archive = f[5];
+  o.codename = f[6];
+  o.component = f[7];
+  o.trusted = f[8] != "no";
+  return o;
+}
+
+// Every version every index offers, merged per (name, arch, version).
+AptOffers read_apt_offers(const std::vector<Section>& sections) {
+  AptOffers offers;
   for (const auto& s : sections) {
     if (!starts_with(s.header, "index ")) continue;
-    auto f = split(std::string_view(s.header).substr(6), '\037');
-    if (f.size() < 9) continue;
-    Origin o;
-    o.site = site_host(f[2]);
-    o.origin = f[3];
-    o.label = f[4];
-    o.archive = f[5];
-    o.codename = f[6];
-    o.component = f[7];
-    o.trusted = f[8] != "no";
+    std::optional<Origin> o = index_origin(s);
+    if (!o) continue;
     for (auto line : s.lines) {
       auto r = split(line, '\t');
       if (r.size() < 5 || r[0].empty() || r[1].empty()) continue;
@@ -258,9 +281,15 @@ void parse_apt(const std::vector<Section>& sections, HostScan& scan) {
         v.priority = r[3];
         v.section = r[4];
       }
-      v.origins.push_back(o);
+      v.origins.push_back(*o);
     }
   }
+  return offers;
+}
+
+// Each installed package gets the origins of its own version and every newer one offered
+// for an arch it can take.
+void match_installed(HostScan& scan, const AptOffers& offers) {
   auto arch_fits = [&](const std::string& installed_arch, const std::string& offered) {
     return offered == installed_arch || offered == "all" ||
            (installed_arch == "all" && (offered == scan.native_arch || scan.native_arch.empty()));
@@ -268,7 +297,7 @@ void parse_apt(const std::vector<Section>& sections, HostScan& scan) {
   for (auto& p : scan.installed) {
     auto it = offers.find(p.name);
     if (it == offers.end()) continue;
-    for (auto& [key, v] : it->second) {
+    for (const auto& [key, v] : it->second) {
       if (!arch_fits(p.arch, key.first)) continue;
       int cmp = version::compare(version::Scheme::dpkg, v.version, p.installed->version);
       if (cmp == 0) {
@@ -280,29 +309,35 @@ void parse_apt(const std::vector<Section>& sections, HostScan& scan) {
         p.available.push_back(v);
       }
     }
-    std::sort(p.available.begin(), p.available.end(), [](const PackageVersion& a, const PackageVersion& b) {
-      return version::compare(version::Scheme::dpkg, a.version, b.version) > 0;
-    });
+    sort_newest_first(p.available);
   }
-  // Not installed: one Package per name (native arch or all), every version offered.
-  for (auto& [name, versions] : offers) {
+}
+
+// Not installed: one Package per name (native arch or all), every version offered.
+void add_not_installed(HostScan& scan, const AptOffers& offers, const InstalledIndex& index) {
+  for (const auto& [name, versions] : offers) {
     bool installed_any = false;
     for (const auto& [key, v] : versions) installed_any = installed_any || index.count({name, key.first});
     if (installed_any) continue;
     if (index.count({name, scan.native_arch}) || index.count({name, "all"})) continue;
     Package p;
     p.name = name;
-    for (auto& [key, v] : versions) {
+    for (const auto& [key, v] : versions) {
       if (!scan.native_arch.empty() && key.first != scan.native_arch && key.first != "all") continue;
       p.arch = key.first;
       p.available.push_back(v);
     }
     if (p.available.empty()) continue;
-    std::sort(p.available.begin(), p.available.end(), [](const PackageVersion& a, const PackageVersion& b) {
-      return version::compare(version::Scheme::dpkg, a.version, b.version) > 0;
-    });
+    sort_newest_first(p.available);
     scan.not_installed.push_back(std::move(p));
   }
+}
+
+void parse_apt(const std::vector<Section>& sections, HostScan& scan) {
+  InstalledIndex index = read_dpkg_installed(sections, scan);
+  AptOffers offers = read_apt_offers(sections);
+  match_installed(scan, offers);
+  add_not_installed(scan, offers, index);
 }
 
 const Section* find_section(const std::vector<Section>& sections, std::string_view name) {

@@ -229,80 +229,57 @@ std::string build_kill_command(const std::string& dir, const std::string& run_id
   return k;
 }
 
-StepResult run_shell_script(HostContext& ctx, const documents::Step& step, OutputCapture& capture) {
-  std::vector<std::string> lines;
-  flatten_commands(step.inputs.value("runCommand", nlohmann::json()), lines);
-  if (lines.empty()) return failed("aws:runShellScript needs runCommand");
-  std::string script = join(lines, "\n") + "\n";
-  std::string wd = step.inputs.value("workingDirectory", "");
+namespace {
 
+// What the script sees: SSM's variables, sshm's, then the step's own (names checked first).
+std::map<std::string, std::string> script_environment(const HostContext& ctx, const documents::Step& step) {
   std::map<std::string, std::string> env = {
       {"SSM_COMMAND_ID", ctx.command_id},       {"AWS_SSM_INSTANCE_ID", ctx.host},
       {"AWS_SSM_REGION_NAME", ctx.region},      {"SSHM_COMMAND_ID", ctx.command_id},
       {"SSHM_HOST", ctx.host},                  {"SSHM_STEP", step.name},
   };
-  for (const auto& [name, value] : step.environment) {
-    if (!valid_env_name(name)) return failed(fmt::format("'{}' is not a valid environment variable name", name));
-    env[name] = value;
-  }
-  int timeout = ctx.execution_timeout_override > 0 ? ctx.execution_timeout_override : step.timeout_seconds;
+  for (const auto& [name, value] : step.environment) env[name] = value;
+  return env;
+}
 
-  // The private directory name is chosen here so the kill command can find it.
-  std::string run_id = ctx.command_id.substr(0, 8) + "-" + random_hex(6);
-  std::string dir = "\"${TMPDIR:-/tmp}/sshm-" + run_id + "\"";
+// The session could not run the wrapper at all (connection dropped, channel refused).
+StepResult transport_failure(const ssh::Failure& f) {
+  StepResult r = failed(fmt::format("{}: {}", ssh::to_string(f.kind), f.message));
+  r.connection_lost = f.kind == ssh::FailureKind::dropped;
+  r.status_details = r.connection_lost ? "ConnectionLost" : "Failed";
+  r.response_code = -1;
+  return r;
+}
 
-  ssh::ExecRequest req;
-  req.command = remote_shell(ctx);
-  req.stdin_data = build_wrapper(dir, run_id, script, wd, env, timeout);
-  req.timeout = std::chrono::seconds(timeout);
-  req.cancel = ctx.cancel;
-  bool sudo_prefix_checked = ctx.run_as.empty();
-  std::string sudo_err;
-  req.on_stdout = [&](std::string_view d) { capture.write(false, d); };
-  req.on_stderr = [&](std::string_view d) {
-    if (!sudo_prefix_checked && sudo_err.size() < 256) sudo_err.append(d.substr(0, 256 - sudo_err.size()));
-    capture.write(true, d);
-  };
-  auto result = ctx.session->exec(req);
-  if (!result) {
-    StepResult r = failed(fmt::format("{}: {}", ssh::to_string(result.error().kind), result.error().message));
-    r.connection_lost = result.error().kind == ssh::FailureKind::dropped;
-    r.status_details = r.connection_lost ? "ConnectionLost" : "Failed";
-    r.response_code = -1;
-    return r;
-  }
-  const ssh::ExecResult& x = *result;
-  if (x.timed_out || x.cancelled) {
-    // Kill the whole remote process group, background children included.
-    ssh::ExecRequest kill;
-    kill.command = remote_shell(ctx);
-    kill.stdin_data = build_kill_command(dir, run_id);
-    kill.timeout = std::chrono::seconds(30);
-    (void)ctx.session->exec(kill);
-    StepResult r;
-    r.response_code = k_killed_code;
-    if (x.timed_out) {
-      r.status = "TimedOut";
-      r.status_details = "ExecutionTimedOut";
-      r.flow = Flow::next;
-      r.message = fmt::format("step timed out after {} s; its process group was killed", timeout);
-    } else {
-      r.status = "Cancelled";
-      r.status_details = "Cancelled";
-      r.flow = Flow::cancelled;
-    }
-    return r;
-  }
-  if (!ctx.run_as.empty() && x.exit_status == 1 && starts_with(sudo_err, "sudo: ")) {
-    StepResult r = failed(fmt::format("sudo -n -u {} refused: {}", ctx.run_as, trim(sudo_err)));
-    r.status_details = "Failed";
-    return r;
-  }
+// A step past its timeout or cancelled: kill the whole remote process group, background
+// children included, then report which of the two it was.
+StepResult kill_step(HostContext& ctx, const std::string& dir, const std::string& run_id, bool timed_out,
+                     int timeout) {
+  ssh::ExecRequest kill;
+  kill.command = remote_shell(ctx);
+  kill.stdin_data = build_kill_command(dir, run_id);
+  kill.timeout = std::chrono::seconds(30);
+  (void)ctx.session->exec(kill);
   StepResult r;
-  if (x.exit_status < 0) {
-    r = failed(fmt::format("the remote shell ended by signal {}", x.exit_signal.empty() ? "?" : x.exit_signal), -1);
-    return r;
+  r.response_code = k_killed_code;
+  if (timed_out) {
+    r.status = "TimedOut";
+    r.status_details = "ExecutionTimedOut";
+    r.flow = Flow::next;
+    r.message = fmt::format("step timed out after {} s; its process group was killed", timeout);
+  } else {
+    r.status = "Cancelled";
+    r.status_details = "Cancelled";
+    r.flow = Flow::cancelled;
   }
+  return r;
+}
+
+// SSM's reading of a script's exit status: 0 Success, 194 a reboot request, else Failed.
+StepResult from_exit_status(const ssh::ExecResult& x) {
+  if (x.exit_status < 0)
+    return failed(fmt::format("the remote shell ended by signal {}", x.exit_signal.empty() ? "?" : x.exit_signal), -1);
+  StepResult r;
   r.response_code = x.exit_status;
   if (x.exit_status == 0) {
     r.status = "Success";
@@ -318,6 +295,46 @@ StepResult run_shell_script(HostContext& ctx, const documents::Step& step, Outpu
     r.status_details = "Failed";
   }
   return r;
+}
+
+} // namespace
+
+StepResult run_shell_script(HostContext& ctx, const documents::Step& step, OutputCapture& capture) {
+  std::vector<std::string> lines;
+  flatten_commands(step.inputs.value("runCommand", nlohmann::json()), lines);
+  if (lines.empty()) return failed("aws:runShellScript needs runCommand");
+  std::string script = join(lines, "\n") + "\n";
+  std::string wd = step.inputs.value("workingDirectory", "");
+  for (const auto& [name, value] : step.environment)
+    if (!valid_env_name(name)) return failed(fmt::format("'{}' is not a valid environment variable name", name));
+  int timeout = ctx.execution_timeout_override > 0 ? ctx.execution_timeout_override : step.timeout_seconds;
+
+  // The private directory name is chosen here so the kill command can find it.
+  std::string run_id = ctx.command_id.substr(0, 8) + "-" + random_hex(6);
+  std::string dir = "\"${TMPDIR:-/tmp}/sshm-" + run_id + "\"";
+
+  ssh::ExecRequest req;
+  req.command = remote_shell(ctx);
+  req.stdin_data = build_wrapper(dir, run_id, script, wd, script_environment(ctx, step), timeout);
+  req.timeout = std::chrono::seconds(timeout);
+  req.cancel = ctx.cancel;
+  bool sudo_prefix_checked = ctx.run_as.empty();
+  std::string sudo_err;
+  req.on_stdout = [&](std::string_view d) { capture.write(false, d); };
+  req.on_stderr = [&](std::string_view d) {
+    if (!sudo_prefix_checked && sudo_err.size() < 256) sudo_err.append(d.substr(0, 256 - sudo_err.size()));
+    capture.write(true, d);
+  };
+  auto result = ctx.session->exec(req);
+  if (!result) return transport_failure(result.error());
+  const ssh::ExecResult& x = *result;
+  if (x.timed_out || x.cancelled) return kill_step(ctx, dir, run_id, x.timed_out, timeout);
+  if (!ctx.run_as.empty() && x.exit_status == 1 && starts_with(sudo_err, "sudo: ")) {
+    StepResult r = failed(fmt::format("sudo -n -u {} refused: {}", ctx.run_as, trim(sudo_err)));
+    r.status_details = "Failed";
+    return r;
+  }
+  return from_exit_status(x);
 }
 
 StepResult run_steps_into(HostContext& ctx, const std::vector<documents::Step>& steps, OutputCapture& capture) {
@@ -351,83 +368,109 @@ StepResult run_steps_into(HostContext& ctx, const std::vector<documents::Step>& 
   return overall;
 }
 
-DocumentResult run_document(HostContext& ctx, const documents::ResolvedDocument& doc) {
-  DocumentResult result;
-  bool stopped = false;
-  bool any_failed = false, any_timed_out = false, any_cancelled = false, any_reboot = false;
-  std::string out_all, err_all;
-  for (size_t i = 0; i < doc.steps.size(); ++i) {
-    const auto& step = doc.steps[i];
-    store::PluginRecord rec;
-    rec.name = step.name;
-    rec.plugin = step.action;
-    bool is_finally = step.finally_step && i + 1 == doc.steps.size();
-    if ((stopped && !is_finally) || (ctx.cancel && ctx.cancel->load() && !is_finally) || result.connection_lost) {
-      rec.status = ctx.cancel && ctx.cancel->load() ? "Cancelled" : "Skipped";
-      rec.status_details = rec.status;
-      rec.output = stopped ? "Step was not run: an earlier step ended the document." : "";
-      result.plugins.push_back(rec);
-      continue;
-    }
-    auto base = ctx.outputs_root / ctx.command_id / ctx.host / without_colons(step.action) / without_colons(step.name);
-    OutputCapture capture(
-        base / "stdout", base / "stderr",
-        [&](bool is_err, std::string_view d) {
-          if (ctx.on_output) ctx.on_output(step.name, is_err, d);
-        },
-        ctx.secrets);
-    rec.response_start_date_time = iso8601_ms(std::chrono::system_clock::now());
-    rec.status = "InProgress";
-    StepResult r = execute_step(ctx, step, capture);
-    if (!r.message.empty() && r.status != "Skipped") capture.write(true, "sshm: " + r.message + "\n");
-    capture.close();
-    if (capture.lost()) {
-      // The step ran, but part of what it printed is gone: the invocation says so.
-      std::string lost = capture.loss_message();
-      result.output_lost += (result.output_lost.empty() ? "" : "\n") + step.name + ": " + lost;
-    }
-    if (r.flow == Flow::exit_success && r.response_code == k_exit_success_and_stop) capture.drop_stderr_head();
-    rec.response_finish_date_time = iso8601_ms(std::chrono::system_clock::now());
-    rec.status = r.status;
-    rec.status_details = capture.lost() ? "OutputLost" : r.status_details;
-    if (capture.lost() && rec.status == "Success") rec.status = "Failed";
-    rec.response_code = r.status == "Skipped" ? 0 : r.response_code;
-    rec.stdout_path = capture.stdout_file();
-    rec.stderr_path = capture.stderr_file();
-    rec.stdout_bytes = capture.stdout_bytes();
-    rec.stderr_bytes = capture.stderr_bytes();
-    if (r.status == "Skipped") {
-      rec.output = "Step execution skipped due to unsatisfied preconditions: " + r.message;
-    } else {
-      rec.output = store::plugin_output(capture.stdout_head(), capture.stderr_head());
-    }
-    if (ctx.on_step_done) ctx.on_step_done(step, rec, capture);
-    out_all += capture.stdout_head();
-    err_all += capture.stderr_head();
-    if (capture.lost()) err_all += "sshm: " + step.name + ": " + capture.loss_message() + "\n";
-    if (out_all.size() > k_head_bytes) out_all.resize(k_head_bytes);
-    if (err_all.size() > k_head_bytes) err_all.resize(k_head_bytes);
+namespace {
 
-    any_failed |= rec.status == "Failed";
-    any_timed_out |= r.status == "TimedOut";
-    any_cancelled |= r.status == "Cancelled";
-    any_reboot |= r.status == "SuccessAndReboot";
-    result.connection_lost |= r.connection_lost;
-    if (r.status != "Skipped") result.response_code = rec.response_code;
-    if (r.flow != Flow::next) stopped = true;
-    result.plugins.push_back(std::move(rec));
+// The record of a step that did not run: skipped after a step ended the document, or
+// cancelled before its turn.
+store::PluginRecord not_run_record(const HostContext& ctx, const documents::Step& step, bool stopped) {
+  store::PluginRecord rec;
+  rec.name = step.name;
+  rec.plugin = step.action;
+  rec.status = ctx.cancel && ctx.cancel->load() ? "Cancelled" : "Skipped";
+  rec.status_details = rec.status;
+  rec.output = stopped ? "Step was not run: an earlier step ended the document." : "";
+  return rec;
+}
+
+// The record of a step that ran, from what its plugin reported and what its capture kept.
+// A step whose output could not all be kept is not a Success.
+store::PluginRecord ran_record(const documents::Step& step, const StepResult& r, const OutputCapture& capture,
+                               std::string started) {
+  store::PluginRecord rec;
+  rec.name = step.name;
+  rec.plugin = step.action;
+  rec.response_start_date_time = std::move(started);
+  rec.response_finish_date_time = iso8601_ms(std::chrono::system_clock::now());
+  rec.status = r.status;
+  rec.status_details = capture.lost() ? "OutputLost" : r.status_details;
+  if (capture.lost() && rec.status == "Success") rec.status = "Failed";
+  rec.response_code = r.status == "Skipped" ? 0 : r.response_code;
+  rec.stdout_path = capture.stdout_file();
+  rec.stderr_path = capture.stderr_file();
+  rec.stdout_bytes = capture.stdout_bytes();
+  rec.stderr_bytes = capture.stderr_bytes();
+  if (r.status == "Skipped") {
+    rec.output = "Step execution skipped due to unsatisfied preconditions: " + r.message;
+  } else {
+    rec.output = store::plugin_output(capture.stdout_head(), capture.stderr_head());
   }
-  // SSM's aggregation: reboot, then Failed, TimedOut, Cancelled, else Success.
-  if (any_reboot) {
+  return rec;
+}
+
+// The invocation's inline output: every step's heads in turn, cut at k_head_bytes.
+struct InvocationHeads {
+  std::string out, err;
+
+  void add(const documents::Step& step, const OutputCapture& capture) {
+    out += capture.stdout_head();
+    err += capture.stderr_head();
+    if (capture.lost()) err += "sshm: " + step.name + ": " + capture.loss_message() + "\n";
+    if (out.size() > k_head_bytes) out.resize(k_head_bytes);
+    if (err.size() > k_head_bytes) err.resize(k_head_bytes);
+  }
+};
+
+// Runs one step with its own capture under the outputs folder, and records it.
+std::pair<store::PluginRecord, StepResult> run_recorded_step(HostContext& ctx, const documents::Step& step,
+                                                             DocumentResult& result, InvocationHeads& heads) {
+  auto base = ctx.outputs_root / ctx.command_id / ctx.host / without_colons(step.action) / without_colons(step.name);
+  OutputCapture capture(
+      base / "stdout", base / "stderr",
+      [&](bool is_err, std::string_view d) {
+        if (ctx.on_output) ctx.on_output(step.name, is_err, d);
+      },
+      ctx.secrets);
+  std::string started = iso8601_ms(std::chrono::system_clock::now());
+  StepResult r = execute_step(ctx, step, capture);
+  if (!r.message.empty() && r.status != "Skipped") capture.write(true, "sshm: " + r.message + "\n");
+  capture.close();
+  if (capture.lost()) {
+    // The step ran, but part of what it printed is gone: the invocation says so.
+    std::string lost = capture.loss_message();
+    result.output_lost += (result.output_lost.empty() ? "" : "\n") + step.name + ": " + lost;
+  }
+  if (r.flow == Flow::exit_success && r.response_code == k_exit_success_and_stop) capture.drop_stderr_head();
+  store::PluginRecord rec = ran_record(step, r, capture, std::move(started));
+  if (ctx.on_step_done) ctx.on_step_done(step, rec, capture);
+  heads.add(step, capture);
+  return {std::move(rec), r};
+}
+
+// What the steps that ran came to, for SSM's aggregation of the invocation's status.
+struct StepOutcomes {
+  bool failed = false, timed_out = false, cancelled = false, reboot = false;
+
+  void add(const store::PluginRecord& rec, const StepResult& r) {
+    failed |= rec.status == "Failed";
+    timed_out |= r.status == "TimedOut";
+    cancelled |= r.status == "Cancelled";
+    reboot |= r.status == "SuccessAndReboot";
+  }
+};
+
+// SSM's aggregation: reboot, then Failed, TimedOut, Cancelled, else Success; lost output
+// fails the invocation whatever the steps did.
+void aggregate_status(DocumentResult& result, const StepOutcomes& o) {
+  if (o.reboot) {
     result.status = "Failed";
     result.status_details = "RebootRequested";
-  } else if (any_failed) {
+  } else if (o.failed) {
     result.status = "Failed";
     result.status_details = result.connection_lost ? "ConnectionLost" : "Failed";
-  } else if (any_timed_out) {
+  } else if (o.timed_out) {
     result.status = "TimedOut";
     result.status_details = "ExecutionTimedOut";
-  } else if (any_cancelled) {
+  } else if (o.cancelled) {
     result.status = "Cancelled";
     result.status_details = "Cancelled";
   }
@@ -435,8 +478,32 @@ DocumentResult run_document(HostContext& ctx, const documents::ResolvedDocument&
     result.status = "Failed";
     result.status_details = "OutputLost";
   }
-  result.stdout_content = store::truncate_stdout_content(out_all);
-  result.stderr_content = store::truncate_stderr_content(err_all);
+}
+
+} // namespace
+
+DocumentResult run_document(HostContext& ctx, const documents::ResolvedDocument& doc) {
+  DocumentResult result;
+  bool stopped = false;
+  StepOutcomes outcomes;
+  InvocationHeads heads;
+  for (size_t i = 0; i < doc.steps.size(); ++i) {
+    const auto& step = doc.steps[i];
+    bool is_finally = step.finally_step && i + 1 == doc.steps.size();
+    if ((stopped && !is_finally) || (ctx.cancel && ctx.cancel->load() && !is_finally) || result.connection_lost) {
+      result.plugins.push_back(not_run_record(ctx, step, stopped));
+      continue;
+    }
+    auto [rec, r] = run_recorded_step(ctx, step, result, heads);
+    outcomes.add(rec, r);
+    result.connection_lost |= r.connection_lost;
+    if (r.status != "Skipped") result.response_code = rec.response_code;
+    if (r.flow != Flow::next) stopped = true;
+    result.plugins.push_back(std::move(rec));
+  }
+  aggregate_status(result, outcomes);
+  result.stdout_content = store::truncate_stdout_content(heads.out);
+  result.stderr_content = store::truncate_stderr_content(heads.err);
   return result;
 }
 

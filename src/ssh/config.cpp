@@ -155,6 +155,107 @@ int parse_int(const std::string& v, int lo, int hi, const Location& where, const
   return static_cast<int>(n);
 }
 
+// What the config says for one host: the first value each keyword is given (ssh's rule:
+// the first match wins), and every IdentityFile (they add up).
+struct HostSettings {
+  std::optional<std::string> hostname, user, proxy_jump, strict, kex, host_key_algos;
+  std::optional<int> port, connect_timeout;
+  std::optional<bool> identities_only;
+  std::optional<std::vector<std::string>> known_hosts;
+  std::vector<std::string> identity_files;
+};
+
+// Adds one matching entry to `s` (values were validated when the file was read).
+void take(HostSettings& s, const Entry& e) {
+  const std::string& v = e.args[0];
+  if (e.keyword == "hostname") {
+    if (!s.hostname) s.hostname = v;
+  } else if (e.keyword == "user") {
+    if (!s.user) s.user = v;
+  } else if (e.keyword == "port") {
+    if (!s.port) s.port = std::stoi(v);
+  } else if (e.keyword == "identityfile") {
+    s.identity_files.push_back(v);
+  } else if (e.keyword == "identitiesonly") {
+    if (!s.identities_only) s.identities_only = parse_yes_no(v, e.where, "IdentitiesOnly");
+  } else if (e.keyword == "proxyjump") {
+    if (!s.proxy_jump) s.proxy_jump = v;
+  } else if (e.keyword == "connecttimeout") {
+    if (!s.connect_timeout) s.connect_timeout = to_lower(v) == "none" ? 0 : std::stoi(v);
+  } else if (e.keyword == "userknownhostsfile") {
+    if (!s.known_hosts) s.known_hosts = e.args;
+  } else if (e.keyword == "stricthostkeychecking") {
+    if (!s.strict) s.strict = to_lower(v);
+  } else if (e.keyword == "kexalgorithms") {
+    if (!s.kex) s.kex = v;
+  } else if (e.keyword == "hostkeyalgorithms") {
+    if (!s.host_key_algos) s.host_key_algos = v;
+  }
+}
+
+// HostName may carry %h (the name as given) and %%.
+std::string expand_hostname(const std::string& hostname, const std::string& name) {
+  std::string hn;
+  for (size_t i = 0; i < hostname.size(); ++i) {
+    if (hostname[i] == '%' && i + 1 < hostname.size()) {
+      char t = hostname[++i];
+      if (t == 'h') hn += name;
+      else if (t == '%') hn += '%';
+      else {
+        hn += '%';
+        hn += t;
+      }
+    } else {
+      hn += hostname[i];
+    }
+  }
+  return hn;
+}
+
+// The key files to offer, in order and once each: the override, else the config's, else
+// ssh's defaults.
+std::vector<std::string> identity_files(const HostSettings& s, const Overrides& overrides, const LocalIdentity& local,
+                                        const Endpoint& ep) {
+  std::vector<std::string> ids;
+  if (overrides.identity_file) {
+    ids = {*overrides.identity_file};
+  } else if (!s.identity_files.empty()) {
+    ids = s.identity_files;
+  } else {
+    ids = {"~/.ssh/id_rsa",        "~/.ssh/id_ecdsa", "~/.ssh/id_ecdsa_sk", "~/.ssh/id_ed25519",
+           "~/.ssh/id_ed25519_sk", "~/.ssh/id_xmss",  "~/.ssh/id_dsa"};
+  }
+  std::vector<std::string> out;
+  for (const auto& f : ids) {
+    std::string x = expand_tokens(f, local, ep, ep.name);
+    if (std::find(out.begin(), out.end(), x) == out.end()) out.push_back(std::move(x));
+  }
+  return out;
+}
+
+std::vector<std::string> known_hosts_files(const HostSettings& s, const LocalIdentity& local, const Endpoint& ep) {
+  std::vector<std::string> out;
+  for (const auto& f : s.known_hosts.value_or(std::vector<std::string>{"~/.ssh/known_hosts", "~/.ssh/known_hosts2"})) {
+    if (to_lower(f) == "none") continue;
+    out.push_back(expand_tokens(f, local, ep, ep.name));
+  }
+  return out;
+}
+
+HostKeyPolicy host_key_policy(const HostSettings& s, const ResolveOptions& options) {
+  if (options.host_key_policy) return *options.host_key_policy;
+  if (s.strict == "accept-new") return HostKeyPolicy::accept_new;
+  return HostKeyPolicy::strict;  // `no`/`off` never weakens sshm's policy
+}
+
+// The first that is given: the inventory's, the command line's, the config's (0 is "none"), 10.
+int connect_timeout_s(const HostSettings& s, const Overrides& overrides, const ResolveOptions& options) {
+  if (overrides.connect_timeout) return *overrides.connect_timeout;
+  if (options.connect_timeout) return *options.connect_timeout;
+  if (s.connect_timeout && *s.connect_timeout > 0) return *s.connect_timeout;
+  return 10;
+}
+
 } // namespace
 
 std::string expand_tilde(const std::string& path, const std::string& home) {
@@ -247,6 +348,22 @@ struct SshConfig::Impl {
     }
   }
 
+  HostSettings settings_for(const std::string& name) const {
+    HostSettings s;
+    // Each condition is evaluated at most once per host.
+    std::vector<signed char> verdict(conditions.size(), -1);
+    auto active = [&](const Entry& e) {
+      for (size_t c : e.conditions) {
+        if (verdict[c] < 0) verdict[c] = condition_matches(conditions[c], name) ? 1 : 0;
+        if (verdict[c] == 0) return false;
+      }
+      return true;
+    };
+    for (const Entry& e : entries)
+      if (!e.args.empty() && active(e)) take(s, e);
+    return s;
+  }
+
   // Rejects values ssh itself would reject, with the line they are on.
   static void validate(const Entry& e) {
     auto need = [&](size_t n) {
@@ -308,105 +425,22 @@ const std::vector<std::string>& SshConfig::files() const { return m_impl->files;
 
 Endpoint SshConfig::resolve(const std::string& name, const Overrides& overrides, const ResolveOptions& options) const {
   const Impl& impl = *m_impl;
-  std::optional<std::string> hostname, user, proxy_jump, strict, kex, host_key_algos;
-  std::optional<int> port, connect_timeout;
-  std::optional<bool> identities_only;
-  std::optional<std::vector<std::string>> known_hosts;
-  std::vector<std::string> identity_files;
-
-  // Each condition is evaluated at most once per host.
-  std::vector<signed char> verdict(impl.conditions.size(), -1);
-  auto active = [&](const Entry& e) {
-    for (size_t c : e.conditions) {
-      if (verdict[c] < 0) verdict[c] = condition_matches(impl.conditions[c], name) ? 1 : 0;
-      if (verdict[c] == 0) return false;
-    }
-    return true;
-  };
-  for (const Entry& e : impl.entries) {
-    if (e.args.empty() || !active(e)) continue;
-    const std::string& v = e.args[0];
-    if (e.keyword == "hostname") {
-      if (!hostname) hostname = v;
-    } else if (e.keyword == "user") {
-      if (!user) user = v;
-    } else if (e.keyword == "port") {
-      if (!port) port = std::stoi(v);
-    } else if (e.keyword == "identityfile") {
-      identity_files.push_back(v);
-    } else if (e.keyword == "identitiesonly") {
-      if (!identities_only) identities_only = parse_yes_no(v, e.where, "IdentitiesOnly");
-    } else if (e.keyword == "proxyjump") {
-      if (!proxy_jump) proxy_jump = v;
-    } else if (e.keyword == "connecttimeout") {
-      if (!connect_timeout) connect_timeout = to_lower(v) == "none" ? 0 : std::stoi(v);
-    } else if (e.keyword == "userknownhostsfile") {
-      if (!known_hosts) known_hosts = e.args;
-    } else if (e.keyword == "stricthostkeychecking") {
-      if (!strict) strict = to_lower(v);
-    } else if (e.keyword == "kexalgorithms") {
-      if (!kex) kex = v;
-    } else if (e.keyword == "hostkeyalgorithms") {
-      if (!host_key_algos) host_key_algos = v;
-    }
-  }
-
+  HostSettings s = impl.settings_for(name);
   Endpoint ep;
   ep.name = name;
-  // HostName may carry %h (the name as given) and %%.
-  std::string hn = name;
-  if (hostname) {
-    hn.clear();
-    for (size_t i = 0; i < hostname->size(); ++i) {
-      if ((*hostname)[i] == '%' && i + 1 < hostname->size()) {
-        char t = (*hostname)[++i];
-        if (t == 'h') hn += name;
-        else if (t == '%') hn += '%';
-        else {
-          hn += '%';
-          hn += t;
-        }
-      } else {
-        hn += (*hostname)[i];
-      }
-    }
-  }
-  ep.hostname = overrides.hostname.value_or(hn);
-  ep.port = overrides.port.value_or(port.value_or(22));
-  ep.user = overrides.user.value_or(user.value_or(impl.local.user));
-  ep.identities_only = identities_only.value_or(false);
-  ep.proxy_jump = overrides.proxy_jump.value_or(proxy_jump.value_or(""));
+  ep.hostname = overrides.hostname.value_or(s.hostname ? expand_hostname(*s.hostname, name) : name);
+  ep.port = overrides.port.value_or(s.port.value_or(22));
+  ep.user = overrides.user.value_or(s.user.value_or(impl.local.user));
+  ep.identities_only = s.identities_only.value_or(false);
+  ep.proxy_jump = overrides.proxy_jump.value_or(s.proxy_jump.value_or(""));
   if (to_lower(ep.proxy_jump) == "none") ep.proxy_jump.clear();
-  ep.kex_algorithms = kex.value_or("");
-  ep.host_key_algorithms = host_key_algos.value_or("");
-
-  std::vector<std::string> ids;
-  if (overrides.identity_file) {
-    ids = {*overrides.identity_file};
-  } else if (!identity_files.empty()) {
-    ids = identity_files;
-  } else {
-    ids = {"~/.ssh/id_rsa",        "~/.ssh/id_ecdsa", "~/.ssh/id_ecdsa_sk", "~/.ssh/id_ed25519",
-           "~/.ssh/id_ed25519_sk", "~/.ssh/id_xmss",  "~/.ssh/id_dsa"};
-  }
-  for (const auto& f : ids) {
-    std::string x = expand_tokens(f, impl.local, ep, name);
-    if (std::find(ep.identity_files.begin(), ep.identity_files.end(), x) == ep.identity_files.end())
-      ep.identity_files.push_back(std::move(x));
-  }
-  for (const auto& f : known_hosts.value_or(std::vector<std::string>{"~/.ssh/known_hosts", "~/.ssh/known_hosts2"})) {
-    if (to_lower(f) == "none") continue;
-    ep.known_hosts_files.push_back(expand_tokens(f, impl.local, ep, name));
-  }
-
-  if (options.host_key_policy) ep.host_key_policy = *options.host_key_policy;
-  else if (strict == "accept-new") ep.host_key_policy = HostKeyPolicy::accept_new;
-  else ep.host_key_policy = HostKeyPolicy::strict;  // `no`/`off` never weakens sshm's policy
-
-  if (overrides.connect_timeout) ep.connect_timeout_s = *overrides.connect_timeout;
-  else if (options.connect_timeout) ep.connect_timeout_s = *options.connect_timeout;
-  else if (connect_timeout && *connect_timeout > 0) ep.connect_timeout_s = *connect_timeout;
-  else ep.connect_timeout_s = 10;
+  ep.kex_algorithms = s.kex.value_or("");
+  ep.host_key_algorithms = s.host_key_algos.value_or("");
+  // Tokens such as %h and %r stand for the values above, so these come after them.
+  ep.identity_files = identity_files(s, overrides, impl.local, ep);
+  ep.known_hosts_files = known_hosts_files(s, impl.local, ep);
+  ep.host_key_policy = host_key_policy(s, options);
+  ep.connect_timeout_s = connect_timeout_s(s, overrides, options);
   return ep;
 }
 

@@ -17,5 +17,9 @@ bool glob_match(std::string_view pattern, std::string_view text);
 bool has_glob(std::string_view s);
 // Quote for a POSIX shell: 'it'\''s'.
 std::string shell_quote(std::string_view s);
+// Appends a Unicode code point (at most 0x10FFFF) as UTF-8.
+void append_utf8(std::string& out, unsigned code_point);
+// The value of a hexadecimal digit (either case), -1 for any other character.
+int hex_digit(char c);
 
 } // namespace sshm
