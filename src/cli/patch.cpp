@@ -49,17 +49,11 @@ struct BaselinesOptions {
 // $XDG_CONFIG_HOME/sshm/patch.yaml when it exists, else none (""). Absolute, so a resumed
 // run reads the same file.
 std::string patch_config_path(const std::string& flag) {
-  std::string path = flag;
-  if (path.empty()) {
-    if (const char* env = std::getenv("SSHM_PATCH_CONFIG"); env && *env) path = env;
-  }
+  std::string path = flag.empty() ? patch::PatchConfig::default_path() : flag;
+  if (path.empty()) return "";
+  if (!std::filesystem::exists(path)) throw InputError(fmt::format("patch config '{}' does not exist", path));
   std::error_code ec;
-  if (!path.empty()) {
-    if (!std::filesystem::exists(path)) throw InputError(fmt::format("patch config '{}' does not exist", path));
-    return std::filesystem::absolute(path, ec).string();
-  }
-  std::string fallback = xdg_dir("XDG_CONFIG_HOME", ".config") + "/sshm/patch.yaml";
-  return std::filesystem::exists(fallback) ? std::filesystem::absolute(fallback, ec).string() : "";
+  return std::filesystem::absolute(path, ec).string();
 }
 
 patch::PatchConfig load_patch_config(const std::string& flag) {

@@ -9,25 +9,12 @@
 #include "store/store.hpp"
 #include "util/error.hpp"
 
-#include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
 
 namespace sshm::engine {
 
 namespace {
-
-// The patch config as `sshm patch` finds it: $SSHM_PATCH_CONFIG, else
-// $XDG_CONFIG_HOME/sshm/patch.yaml when it exists, else SSM's defaults.
-patch::PatchConfig default_patch_config() {
-  if (const char* env = std::getenv("SSHM_PATCH_CONFIG"); env && *env) return patch::PatchConfig::load(env);
-  std::string base;
-  if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) base = x;
-  else if (const char* h = std::getenv("HOME")) base = std::string(h) + "/.config";
-  std::string path = base + "/sshm/patch.yaml";
-  if (!base.empty() && std::filesystem::exists(path)) return patch::PatchConfig::load(path);
-  return patch::PatchConfig{};
-}
 
 plugins::StepResult step_failed(const std::string& message) {
   plugins::StepResult r;
@@ -42,7 +29,8 @@ plugins::StepResult step_failed(const std::string& message) {
 // finds it. Throws InputError for a bad file.
 patch::PatchConfig patch_config_for(const nlohmann::json& settings) {
   std::string path = settings.value("patch_config", "");
-  return path.empty() ? default_patch_config() : patch::PatchConfig::load(path);
+  if (path.empty()) path = patch::PatchConfig::default_path();
+  return path.empty() ? patch::PatchConfig{} : patch::PatchConfig::load(path);
 }
 
 std::string host_var(const plugins::HostContext& ctx, const char* key) {

@@ -5,6 +5,7 @@
 #include "util/strings.hpp"
 #include "util/yaml_reader.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -154,6 +155,17 @@ std::string patch_group_of(const std::map<std::string, std::string>& tags) {
   if (auto it = tags.find("Patch Group"); it != tags.end()) return it->second;
   if (auto it = tags.find("PatchGroup"); it != tags.end()) return it->second;
   return {};
+}
+
+std::string PatchConfig::default_path() {
+  if (const char* env = std::getenv("SSHM_PATCH_CONFIG"); env && *env) return env;
+  std::string base;
+  if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) base = x;
+  else if (const char* h = std::getenv("HOME"); h && *h) base = std::string(h) + "/.config";
+  if (base.empty()) return "";
+  std::string path = base + "/sshm/patch.yaml";
+  std::error_code ec;
+  return std::filesystem::exists(path, ec) ? path : "";
 }
 
 } // namespace sshm::patch

@@ -25,6 +25,10 @@ public:
   // the run before anything is sent). Throws InputError with file:line:col.
   static PatchConfig load(const std::string& path);
   static PatchConfig parse(const std::string& text, const std::string& file_name);
+  // Where the patch config is when none is named: $SSHM_PATCH_CONFIG, else
+  // $XDG_CONFIG_HOME/sshm/patch.yaml (~/.config by default) when it exists, else "" (SSM's
+  // default baselines).
+  static std::string default_path();
   PatchConfig() = default;
 
   // A baseline reference: a predefined name, a name from `baselines:`, or a file path.
