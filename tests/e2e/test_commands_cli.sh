@@ -4,23 +4,15 @@
 set -uo pipefail
 
 SSHM=${SSHM:?set SSHM to the sshm binary}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/check.sh
+source "$here/lib/check.sh"
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 shell not installed (package sqlite3)"; exit 125; }
 command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 125; }
 
 work=$(mktemp -d /tmp/sshm-e2e-commands-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 state="$work/state"
-failures=0
-current=""
-
-case_start() { current=$1; echo "--- $1"; }
-fail() { echo "FAIL [$current]: $*"; failures=$((failures + 1)); }
-expect_eq() { # what expected actual
-  if [ "$2" != "$3" ]; then fail "$1: expected '$2', got '$3'"; fi
-}
-expect_contains() { # what needle haystack
-  case "$3" in *"$2"*) ;; *) fail "$1: expected to contain '$2', got: $3" ;; esac
-}
 sshm() { "$SSHM" --state-dir "$state" "$@"; }
 # Runs sshm, keeping stdout, stderr and the exit status in $out, $err, $rc.
 run() {
@@ -30,16 +22,16 @@ run() {
 }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-case_start "an empty history lists nothing"
+case_begin "an empty history lists nothing"
 run commands list
-expect_eq "exit status" 0 "$rc"
-expect_eq "stdout" "" "$out"
-expect_contains "stderr" "No commands match" "$err"
+check_eq "exit status" 0 "$rc"
+check_eq "stdout" "" "$out"
+check_contains "stderr" "No commands match" "$err"
 run -o json commands list
-expect_eq "json" "[]" "$out"
-[ -f "$state/sshm.db" ] || fail "state store: expected $state/sshm.db to exist"
-expect_eq "state dir mode" 700 "$(stat -c %a "$state")"
-expect_eq "db mode" 600 "$(stat -c %a "$state/sshm.db")"
+check_eq "json" "[]" "$out"
+check_eq "state store $state/sshm.db exists" yes "$([ -f "$state/sshm.db" ] && echo yes || echo no)"
+check_eq "state dir mode" 700 "$(stat -c %a "$state")"
+check_eq "db mode" 600 "$(stat -c %a "$state/sshm.db")"
 
 # Two commands: an older success on one host, a newer incomplete one on two hosts.
 c1=aaaa1111-0000-4000-8000-000000000001
@@ -67,82 +59,78 @@ mkdir -p "$(dirname "$full")"
 python3 -c "import sys; sys.stdout.write('x' * 29990 + 'é' * 5 + '\n')" >"$full"
 printf 'it broke\n' >"$work/web-2-build-stderr"
 
-case_start "list shows the newest first with counts"
+case_begin "list shows the newest first with counts"
 run commands list
-expect_eq "exit status" 0 "$rc"
-expect_contains "header" "CommandId" "$out"
-expect_eq "first row" "$c2" "$(echo "$out" | sed -n 2p | cut -d' ' -f1)"
-expect_eq "second row" "$c1" "$(echo "$out" | sed -n 3p | cut -d' ' -f1)"
-expect_contains "counts of $c2" "2/1/1" "$(echo "$out" | sed -n 2p)"
+check_eq "exit status" 0 "$rc"
+check_contains "header" "CommandId" "$out"
+check_eq "first row" "$c2" "$(echo "$out" | sed -n 2p | cut -d' ' -f1)"
+check_eq "second row" "$c1" "$(echo "$out" | sed -n 3p | cut -d' ' -f1)"
+check_contains "counts of $c2" "2/1/1" "$(echo "$out" | sed -n 2p)"
 
-case_start "list filters"
+case_begin "list filters"
 run -o json commands list --status Incomplete
-expect_eq "--status Incomplete" "$c2" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
+check_eq "--status Incomplete" "$c2" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
 run -o json commands list --status success
-expect_eq "--status success" "$c1" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
+check_eq "--status success" "$c1" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
 run -o json commands list --since 2026-01-03
-expect_eq "--since" "$c2" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
+check_eq "--since" "$c2" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
 run -o json commands list --since 1d
-expect_eq "--since 1d (all are older)" "0" "$(echo "$out" | json 'len(d)')"
+check_eq "--since 1d (all are older)" "0" "$(echo "$out" | json 'len(d)')"
 run -o json commands list --limit 1
-expect_eq "--limit 1" "$c2" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
+check_eq "--limit 1" "$c2" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
 run -o json commands list --document Nope
-expect_eq "--document Nope" "0" "$(echo "$out" | json 'len(d)')"
+check_eq "--document Nope" "0" "$(echo "$out" | json 'len(d)')"
 run commands list --status Sucess
-expect_eq "bad status exit" 2 "$rc"
-expect_contains "bad status suggestion" "did you mean 'Success'" "$err"
+check_eq "bad status exit" 2 "$rc"
+check_contains "bad status suggestion" "did you mean 'Success'" "$err"
 run commands list --since yesterday
-expect_eq "bad --since exit" 2 "$rc"
+check_eq "bad --since exit" 2 "$rc"
 
-case_start "list -o json has SSM's Command fields"
+case_begin "list -o json has SSM's Command fields"
 run -o json commands list --limit 1
-expect_eq "Targets" '[{"Key": "tag:Env", "Values": ["prod", "stage"]}]' "$(echo "$out" | json 'json.dumps(d[0]["Targets"])')"
-expect_eq "StatusDetails" "Incomplete" "$(echo "$out" | json 'd[0]["StatusDetails"]')"
-expect_eq "MaxConcurrency" "10%" "$(echo "$out" | json 'd[0]["MaxConcurrency"]')"
+check_eq "Targets" '[{"Key": "tag:Env", "Values": ["prod", "stage"]}]' "$(echo "$out" | json 'json.dumps(d[0]["Targets"])')"
+check_eq "StatusDetails" "Incomplete" "$(echo "$out" | json 'd[0]["StatusDetails"]')"
+check_eq "MaxConcurrency" "10%" "$(echo "$out" | json 'd[0]["MaxConcurrency"]')"
 
-case_start "show by prefix prints the command with its invocations"
+case_begin "show by prefix prints the command with its invocations"
 run -o json commands show aaaa2
-expect_eq "exit status" 0 "$rc"
-expect_eq "CommandId" "$c2" "$(echo "$out" | json 'd["CommandId"]')"
-expect_eq "hosts" "web-1 web-2" "$(echo "$out" | json '" ".join(i["InstanceId"] for i in d["Invocations"])')"
-expect_eq "web-2 plugins" "setup:Success build:Failed" \
+check_eq "exit status" 0 "$rc"
+check_eq "CommandId" "$c2" "$(echo "$out" | json 'd["CommandId"]')"
+check_eq "hosts" "web-1 web-2" "$(echo "$out" | json '" ".join(i["InstanceId"] for i in d["Invocations"])')"
+check_eq "web-2 plugins" "setup:Success build:Failed" \
   "$(echo "$out" | json '" ".join(p["Name"]+":"+p["Status"] for p in d["Invocations"][1]["CommandPlugins"])')"
-expect_eq "1.2 plugin name" "aws:runShellScript" "$(echo "$out" | json 'd["Invocations"][0]["PluginName"]')"
-expect_eq "elapsed" "PT2.5S" "$(echo "$out" | json 'd["Invocations"][0]["ExecutionElapsedTime"]')"
+check_eq "1.2 plugin name" "aws:runShellScript" "$(echo "$out" | json 'd["Invocations"][0]["PluginName"]')"
+check_eq "elapsed" "PT2.5S" "$(echo "$out" | json 'd["Invocations"][0]["ExecutionElapsedTime"]')"
 run commands show aaaa2
-expect_contains "text status" "Failed (Incomplete)" "$out"
-expect_contains "text host line" "web-2" "$out"
-expect_contains "text details" "Failed" "$(echo "$out" | grep '^web-2')"
+check_contains "text status" "Failed (Incomplete)" "$out"
+check_contains "text host line" "web-2" "$out"
+check_contains "text details" "Failed" "$(echo "$out" | grep '^web-2')"
 
-case_start "show refuses ambiguous and unknown IDs"
+case_begin "show refuses ambiguous and unknown IDs"
 run commands show aaaa
-expect_eq "ambiguous exit" 2 "$rc"
-expect_contains "ambiguous lists" "$c1" "$err"
-expect_contains "ambiguous lists" "$c2" "$err"
+check_eq "ambiguous exit" 2 "$rc"
+check_contains "ambiguous lists" "$c1" "$err"
+check_contains "ambiguous lists" "$c2" "$err"
 run commands show bbbb
-expect_eq "unknown exit" 2 "$rc"
-expect_contains "unknown message" "no command 'bbbb'" "$err"
+check_eq "unknown exit" 2 "$rc"
+check_contains "unknown message" "no command 'bbbb'" "$err"
 
-case_start "output prints the full output byte for byte"
+case_begin "output prints the full output byte for byte"
 sshm commands output "$c2" web-1 >"$work/got" 2>"$work/stderr"
-expect_eq "exit status" 0 "$?"
-cmp -s "$full" "$work/got" || fail "stdout differs from $full ($(wc -c <"$work/got") bytes vs $(wc -c <"$full"))"
+check_eq "exit status" 0 "$?"
+check_same_file "stdout byte for byte" "$full" "$work/got"
 sshm commands output "$c2" web-2 --stderr >"$work/got2"
-cmp -s "$work/web-2-build-stderr" "$work/got2" || fail "stderr of web-2: expected 'it broke', got '$(cat "$work/got2")'"
+check_same_file "stderr of web-2 byte for byte" "$work/web-2-build-stderr" "$work/got2"
 run commands output "$c2" web-2 --step setup
-expect_eq "empty step exit" 0 "$rc"
-expect_eq "empty step output" "" "$out"
+check_eq "empty step exit" 0 "$rc"
+check_eq "empty step output" "" "$out"
 
-case_start "output names the unknown host or step"
+case_begin "output names the unknown host or step"
 run commands output "$c2" web-3
-expect_eq "unknown host exit" 2 "$rc"
-expect_contains "host suggestion" "did you mean 'web-1'" "$err"
+check_eq "unknown host exit" 2 "$rc"
+check_contains "host suggestion" "did you mean 'web-1'" "$err"
 run commands output "$c2" web-2 --step biuld
-expect_eq "unknown step exit" 2 "$rc"
-expect_contains "step suggestion" "did you mean 'build'" "$err"
+check_eq "unknown step exit" 2 "$rc"
+check_contains "step suggestion" "did you mean 'build'" "$err"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures expectation(s) failed"
-  exit 1
-fi
-echo "all passed"
+checks_done

@@ -6,6 +6,8 @@
 #   check WHAT EXPECTED ACTUAL      expects equality (check_eq is the same)
 #   check_contains WHAT NEEDLE HAYSTACK / check_not_contains
 #   check_le WHAT LIMIT ACTUAL      expects ACTUAL <= LIMIT (integers)
+#   check_match WHAT ERE HAYSTACK   expects HAYSTACK to match the extended regex ERE (bash =~)
+#   check_same_file WHAT EXPECTED_FILE ACTUAL_FILE  expects the two files byte for byte equal
 #   checks_done                     prints the tally and exits 0 or 1 (check_done: same)
 #   json_get FILE|- PYTHON_EXPR     reads JSON (as `d`) and prints the expression
 
@@ -46,6 +48,17 @@ check_not_contains() {
 
 check_le() {
   if [ "$3" -le "$2" ] 2>/dev/null; then _check_result 1 "$1"; else _check_result 0 "$1" "<= $2" "$3"; fi
+}
+
+check_match() {
+  if [[ "$3" =~ $2 ]]; then _check_result 1 "$1"; else _check_result 0 "$1" "to match: $2" "$3"; fi
+}
+
+check_same_file() {
+  if cmp -s "$2" "$3"; then _check_result 1 "$1"; else
+    _check_result 0 "$1" "the bytes of $2 ($(wc -c 2>/dev/null <"$2" || echo missing) bytes)" \
+      "$3 differs ($(wc -c 2>/dev/null <"$3" || echo missing) bytes)"
+  fi
 }
 
 checks_done() {
