@@ -5,6 +5,9 @@
 #   sshm hosts list -t PATTERN         must select the hosts `ansible --list-hosts PATTERN` does.
 set -uo pipefail
 : "${SSHM:?set SSHM to the sshm binary}"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/check.sh
+source "$here/lib/check.sh"
 
 if ! command -v ansible-inventory >/dev/null || ! command -v ansible >/dev/null; then
   echo "SKIP: ansible-core (ansible, ansible-inventory) is not installed; tests/run.sh installs it"
@@ -20,14 +23,6 @@ export HOME="$work/home" XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/st
 export ANSIBLE_LOCAL_TEMP="$work/ansible-tmp" ANSIBLE_HOME="$work/ansible-home" ANSIBLE_NOCOLOR=1
 mkdir -p "$HOME"
 cd "$work"
-
-failures=0
-current=""
-start_case() { current=$1; echo "== $1"; }
-fail() { echo "FAIL [$current]: $*"; failures=$((failures + 1)); }
-expect_eq() { # what expected actual
-  if [ "$2" == "$3" ]; then echo "  ok: $1: [$3]"; else fail "$1: expected [$2], actual [$3]"; fi
-}
 
 cat > fleet.ini <<'INI'
 # Hosts before any section are ungrouped.
@@ -119,15 +114,15 @@ YAML
 
 # Compares sshm's view of an inventory with ansible-inventory's, field by field.
 compare_inventory() { # file
-  local file=$1
-  if ! "$SSHM" -i "$file" -o json hosts list > sshm.json 2> sshm.err; then
-    fail "sshm hosts list failed: $(cat sshm.err)"
-    return
-  fi
-  if ! ansible-inventory -i "$file" --list > ansible.json 2> ansible.err; then
-    fail "ansible-inventory failed: $(cat ansible.err)"
-    return
-  fi
+  local file=$1 rc
+  "$SSHM" -i "$file" -o json hosts list > sshm.json 2> sshm.err
+  rc=$?
+  check_eq "sshm -i $file hosts list exit status" 0 "$rc"
+  [ "$rc" -eq 0 ] || { cat sshm.err; return; }
+  ansible-inventory -i "$file" --list > ansible.json 2> ansible.err
+  rc=$?
+  check_eq "ansible-inventory -i $file exit status" 0 "$rc"
+  [ "$rc" -eq 0 ] || { cat ansible.err; return; }
   python3 - sshm.json ansible.json <<'PY'
 import json, sys
 sshm = {h["name"]: h for h in json.load(open(sys.argv[1]))}
@@ -188,7 +183,7 @@ for h in sorted(every_host & set(sshm)):
 print(f"  compared {len(every_host)} hosts, {len(names)} groups: {bad} differences")
 sys.exit(1 if bad else 0)
 PY
-  [ $? -eq 0 ] || fail "sshm and ansible-inventory disagree on $file (see above)"
+  check_eq "sshm and ansible-inventory agree on $file (differences above)" 0 "$?"
 }
 
 # The hosts sshm selects for a pattern, sorted, one a line ("" when it selects none).
@@ -230,17 +225,17 @@ compare_patterns() { # file patterns...
   for p in "$@"; do
     expected=$(awk -F'\t' -v p="$p" '$1 == p { print $2 }' oracle.txt)
     actual=$(sshm_select "$file" "$p" | tr '\n' ' ' | sed 's/ $//')
-    expect_eq "$file -t '$p'" "$expected" "$actual"
+    check_eq "$file -t '$p'" "$expected" "$actual"
   done
 }
 
-start_case "INI inventory matches ansible-inventory --list"
+case_begin "INI inventory matches ansible-inventory --list"
 compare_inventory fleet.ini
 
-start_case "YAML inventory matches ansible-inventory --list"
+case_begin "YAML inventory matches ansible-inventory --list"
 compare_inventory fleet.yaml
 
-start_case "INI: connection settings and precedence a user relies on"
+case_begin "INI: connection settings and precedence a user relies on"
 "$SSHM" -i fleet.ini -o json hosts list -t db4,gw,lonely > picked.json
 summary=$(python3 -c '
 import json
@@ -248,60 +243,56 @@ for h in json.load(open("picked.json")):
     print(h["name"], h["address"], h["port"], h["user"], h["tags"].get("shared"), h["tags"].get("role"))')
 # gw's own ansible_user=admin loses to all's ansible_ssh_user: Ansible's ssh plugin takes
 # ansible_ssh_user whenever it is set, at any level.
-expect_eq "ansible_ssh_* wins over ansible_*, group vars by depth" \
+check_eq "ansible_ssh_* wins over ansible_*, group vars by depth" \
   "lonely 10.9.9.9 None everyone from_all None
 gw gw 2222 everyone from_web None
 db4 192.168.0.1 2300 everyone from_prod secondary" "$summary"
 
-start_case "ansible --list-hosts agrees on the headline patterns"
+case_begin "ansible --list-hosts agrees on the headline patterns"
 for p in 'web:&prod:!db'; do
   for f in fleet.ini fleet.yaml; do
-    expect_eq "$f -t '$p'" "$(ansible_select "$f" "$p" | tr '\n' ' ' | sed 's/ $//')" \
+    check_eq "$f -t '$p'" "$(ansible_select "$f" "$p" | tr '\n' ' ' | sed 's/ $//')" \
       "$(sshm_select "$f" "$p" | tr '\n' ' ' | sed 's/ $//')"
   done
 done
 
-start_case "Ansible patterns on the INI inventory"
+case_begin "Ansible patterns on the INI inventory"
 compare_patterns fleet.ini 'web:&prod:!db' 'web,db' 'web:db' 'prod:!web' '!ungrouped' '&prod' 'web*' 'w*' \
   '~db' '~(web|db)-[ab]' 'web[0]' 'web[1:2]' 'web[-1]' 'db[2:]' 'all:&prod' 'ungrouped' 'both' 'prod:&both' \
   'db:&web' 'www0?.example.com' 'lonely,db[0]' 'prod:&extra' 'prod:!extra:!web' '*.example.com'
 
-start_case "Ansible patterns on the YAML inventory"
+case_begin "Ansible patterns on the YAML inventory"
 compare_patterns fleet.yaml 'web:&prod:!db' 'prod:&zeta' 'all:!prod' 'ungrouped' 'db-*' '~app' 'db[0:1]' \
   'zeta,solo' 'web:!www01.example.com' '!zeta:!web'
 
-start_case "ClusterShell node sets and @group"
-expect_eq "db[1-10/3] expands like ClusterShell" "db1 db10 db4 db7" \
+case_begin "ClusterShell node sets and @group"
+check_eq "db[1-10/3] expands like ClusterShell" "db1 db10 db4 db7" \
   "$(sshm_select fleet.ini 'db[1-10/3]' | tr '\n' ' ' | sed 's/ $//')"
-expect_eq "www[01-02].example.com" "www01.example.com www02.example.com" \
+check_eq "www[01-02].example.com" "www01.example.com www02.example.com" \
   "$(sshm_select fleet.ini 'www[01-02].example.com' | tr '\n' ' ' | sed 's/ $//')"
-expect_eq "@extra:&db[1,4]" "db4" "$(sshm_select fleet.ini '@extra:&db[1,4]' | tr '\n' ' ' | sed 's/ $//')"
+check_eq "@extra:&db[1,4]" "db4" "$(sshm_select fleet.ini '@extra:&db[1,4]' | tr '\n' ' ' | sed 's/ $//')"
 out=$("$SSHM" -i fleet.ini hosts list -t 'www[01-04].example.com' 2>&1)
 rc=$?
-expect_eq "a node set naming a missing host exits 2" "2" "$rc"
-expect_eq "and says which host" "yes" "$(grep -q "unknown host or group 'www04.example.com'" <<<"$out" && echo yes || echo "no: $out")"
+check_eq "a node set naming a missing host exits 2" "2" "$rc"
+check_contains "and says which host" "unknown host or group 'www04.example.com'" "$out"
 
-start_case "errors name file, line and column, with a suggestion"
+case_begin "errors name file, line and column, with a suggestion"
 printf '[web]\nw1\n[prod:children]\nwebb\n' > typo.ini
 out=$("$SSHM" -i typo.ini hosts list 2>&1)
 rc=$?
-expect_eq "exit status" "2" "$rc"
-expect_eq "message" "sshm: error: typo.ini:4:1: [prod:children] names group 'webb', which no [webb] or [webb:children] section declares (did you mean 'web'?)" "$out"
+check_eq "exit status" "2" "$rc"
+check_eq "message" "sshm: error: typo.ini:4:1: [prod:children] names group 'webb', which no [webb] or [webb:children] section declares (did you mean 'web'?)" "$out"
 printf 'all:\n  children:\n    web:\n      host:\n        w1:\n' > typo.yaml
 out=$("$SSHM" -i typo.yaml hosts list 2>&1)
-expect_eq "YAML unknown key" "sshm: error: typo.yaml:4:7: unknown key 'host' in group 'web' (allowed: hosts, children, vars) (did you mean 'hosts'?)" "$out"
+check_eq "YAML unknown key" "sshm: error: typo.yaml:4:7: unknown key 'host' in group 'web' (allowed: hosts, children, vars) (did you mean 'hosts'?)" "$out"
 out=$("$SSHM" -i fleet.ini hosts list -t 'web:&prdo' 2>&1)
-expect_eq "unknown group in a pattern" "yes" "$(grep -q "unknown host or group 'prdo'.*did you mean 'prod'" <<<"$out" && echo yes || echo "no: $out")"
+check_match "unknown group in a pattern" "unknown host or group 'prdo'.*did you mean 'prod'" "$out"
 
-start_case "sshm help targets documents every form"
+case_begin "sshm help targets documents every form"
 help=$("$SSHM" help targets)
 for form in 'tag:Env=prod' 'tag-key:' 'group:web' 'Key=tag:Env,Values=prod,stage' 'web:&prod' 'web:!db' '~web' \
   'web[0:2]' 'web[01-40]' 'web[01-05,10]' '@web'; do
-  expect_eq "mentions $form" "yes" "$(grep -qF -- "$form" <<<"$help" && echo yes || echo no)"
+  check_contains "mentions $form" "$form" "$help"
 done
 
-if [ "$failures" -ne 0 ]; then
-  echo "test_ansible_inventory: $failures failure(s)"
-  exit 1
-fi
-echo "test_ansible_inventory: all passed"
+checks_done
