@@ -3,18 +3,15 @@
 # command and per invocation; an unreachable webhook is spooled and `outputs flush`
 # delivers it.
 set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/check.sh
+source "$here/lib/check.sh"
 : "${SSHM:?SSHM must name the sshm binary}" "${SSHM_SINK_DRIVER:?SSHM_SINK_DRIVER must name the sink driver}"
 command -v python3 >/dev/null || { echo "FAIL: python3 is needed for the test webhook"; exit 1; }
 command -v jq >/dev/null || { echo "FAIL: jq is needed"; exit 1; }
 work=$(mktemp -d /tmp/sshm-notify.XXXXXX)
 hook_pid=
 trap '[ -n "$hook_pid" ] && kill $hook_pid 2>/dev/null; rm -rf "$work"' EXIT
-failures=0
-expect() {
-  if [ "$2" == "$3" ]; then echo "ok   - $1"; else
-    echo "FAIL - $1"; printf '       expected: %s\n       actual:   %s\n' "$2" "$3"; failures=$((failures + 1)); fi
-}
-
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 start_hook() {
   # Appends every POST body as one line to $work/hook.jsonl.
@@ -36,40 +33,39 @@ PY
 printf 'hi\n' >"$work/o"; : >"$work/e"
 steps=(--step "web-1,aws:runShellScript,run,$work/o,$work/e" --step "web-2,aws:runShellScript,run,$work/o,$work/e")
 
-echo "# case: Invocation notifications to a webhook"
+case_begin "Invocation notifications to a webhook"
 start_hook
 "$SSHM_SINK_DRIVER" --state-dir "$work/state" --command-id cmd-1 --notify "http://127.0.0.1:$port/hook" \
   --notify-type Invocation --notify-events Success,Failed --chunk-size 0 "${steps[@]}" >/dev/null
-expect "driver exit status" "0" "$?"
-expect "one message per host" "web-1 Success
+check_eq "driver exit status" "0" "$?"
+check_eq "one message per host" "web-1 Success
 web-2 Success" "$(jq -r '"\(.instanceId) \(.status)"' "$work/hook.jsonl" | sort)"
-expect "SSM's invocation message fields" "commandId,documentName,eventTime,instanceId,requestedDateTime,status" \
+check_eq "SSM's invocation message fields" "commandId,documentName,eventTime,instanceId,requestedDateTime,status" \
   "$(head -1 "$work/hook.jsonl" | jq -r 'keys | join(",")')"
 
-echo "# case: Command notifications to exec:CMD, filtered by event"
+case_begin "Command notifications to exec:CMD, filtered by event"
 "$SSHM_SINK_DRIVER" --state-dir "$work/state" --command-id cmd-2 --notify "exec:cat >> $work/exec.jsonl" \
   --notify-events Failed --status Failed --chunk-size 0 "${steps[@]}" >/dev/null
-expect "driver exit status" "0" "$?"
-expect "only the Failed command event" "cmd-2 Failed" "$(jq -r '"\(.commandId) \(.status)"' "$work/exec.jsonl")"
-expect "SSM's command message fields" \
+check_eq "driver exit status" "0" "$?"
+check_eq "only the Failed command event" "cmd-2 Failed" "$(jq -r '"\(.commandId) \(.status)"' "$work/exec.jsonl")"
+check_eq "SSM's command message fields" \
   "commandId,documentName,eventTime,expiresAfter,instanceIds,outputS3BucketName,outputS3KeyPrefix,requestedDateTime,status" \
   "$(jq -r 'keys | join(",")' "$work/exec.jsonl")"
 
-echo "# case: an unreachable webhook is spooled, flush delivers"
+case_begin "an unreachable webhook is spooled, flush delivers"
 kill "$hook_pid"; wait "$hook_pid" 2>/dev/null; hook_pid=
 report=$("$SSHM_SINK_DRIVER" --state-dir "$work/state" --command-id cmd-3 --notify "http://127.0.0.1:$port/hook?token=s3cr3t" \
   --chunk-size 0 "${steps[@]}")
-expect "driver exit status" "1" "$?"
-expect "notify sink failed once, both command events spooled" "true 2" "$(jq -r '.Sinks[0] | "\(.Failed) \(.Spooled)"' <<<"$report")"
-expect "webhook token kept out of the report" "absent" "$([[ $report == *s3cr3t* ]] && echo present || echo absent)"
+check_eq "driver exit status" "1" "$?"
+check_eq "notify sink failed once, both command events spooled" "true 2" "$(jq -r '.Sinks[0] | "\(.Failed) \(.Spooled)"' <<<"$report")"
+check_not_contains "webhook token kept out of the report" "s3cr3t" "$report"
 "$SSHM" --state-dir "$work/state" outputs flush >/dev/null
-expect "flush with the webhook still down exits 1" "1" "$?"
+check_eq "flush with the webhook still down exits 1" "1" "$?"
 start_hook
 out=$("$SSHM" --state-dir "$work/state" outputs flush)
-expect "flush exits 0" "0" "$?"
-expect "webhook token kept out of flush output" "absent" "$([[ $out == *s3cr3t* ]] && echo present || echo absent)"
-expect "spooled messages delivered in order" "InProgress
+check_eq "flush exits 0" "0" "$?"
+check_not_contains "webhook token kept out of flush output" "s3cr3t" "$out"
+check_eq "spooled messages delivered in order" "InProgress
 Success" "$(jq -r '.status' "$work/hook.jsonl")"
 
-if [ "$failures" -ne 0 ]; then echo "$failures expectation(s) failed"; exit 1; fi
-echo "all passed"
+checks_done
