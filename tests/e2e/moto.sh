@@ -1,5 +1,6 @@
 # Sourced by the AWS e2e suites: a moto_server on 127.0.0.1 that checks SigV4 signatures,
-# an IAM user with an access key made within the unauthenticated budget, and helpers.
+# an IAM user with an access key made within the unauthenticated budget, and helpers to
+# start and stop it. Assertions come from lib/check.sh.
 # Needs: moto (moto_server's Python) and the aws CLI on PATH (or under /root/.pyenv/shims), jq.
 
 export PATH="$PATH:/root/.pyenv/shims"
@@ -31,24 +32,6 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-failures=0
-pass() { echo "ok   - $1"; }
-fail() { echo "FAIL - $1"; failures=$((failures + 1)); }
-# expect NAME EXPECTED ACTUAL
-expect() {
-  if [ "$2" == "$3" ]; then pass "$1"; else
-    fail "$1"; printf '       expected: %s\n       actual:   %s\n' "$2" "$3"; fi
-}
-# expect_contains NAME NEEDLE HAYSTACK
-expect_contains() {
-  if [[ "$3" == *"$2"* ]]; then pass "$1"; else
-    fail "$1"; printf '       expected to contain: %s\n       actual: %s\n' "$2" "$3"; fi
-}
-expect_not_contains() {
-  if [[ "$3" != *"$2"* ]]; then pass "$1"; else
-    fail "$1"; printf '       expected not to contain: %s\n       actual: %s\n' "$2" "$3"; fi
-}
 
 # start_moto PORT: starts moto (3 unauthenticated calls), creates the IAM user `sshm` with
 # s3:* and logs:* and exports its key as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.

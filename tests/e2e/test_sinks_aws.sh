@@ -4,6 +4,8 @@
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/moto.sh"
+# shellcheck source=lib/check.sh
+source "$here/lib/check.sh"
 : "${SSHM:?SSHM must name the sshm binary}" "${SSHM_SINK_DRIVER:?SSHM_SINK_DRIVER must name the sink driver}"
 
 start_moto "$(free_port)"
@@ -30,80 +32,80 @@ list_keys() {
 }
 cmd=11111111-2222-3333-4444-555555555555
 
-echo "# case: outputs land at SSM's S3 keys and CloudWatch streams"
+case_begin "outputs land at SSM's S3 keys and CloudWatch streams"
 report=$("$SSHM_SINK_DRIVER" --state-dir "$state" --command-id "$cmd" --document "My Doc" --chunk-size 97 \
   --endpoint-url "$endpoint" --s3-bucket sshm-results --s3-prefix runs/nightly --cloudwatch "${steps[@]}")
-expect "driver reports no failed sink" "0" "$?"
+check_eq "driver reports no failed sink" "0" "$?"
 keys=$(list_keys "runs/nightly/$cmd/")
 expected_keys=$(printf '%s\n' \
   "runs/nightly/$cmd/db-1/awsrunShellScript/runShellScript/stdout" \
   "runs/nightly/$cmd/web-1/awsrunShellScript/runShellScript/stderr" \
   "runs/nightly/$cmd/web-1/awsrunShellScript/runShellScript/stdout" \
   "runs/nightly/$cmd/web-1/awsrunShellScript/second step/stdout" | sort)
-expect "S3 keys (empty outputs not uploaded)" "$expected_keys" "$keys"
+check_eq "S3 keys (empty outputs not uploaded)" "$expected_keys" "$keys"
 awsm s3 cp "s3://sshm-results/runs/nightly/$cmd/web-1/awsrunShellScript/runShellScript/stdout" "$work/got" >/dev/null
-expect "S3 object holds the full stdout" "$(sha256sum <"$out/web1.out")" "$(sha256sum <"$work/got")"
-expect "StandardOutputUrl" "$endpoint/sshm-results/runs/nightly/$cmd/web-1/awsrunShellScript/second%20step/stdout" \
+check_eq "S3 object holds the full stdout" "$(sha256sum <"$out/web1.out")" "$(sha256sum <"$work/got")"
+check_eq "StandardOutputUrl" "$endpoint/sshm-results/runs/nightly/$cmd/web-1/awsrunShellScript/second%20step/stdout" \
   "$(jq -r '.Plugins[2].StandardOutputUrl' <<<"$report")"
-expect "StandardErrorUrl empty for empty stderr" "" "$(jq -r '.Plugins[1].StandardErrorUrl' <<<"$report")"
+check_eq "StandardErrorUrl empty for empty stderr" "" "$(jq -r '.Plugins[1].StandardErrorUrl' <<<"$report")"
 
 streams=$(awsm logs describe-log-streams --log-group-name "/aws/ssm/My.Doc" --query 'logStreams[].logStreamName' --output text | tr '\t' '\n' | sort)
 expected_streams=$(printf '%s\n' "$cmd/db-1/runShell-Script/stdout" "$cmd/web-1/runShell-Script/stderr" \
   "$cmd/web-1/runShell-Script/stdout" "$cmd/web-1/second step/stdout" | sort)
-expect "CloudWatch group /aws/ssm/My.Doc has SSM's stream names" "$expected_streams" "$streams"
+check_eq "CloudWatch group /aws/ssm/My.Doc has SSM's stream names" "$expected_streams" "$streams"
 events=$(awsm logs get-log-events --log-group-name "/aws/ssm/My.Doc" --log-stream-name "$cmd/web-1/runShell-Script/stdout" \
   --start-from-head --query 'events[].message' --output json | jq -r '.[]')
-expect "1000 lines streamed in 97-byte chunks read back in order" "$(cat "$out/web1.out")" "$events"
+check_eq "1000 lines streamed in 97-byte chunks read back in order" "$(cat "$out/web1.out")" "$events"
 
-echo "# case: --log-group and a stream name with '*'"
+case_begin "--log-group and a stream name with '*'"
 "$SSHM_SINK_DRIVER" --state-dir "$state" --command-id "$cmd-b" --endpoint-url "$endpoint" --cloudwatch \
   --log-group /sshm/custom --chunk-size 0 --step "web-1,aws:runShellScript,a*b:c,$out/db1.out,$out/db1.err" >/dev/null
-expect "driver exit status" "0" "$?"
+check_eq "driver exit status" "0" "$?"
 msg=$(awsm logs get-log-events --log-group-name /sshm/custom --log-stream-name "$cmd-b/web-1/a-b-c/stdout" \
   --query 'events[].message' --output text)
-expect "whole-file events in the custom group" "db says hi" "$msg"
+check_eq "whole-file events in the custom group" "db says hi" "$msg"
 
-echo "# case: a 20 MB output goes up in parts"
+case_begin "a 20 MB output goes up in parts"
 head -c $((20 * 1024 * 1024)) /dev/urandom >"$out/big.out"
 "$SSHM_SINK_DRIVER" --state-dir "$state" --command-id "$cmd-c" --endpoint-url "$endpoint" --s3-bucket sshm-results \
   --chunk-size 0 --step "big-1,aws:runShellScript,dump,$out/big.out,$out/db1.err" >/dev/null
-expect "driver exit status" "0" "$?"
+check_eq "driver exit status" "0" "$?"
 etag=$(awsm s3api head-object --bucket sshm-results --key "$cmd-c/big-1/awsrunShellScript/dump/stdout" --query ETag --output text | tr -d '"')
-expect "multipart ETag has 3 parts (8 MiB parts)" "3" "${etag##*-}"
-expect_contains "multipart ETag form" "-" "$etag"
+check_eq "multipart ETag has 3 parts (8 MiB parts)" "3" "${etag##*-}"
+check_contains "multipart ETag form" "-" "$etag"
 awsm s3 cp "s3://sshm-results/$cmd-c/big-1/awsrunShellScript/dump/stdout" "$work/big.got" >/dev/null
-expect "20 MB object intact" "$(sha256sum <"$out/big.out")" "$(sha256sum <"$work/big.got")"
+check_eq "20 MB object intact" "$(sha256sum <"$out/big.out")" "$(sha256sum <"$work/big.got")"
 rm -f "$work/big.got"
 
-echo "# case: a wrong secret fails clearly, spools, and flush with the right key delivers"
+case_begin "a wrong secret fails clearly, spools, and flush with the right key delivers"
 good_secret=$AWS_SECRET_ACCESS_KEY
 wrong_secret="WrongSecretWrongSecretWrongSecret0123456"
 report=$(AWS_SECRET_ACCESS_KEY=$wrong_secret "$SSHM_SINK_DRIVER" --state-dir "$state" --command-id "$cmd-d" \
   --endpoint-url "$endpoint" --s3-bucket sshm-results --cloudwatch --chunk-size 50 "${steps[@]}" 2>&1)
-expect "driver exit status when sinks fail" "1" "$?"
-expect "S3 sink marked failed once" "true" "$(jq -r '.Sinks[] | select(.Sink=="s3") | .Failed' <<<"$report")"
-expect_contains "S3 failure names the cause" "SignatureDoesNotMatch" "$(jq -r '.Sinks[] | select(.Sink=="s3") | .Message' <<<"$report")"
-expect "all 4 S3 objects spooled" "4" "$(jq -r '.Sinks[] | select(.Sink=="s3") | .Spooled' <<<"$report")"
-expect "CloudWatch sink marked failed" "true" "$(jq -r '.Sinks[] | select(.Sink=="cloudwatch") | .Failed' <<<"$report")"
-expect_not_contains "the secret never appears in the report" "$wrong_secret" "$report"
-expect_not_contains "the secret never appears in the spool" "$wrong_secret" "$(cat "$state"/spool/*/meta.json)"
-expect "nothing reached S3" "" "$(list_keys "$cmd-d/")"
+check_eq "driver exit status when sinks fail" "1" "$?"
+check_eq "S3 sink marked failed once" "true" "$(jq -r '.Sinks[] | select(.Sink=="s3") | .Failed' <<<"$report")"
+check_contains "S3 failure names the cause" "SignatureDoesNotMatch" "$(jq -r '.Sinks[] | select(.Sink=="s3") | .Message' <<<"$report")"
+check_eq "all 4 S3 objects spooled" "4" "$(jq -r '.Sinks[] | select(.Sink=="s3") | .Spooled' <<<"$report")"
+check_eq "CloudWatch sink marked failed" "true" "$(jq -r '.Sinks[] | select(.Sink=="cloudwatch") | .Failed' <<<"$report")"
+check_not_contains "the secret never appears in the report" "$wrong_secret" "$report"
+check_not_contains "the secret never appears in the spool" "$wrong_secret" "$(cat "$state"/spool/*/meta.json)"
+check_eq "nothing reached S3" "" "$(list_keys "$cmd-d/")"
 listing=$(AWS_SECRET_ACCESS_KEY=$wrong_secret "$SSHM" --state-dir "$state" outputs list --command-id "$cmd-d")
-expect_contains "outputs list shows the pending S3 object" "s3://sshm-results/$cmd-d/web-1/awsrunShellScript/runShellScript/stdout" "$listing"
+check_contains "outputs list shows the pending S3 object" "s3://sshm-results/$cmd-d/web-1/awsrunShellScript/runShellScript/stdout" "$listing"
 flush=$(AWS_SECRET_ACCESS_KEY=$wrong_secret "$SSHM" --state-dir "$state" outputs flush 2>&1)
-expect "flush with the wrong secret exits 1" "1" "$?"
-expect_not_contains "flush output never shows the secret" "$wrong_secret" "$flush"
+check_eq "flush with the wrong secret exits 1" "1" "$?"
+check_not_contains "flush output never shows the secret" "$wrong_secret" "$flush"
 flush=$(AWS_SECRET_ACCESS_KEY=$good_secret "$SSHM" --state-dir "$state" outputs flush 2>&1)
-expect "flush with the right key exits 0" "0" "$?"
-expect_contains "flush says all delivered" "0 still pending" "$flush"
+check_eq "flush with the right key exits 0" "0" "$?"
+check_contains "flush says all delivered" "0 still pending" "$flush"
 keys=$(list_keys "$cmd-d/")
-expect "flushed S3 keys" "$(sed "s|runs/nightly/$cmd/|$cmd-d/|" <<<"$expected_keys")" "$keys"
+check_eq "flushed S3 keys" "$(sed "s|runs/nightly/$cmd/|$cmd-d/|" <<<"$expected_keys")" "$keys"
 events=$(awsm logs get-log-events --log-group-name /aws/ssm/AWS-RunShellScript --log-stream-name "$cmd-d/web-1/runShell-Script/stdout" \
   --start-from-head --query 'events[].message' --output json | jq -r '.[]')
-expect "flushed log events complete and in order" "$(cat "$out/web1.out")" "$events"
-expect "spool empty after flush" "0 pending" "$("$SSHM" --state-dir "$state" outputs list | tail -1)"
+check_eq "flushed log events complete and in order" "$(cat "$out/web1.out")" "$events"
+check_eq "spool empty after flush" "0 pending" "$("$SSHM" --state-dir "$state" outputs list | tail -1)"
 
-echo "# case: the endpoint stops mid-run and nothing is lost"
+case_begin "the endpoint stops mid-run and nothing is lost"
 hosts=(h1 h2 h3 h4 h5)
 many=()
 for h in "${hosts[@]}"; do
@@ -124,26 +126,25 @@ old_port=$moto_port
 stop_moto
 touch "$work/pause.go"
 wait "$driver"
-expect "driver exit status with the endpoint gone" "1" "$?"
+check_eq "driver exit status with the endpoint gone" "1" "$?"
 extra_pids=
 # Same endpoint back (fresh state: new user, key and bucket), then flush.
 start_moto "$old_port"
 awsm s3api create-bucket --bucket sshm-results >/dev/null
 flush=$("$SSHM" --state-dir "$state" outputs flush 2>&1)
-expect "flush after the endpoint is back exits 0" "0" "$?"
+check_eq "flush after the endpoint is back exits 0" "0" "$?"
 after=$(list_keys "$cmd-e/")
 all=$(printf '%s\n%s\n' "$before" "$after" | grep -v '^$' | sort)
 expected_all=$(for h in "${hosts[@]}"; do printf '%s\n' "$cmd-e/$h/awsrunShellScript/run/stderr" "$cmd-e/$h/awsrunShellScript/run/stdout"; done | sort)
-expect "every object delivered, before the stop or by the flush" "$expected_all" "$all"
+check_eq "every object delivered, before the stop or by the flush" "$expected_all" "$all"
 msg=$(awsm logs get-log-events --log-group-name /aws/ssm/AWS-RunShellScript --log-stream-name "$cmd-e/h5/run/stdout" \
   --query 'events[].message' --output text)
-expect "log events after the stop delivered by the flush" "h5 out" "$msg"
+check_eq "log events after the stop delivered by the flush" "h5 out" "$msg"
 
-echo "# case: no credentials at all"
+case_begin "no credentials at all"
 report=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$SSHM_SINK_DRIVER" --state-dir "$work/state2" \
   --command-id "$cmd-f" --endpoint-url "$endpoint" --s3-bucket sshm-results --chunk-size 0 \
   --step "web-1,aws:runShellScript,run,$out/db1.out,$out/db1.err" 2>&1)
-expect_contains "clear message when no credentials are found" "no AWS credentials found" "$(jq -r '.Sinks[0].Message' <<<"$report")"
+check_contains "clear message when no credentials are found" "no AWS credentials found" "$(jq -r '.Sinks[0].Message' <<<"$report")"
 
-if [ "$failures" -ne 0 ]; then echo "$failures expectation(s) failed"; exit 1; fi
-echo "all passed"
+checks_done
