@@ -154,4 +154,4 @@ check_contains "suggestion" "did you mean" "$(cat "$FLEET_DIR/bad.err")"
 fleet_sshm exec 'true' -t all --max-concurrency 0 2>"$FLEET_DIR/bad.err"
 check_eq "bad concurrency exit" 2 "$?"
 
-check_done
+checks_done

@@ -229,4 +229,4 @@ fleet_sshm -o json commands show "$id" >"$FLEET_DIR/resumed2.json"
 check_eq "nothing left pending" 0 "$(json_get "$FLEET_DIR/resumed2.json" 'sum(i["Status"] == "Pending" for i in d["Invocations"])')"
 check_eq "the rest ran" yes "$(json_get "$FLEET_DIR/resumed2.json" '"yes" if sum(i["Status"] == "Success" for i in d["Invocations"]) >= 10 else d')"
 
-check_done
+checks_done

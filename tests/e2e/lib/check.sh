@@ -8,7 +8,7 @@
 #   check_le WHAT LIMIT ACTUAL      expects ACTUAL <= LIMIT (integers)
 #   check_match WHAT ERE HAYSTACK   expects HAYSTACK to match the extended regex ERE (bash =~)
 #   check_same_file WHAT EXPECTED_FILE ACTUAL_FILE  expects the two files byte for byte equal
-#   checks_done                     prints the tally and exits 0 or 1 (check_done: same)
+#   checks_done                     prints the tally and exits 0 or 1
 #   json_get FILE|- PYTHON_EXPR     reads JSON (as `d`) and prints the expression
 
 CHECK_FAILURES=0
@@ -66,7 +66,6 @@ checks_done() {
   [ "$CHECK_FAILURES" -eq 0 ] && exit 0
   exit 1
 }
-check_done() { checks_done; }
 
 json_get() {
   python3 -c 'import json,sys
