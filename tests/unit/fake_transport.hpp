@@ -7,6 +7,8 @@
 // asked (a predicate over the decoded request), never by matching the wrapper's text.
 #include "ssh/transport.hpp"
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
