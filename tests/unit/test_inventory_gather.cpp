@@ -1,3 +1,4 @@
+#include "fake_transport.hpp"
 #include "inventory/gather.hpp"
 #include "util/error.hpp"
 
@@ -14,38 +15,13 @@ using namespace sshm::inventory;
 
 namespace {
 
-// A session that runs the command on this machine under a chosen shell, standing in for
-// sshd: the request's stdin goes to the shell's stdin, its stdout comes back in chunks.
-class LocalShellSession : public ssh::Session {
-public:
-  explicit LocalShellSession(std::string shell) : m_shell(std::move(shell)) {}
-  std::string last_command;
-
-  Expected<ssh::ExecResult, ssh::Failure> exec(const ssh::ExecRequest& req) override {
-    last_command = req.command;
-    REQUIRE(req.command == "sh -s");
-    auto input = std::filesystem::temp_directory_path() / ("sshm-gather-" + std::to_string(::getpid()));
-    {
-      std::ofstream out(input, std::ios::binary);
-      out << req.stdin_data;
-    }
-    std::string cmd = m_shell + " -s < " + input.string() + " 2>/dev/null";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    REQUIRE(p);
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) req.on_stdout(std::string_view(buf.data(), n));
-    int status = ::pclose(p);
-    std::filesystem::remove(input);
-    ssh::ExecResult r;
-    r.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-  }
-  std::chrono::milliseconds connect_time() const override { return std::chrono::milliseconds(0); }
-
-private:
-  std::string m_shell;
-};
+// A host that is this machine under a chosen shell, standing in for sshd: the request's stdin
+// goes to the shell's stdin, its stdout comes back in chunks.
+std::unique_ptr<ssh::Session> local_session(test::FakeTransport& t, const std::string& shell) {
+  t.hosts["local"].chunk = 4096;
+  t.hosts["local"].on(test::any_request(), test::local_shell(shell));
+  return t.session("local");
+}
 
 std::string run(const std::string& cmd) {
   std::string out;
@@ -75,7 +51,8 @@ void check_local_gather(const std::string& shell) {
   std::ofstream(custom / "rack.json") << R"({"SchemaVersion":"1.0","TypeName":"Custom:Rack","Content":{"Rack":"R7"}})";
   std::ofstream(custom / "bad.json") << R"({"SchemaVersion":"1.0","TypeName":"Custom:Bad","Content":{"U":2}})";
 
-  LocalShellSession session(shell);
+  test::FakeTransport transport;
+  auto session = local_session(transport, shell);
   GatherOptions o;
   o.instance_id = "local";
   o.files = parse_file_rules(R"([{"Path":")" + dir.string() + R"(","Pattern":["*.conf"],"Recursive":true}])");
@@ -83,7 +60,8 @@ void check_local_gather(const std::string& shell) {
   o.custom_dirs = {custom.string()};
   std::vector<std::string> warnings;
   std::string pm;
-  auto items = gather(session, o, &warnings, &pm);
+  auto items = gather(*session, o, &warnings, &pm);
+  REQUIRE(transport.requests_to("local").at(0).command == "sh -s");
   std::filesystem::remove_all(dir);
   REQUIRE(items);
   REQUIRE(warnings.size() == 1);

@@ -1,3 +1,4 @@
+#include "fake_transport.hpp"
 #include "patch/compliance.hpp"
 #include "patch/config.hpp"
 #include "patch/operations.hpp"
@@ -23,45 +24,30 @@ std::string data(const std::string& name) {
   return ss.str();
 }
 
-// A host that answers sshm's scripts: the scan script with a canned scan, the install
-// script with canned results; it records every command and script it was sent.
-struct ScriptedHost {
-  std::string scan_output;
-  std::string install_output;
-  std::vector<std::string> commands;
-  std::vector<std::string> scripts;
-};
+// A host that answers sshm's scripts by what they are: the scan script with a canned scan, the
+// install script with canned results, the boot id command with a new boot.
+void answer_patch_scripts(test::FakeHost& h, const std::string& scan_output, const std::string& install_output = "") {
+  h.on(test::script_contains("# sshm patch scan"), test::reply({0, scan_output, ""}));
+  h.on(test::script_contains("# sshm patch install"), test::reply({0, install_output, ""}));
+  h.on(test::script_starts_with("echo sshm-test-boot-id"), test::reply({0, "boot-after\n", ""}));
+}
 
-class ScriptedSession : public ssh::Session {
-public:
-  explicit ScriptedSession(ScriptedHost& h) : m_h(h) {}
-  Expected<ssh::ExecResult, ssh::Failure> exec(const ssh::ExecRequest& req) override {
-    m_h.commands.push_back(req.command);
-    m_h.scripts.push_back(req.stdin_data);
-    std::string out;
-    if (req.stdin_data.find("sshm patch scan") != std::string::npos) out = m_h.scan_output;
-    else if (req.stdin_data.find("sshm patch install") != std::string::npos) out = m_h.install_output;
-    else if (req.stdin_data.find("sshm-test-boot-id") != std::string::npos) out = "boot-after\n";
-    if (req.on_stdout && !out.empty()) req.on_stdout(out);
-    ssh::ExecResult r;
-    r.exit_status = 0;
-    return r;
-  }
-  std::chrono::milliseconds connect_time() const override { return std::chrono::milliseconds(1); }
+std::vector<std::string> commands_to(test::FakeTransport& t, const std::string& host) {
+  std::vector<std::string> out;
+  for (const auto& r : t.requests_to(host)) out.push_back(r.command);
+  return out;
+}
 
-private:
-  ScriptedHost& m_h;
-};
+std::vector<std::string> scripts_to(test::FakeTransport& t, const std::string& host) {
+  std::vector<std::string> out;
+  for (const auto& r : t.requests_to(host)) out.push_back(r.stdin_data);
+  return out;
+}
 
-class ScriptedTransport : public ssh::Transport {
-public:
-  ScriptedHost host;
-  bool refuse = false;
-  Expected<std::unique_ptr<ssh::Session>, ssh::Failure> connect(const ssh::Endpoint&, const std::atomic<bool>*) override {
-    if (refuse) return unexpected(ssh::Failure{ssh::FailureKind::connect_refused, "connection refused"});
-    return std::unique_ptr<ssh::Session>(std::make_unique<ScriptedSession>(host));
-  }
-};
+void refuse(test::FakeTransport& t, const std::string& host) {
+  t.hosts[host].connect_failure = ssh::FailureKind::connect_refused;
+  t.hosts[host].failure_message = "connection refused";
+}
 
 PatchRequest request(Operation op) {
   PatchRequest r;
@@ -77,8 +63,8 @@ PatchRequest request(Operation op) {
 } // namespace
 
 TEST_CASE("scan over a transport: script on stdin, sh -s (sudo only when root is needed), a report") {
-  ScriptedTransport t;
-  t.host.scan_output = data("apt_scan_debian.txt");
+  test::FakeTransport t;
+  answer_patch_scripts(t.hosts["web-1"], data("apt_scan_debian.txt"));
   ssh::Endpoint ep;
   ep.name = "web-1";
   ep.user = "deploy";
@@ -90,43 +76,44 @@ TEST_CASE("scan over a transport: script on stdin, sh -s (sudo only when root is
   CHECK(r.summary.installed_pending_reboot == 1);
   CHECK(r.summary.reboot_required);
   CHECK(r.summary.compliance == "NON_COMPLIANT");
-  REQUIRE(t.host.commands.size() == 1);
-  CHECK(t.host.commands[0] == "sh -s");  // reading needs no root
-  CHECK(t.host.scripts[0].find("SSHM_UPDATE=0") != std::string::npos);
+  REQUIRE(commands_to(t, "web-1").size() == 1);
+  CHECK(commands_to(t, "web-1")[0] == "sh -s");  // reading needs no root
+  CHECK(scripts_to(t, "web-1")[0].find("SSHM_UPDATE=0") != std::string::npos);
   auto j = report_to_json(r);
   CHECK(j["PatchSummary"]["MissingCount"] == 3);
   CHECK(j["Patches"].size() == r.items.size());
 
   PatchRequest upd = request(Operation::scan);
   upd.update = true;
-  t.host.commands.clear();
+  t.requests.clear();
   scan(t, ep, upd);
-  CHECK(t.host.commands[0] == "sudo -n -u 'root' sh -s");  // apt-get update needs root
+  CHECK(commands_to(t, "web-1")[0] == "sudo -n -u 'root' sh -s");  // apt-get update needs root
 }
 
 TEST_CASE("install sends exactly the approved missing packages and records per-package results") {
-  ScriptedTransport t;
-  t.host.scan_output = data("apt_scan_debian.txt");
-  t.host.install_output =
+  test::FakeTransport t;
+  answer_patch_scripts(
+      t.hosts["web-1"], data("apt_scan_debian.txt"),
       "@@sshm-patch-install 1\n@@batch 100\n@@result openssl=3.0.13-1~deb12u1 ok\n"
       "@@result libssl3=3.0.13-1~deb12u1 failed: now iF  3.0.13-1~deb12u1; dpkg: error processing package libssl3\n"
-      "@@result curl=7.88.1-10+deb12u7 ok\n";
+      "@@result curl=7.88.1-10+deb12u7 ok\n");
   ssh::Endpoint ep;
   ep.name = "web-1";
   ep.user = "root";
   HostPatchReport r = install(t, ep, request(Operation::install));
   // scan, install, write states, rescan
-  REQUIRE(t.host.scripts.size() == 4);
-  const std::string& script = t.host.scripts[1];
+  const std::vector<std::string> scripts = scripts_to(t, "web-1");
+  REQUIRE(scripts.size() == 4);
+  const std::string& script = scripts[1];
   CHECK(script.find("TARGETS='curl=7.88.1-10+deb12u7 libssl3=3.0.13-1~deb12u1 openssl=3.0.13-1~deb12u1'") !=
         std::string::npos);
   CHECK(script.find("--only-upgrade") != std::string::npos);
   CHECK(script.find("DPkg::Lock::Timeout") != std::string::npos);
   CHECK(script.find("--force-confold") != std::string::npos);
-  CHECK(t.host.commands[1] == "sh -s");  // already root
-  CHECK(t.host.scripts[2].find("/var/lib/sshm/patch-states.json") != std::string::npos);
-  CHECK(t.host.scripts[2].find("\"curl.amd64:7.88.1-10+deb12u7\"") != std::string::npos);
-  CHECK(t.host.scripts[2].find("InstalledPendingReboot") != std::string::npos);
+  CHECK(commands_to(t, "web-1")[1] == "sh -s");  // already root
+  CHECK(scripts[2].find("/var/lib/sshm/patch-states.json") != std::string::npos);
+  CHECK(scripts[2].find("\"curl.amd64:7.88.1-10+deb12u7\"") != std::string::npos);
+  CHECK(scripts[2].find("InstalledPendingReboot") != std::string::npos);
   CHECK(r.status == "Failed");
   CHECK(r.error == "1 package(s) failed to install");
   for (const auto& i : r.items)
@@ -134,9 +121,9 @@ TEST_CASE("install sends exactly the approved missing packages and records per-p
 }
 
 TEST_CASE("an executor's session survives a reboot: the core reconnects on a session of its own") {
-  ScriptedTransport t;
-  t.host.scan_output = data("apt_scan_debian.txt");
-  t.host.install_output = "@@sshm-patch-install 1\n@@batch 100\n@@result openssl=3.0.13-1~deb12u1 ok\n";
+  test::FakeTransport t;
+  answer_patch_scripts(t.hosts["web-1"], data("apt_scan_debian.txt"),
+                       "@@sshm-patch-install 1\n@@batch 100\n@@result openssl=3.0.13-1~deb12u1 ok\n");
   ssh::Endpoint ep;
   ep.name = "web-1";
   ep.user = "root";
@@ -144,7 +131,7 @@ TEST_CASE("an executor's session survives a reboot: the core reconnects on a ses
   req.reboot_option = RebootOption::reboot_if_needed;
   req.install_override = {"openssl"};
   req.boot_id_command = "echo sshm-test-boot-id";
-  auto owned = std::make_unique<ScriptedSession>(t.host);  // the executor's session
+  auto owned = t.session("web-1");  // the executor's session
   HostPatchReport r = run_patch_on_session(*owned, ep, req, &t);
   CHECK(r.summary.rebooted);
   CHECK(std::find(r.log.begin(), r.log.end(), "rebooted") != r.log.end());
@@ -168,8 +155,8 @@ TEST_CASE("install results parse per target") {
 }
 
 TEST_CASE("an unreachable host is a failed report with the failure kind, not an exception") {
-  ScriptedTransport t;
-  t.refuse = true;
+  test::FakeTransport t;
+  refuse(t, "down");
   ssh::Endpoint ep;
   ep.name = "down";
   HostPatchReport r = scan(t, ep, request(Operation::scan));
@@ -179,8 +166,8 @@ TEST_CASE("an unreachable host is a failed report with the failure kind, not an 
 }
 
 TEST_CASE("a baseline for another OS fails the host with a clear message") {
-  ScriptedTransport t;
-  t.host.scan_output = data("apt_scan_debian.txt");
+  test::FakeTransport t;
+  answer_patch_scripts(t.hosts["web-1"], data("apt_scan_debian.txt"));
   ssh::Endpoint ep;
   ep.name = "web-1";
   PatchRequest req = request(Operation::scan);
@@ -235,8 +222,8 @@ TEST_CASE("compliance store: latest summary and non-compliant items per host; un
   std::filesystem::path dir = tmpl;
   {
     auto store = store::Store::open(dir);  // the compliance tables exist from the start
-    ScriptedTransport t;
-    t.host.scan_output = data("apt_scan_debian.txt");
+    test::FakeTransport t;
+    answer_patch_scripts(t.hosts["web-1"], data("apt_scan_debian.txt"));
     ssh::Endpoint ep;
     ep.name = "web-1";
     save_report(*store, scan(t, ep, request(Operation::scan)));
@@ -245,7 +232,7 @@ TEST_CASE("compliance store: latest summary and non-compliant items per host; un
     CHECK(stored[0].host == "web-1");
     CHECK(stored[0].summary["ComplianceStatus"] == "NON_COMPLIANT");
     CHECK(stored[0].non_compliant.size() == 4);  // 3 Missing + 1 InstalledPendingReboot
-    t.refuse = true;
+    refuse(t, "web-1");
     save_report(*store, scan(t, ep, request(Operation::scan)));
     stored = load_compliance(*store);
     CHECK(stored[0].summary["MissingCount"] == 3);
