@@ -34,7 +34,7 @@ bool is_terminal(const std::string& status);
 bool never_started(const store::InvocationRecord& inv);
 
 // Sets Status, StatusDetails and the counts of `command` from its invocations, as SSM
-// aggregates them (see ../shared/reference/ssm.md §4.5).
+// aggregates them (SSM user guide: "Understanding command statuses").
 void aggregate(store::CommandRecord& command, const std::vector<store::InvocationRecord>& invocations,
                bool stopped_by_threshold, bool cancelled);
 

@@ -1,6 +1,6 @@
 #pragma once
 // The classification engine: applies a baseline to a HostScan exactly as SSM's Linux
-// payload does (ssm.md 6.3), and says for every package which rule, filter or origin
+// payload does (SSM user guide: "How security patches are selected"), and says for every package which rule, filter or origin
 // decided its state.
 #include "patch/baseline.hpp"
 #include "patch/packages.hpp"

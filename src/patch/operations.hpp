@@ -44,7 +44,7 @@ struct PatchSummary {
   std::string severity;          // highest ComplianceLevel among non-compliant patches, "" when compliant
 };
 
-// Counts states and derives compliance from items (ssm.md 6.3, 6.5).
+// Counts states and derives compliance from items (SSM user guide: "How security patches are selected", "Patch compliance state values").
 PatchSummary summarize(const std::vector<PatchItem>& items, int not_applicable);
 
 struct HostPatchReport {

@@ -1,5 +1,5 @@
 // SSM's shapes for what the store records: JSON objects, inline output truncation and the
-// output key layout. Behaviour follows the SSM API and agent (see reference/ssm.md §4.6).
+// output key layout. Behaviour follows the SSM API and agent (GetCommandInvocation and ListCommandInvocations in the SSM API reference).
 #include "store/store.hpp"
 
 #include "util/safe_path.hpp"

@@ -1,4 +1,4 @@
-// SSM's parameter interpolation (ssm.md §1.4): every rule with the examples from SSM's docs.
+// SSM's parameter interpolation (SSM user guide: "Parameters" in "Data elements and parameters"): every rule with the examples from SSM's docs.
 #include "documents/document.hpp"
 
 #include <doctest/doctest.h>

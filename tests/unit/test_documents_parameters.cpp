@@ -1,4 +1,4 @@
-// Parameter checks as SSM applies them (ssm.md §1.3, §12), and -p / --parameters-file.
+// Parameter checks as SSM applies them (SSM user guide: "Data elements and parameters"; SendCommand in the API reference), and -p / --parameters-file.
 #include "documents/document.hpp"
 
 #include <doctest/doctest.h>
