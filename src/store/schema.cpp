@@ -156,6 +156,22 @@ CREATE TABLE IF NOT EXISTS patch_operations (
 );
 CREATE INDEX IF NOT EXISTS patch_operations_host ON patch_operations (host, id);
 )sql",
+    // 3 -> 4: compliance items (PutComplianceItems): Association and Custom types.
+    R"sql(
+CREATE TABLE compliance_items (
+  resource_id TEXT NOT NULL,
+  compliance_type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  status TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  details TEXT NOT NULL,
+  execution_id TEXT NOT NULL,
+  execution_time TEXT NOT NULL,
+  PRIMARY KEY (resource_id, compliance_type, id)
+);
+CREATE INDEX compliance_items_by_type ON compliance_items (compliance_type, id);
+)sql",
 };
 constexpr int k_schema_version = static_cast<int>(sizeof(k_migrations) / sizeof(k_migrations[0]));
 
