@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
   setup_inventory(app, global, action);
   setup_schedule(app, global, action);
   setup_params(app, global, action);
+  setup_compliance(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -1,6 +1,7 @@
 target_sources(sshm_lib PRIVATE
   cli/app.cpp
   cli/commands.cpp
+  cli/compliance.cpp
   cli/documents.cpp
   cli/global_options.cpp
   cli/help.cpp

@@ -267,6 +267,14 @@ rc=$?; check "exit status" 1 "$rc"
 check_contains "status line" "NON_COMPLIANT" "$out"
 check_contains "summary" "1 hosts: 0 compliant, 1 non-compliant" "$out"
 
+case_begin "sshm compliance reports the same host under the Patch type"
+out=$(sshm -o json compliance summary --type Patch)
+rc=$?; check "exit status (non-compliant)" 1 "$rc"
+check "one non-compliant host" "0 1" "$(jq -r '.ComplianceSummaryItems[0] | "\(.CompliantSummary.CompliantCount) \(.NonCompliantSummary.NonCompliantCount)"' <<<"$out")"
+out=$(sshm -o json compliance list --type Patch --resource-id debroot)
+check "the failed package is a NON_COMPLIANT item" "NON_COMPLIANT Failed" \
+  "$(jq -r '.ComplianceItems[] | select(.Title | startswith("sshm-broken ")) | "\(.Status) \(.Details.PatchState)"' <<<"$out")"
+
 case_begin "a dpkg lock held past --lock-timeout fails the package with the reason"
 python3 -c 'import fcntl, sys, time
 f = open(sys.argv[1], "w"); fcntl.lockf(f, fcntl.LOCK_EX); print("locked", flush=True); time.sleep(600)' \
