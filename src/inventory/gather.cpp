@@ -177,14 +177,8 @@ Expected<std::vector<InventoryItem>, ssh::Failure> gather(ssh::Session& session,
                                                first.empty() ? "" : ": ", first)});
   }
   ParseSelection sel;
-  sel.applications = options.applications;
-  sel.aws_components = options.aws_components;
-  sel.network = options.network;
-  sel.instance_detailed = options.instance_detailed;
-  sel.services = options.services;
-  sel.processes = options.processes;
+  static_cast<InventoryTypes&>(sel) = options;
   sel.files = !options.files.empty();
-  sel.custom = options.custom;
   sel.max_files = options.max_files;
   if (stream_bytes) *stream_bytes = stream.size();
   ParsedInventory parsed = parse_stream(stream, nonce, sel, options.instance_id, capture_time);

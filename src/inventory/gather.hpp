@@ -23,15 +23,8 @@ struct FileRule {
 std::vector<FileRule> parse_file_rules(const std::string& json_text);
 
 // What to gather; mapped from AWS-GatherSoftwareInventory's parameters or `--types`.
-struct GatherOptions {
+struct GatherOptions : InventoryTypes {
   std::string instance_id;  // the host's inventory name
-  bool applications = true;
-  bool aws_components = true;
-  bool network = true;
-  bool instance_detailed = true;
-  bool services = true;
-  bool processes = true;
-  bool custom = true;
   // Custom inventory directories read besides /etc/sshm/inventory/custom and
   // /var/lib/amazon/ssm/*/inventory/custom (SSM's policy Location override).
   std::vector<std::string> custom_dirs;

@@ -68,37 +68,6 @@ std::vector<std::string> InventoryStore::store_batch(const std::vector<Collectio
   return m_tables.write_batch(rows);
 }
 
-std::string SnapshotWriter::write(const std::string& host, const std::string& package_manager,
-                                  const std::vector<InventoryItem>& items, bool replace_custom) {
-  Pending mine{{&host, &package_manager, &items, replace_custom}, {}, false};
-  std::unique_lock<std::mutex> lock(m_mutex);
-  m_queue.push_back(&mine);
-  while (!mine.done) {
-    if (m_writing) {
-      m_cv.wait(lock);
-      continue;
-    }
-    // This thread commits everything queued so far, its own result included.
-    m_writing = true;
-    std::vector<Pending*> batch;
-    batch.swap(m_queue);
-    lock.unlock();
-    std::vector<InventoryStore::Collection> collections;
-    for (const Pending* p : batch) collections.push_back(p->collection);
-    try {
-      std::vector<std::string> errors = m_store.store_batch(collections);
-      for (size_t i = 0; i < batch.size(); ++i) batch[i]->error = errors[i];
-    } catch (const std::exception& e) {
-      for (Pending* p : batch) p->error = e.what();
-    }
-    lock.lock();
-    for (Pending* p : batch) p->done = true;
-    m_writing = false;
-    m_cv.notify_all();
-  }
-  return mine.error;
-}
-
 std::vector<InventoryItem> InventoryStore::current(const std::string& host, const std::string& type_name) const {
   std::vector<InventoryItem> out;
   for (store::InventorySnapshot& s : m_tables.current(host, type_name)) out.push_back(item_of(std::move(s)));

@@ -8,9 +8,7 @@
 #include "store/store.hpp"
 
 #include <cstdint>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -94,29 +92,6 @@ public:
 
 private:
   store::InventoryTables m_tables;
-};
-
-// Group commit for many collecting threads: write() returns once the host's snapshot is
-// committed (or failed: the error text), and whichever caller finds no commit in progress
-// writes everything queued so far in one transaction. One fsync and one pass over the
-// indexes per group instead of per host.
-class SnapshotWriter {
-public:
-  explicit SnapshotWriter(InventoryStore& store) : m_store(store) {}
-  std::string write(const std::string& host, const std::string& package_manager,
-                    const std::vector<InventoryItem>& items, bool replace_custom);
-
-private:
-  struct Pending {
-    InventoryStore::Collection collection;
-    std::string error;
-    bool done;
-  };
-  InventoryStore& m_store;
-  std::mutex m_mutex;
-  std::condition_variable m_cv;
-  bool m_writing = false;
-  std::vector<Pending*> m_queue;
 };
 
 // Stores one host's collection (for the aws:softwareInventory plugin). Throws

@@ -66,16 +66,21 @@ std::map<std::string, std::string> parse_os_release(std::string_view text);
 std::optional<InventoryItem> parse_custom_file(const std::string& path, std::string_view text,
                                                std::set<std::string>& seen_types, std::string& reason);
 
-// What the gatherer was asked for, to know which items to build.
-struct ParseSelection {
+// The inventory types a collection covers (AWS-GatherSoftwareInventory's switches); AWS:File
+// is asked for by its own rules, so it is not among them.
+struct InventoryTypes {
   bool applications = true;
   bool aws_components = true;
   bool network = true;
   bool instance_detailed = true;
   bool services = true;
   bool processes = true;
-  bool files = false;
   bool custom = true;
+};
+
+// What the gatherer was asked for, to know which items to build.
+struct ParseSelection : InventoryTypes {
+  bool files = false;  // AWS:File rows were asked for
   size_t max_files = 500;
 };
 

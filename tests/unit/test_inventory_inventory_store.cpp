@@ -9,7 +9,6 @@
 #include <fstream>
 #include <sqlite3.h>
 #include <sstream>
-#include <thread>
 #include <unistd.h>
 
 using namespace sshm;
@@ -285,30 +284,28 @@ TEST_CASE("export writes Resource Data Sync's layout as JSON Lines") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("group commit: many threads store at once, a failing host costs only its own snapshot") {
+TEST_CASE("a batch of collections: a failing host costs only its own snapshot") {
   Db d;
   InventoryStore store(*d.store);
-  SnapshotWriter writer(store);
-  // A real SQLite failure for one host, in the middle of the others' batches.
+  // A real SQLite failure for one host, in the middle of the others.
   REQUIRE(d.exec("CREATE TRIGGER refuse_bad BEFORE INSERT ON inventory_hosts WHEN NEW.name = 'bad' "
                  "BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END;") == SQLITE_OK);
-  const int threads = 8, per_thread = 10;
-  std::vector<std::string> errors(threads * per_thread + 1);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      for (int i = 0; i < per_thread; ++i) {
-        int n = t * per_thread + i;
-        std::string host = n == 37 ? "bad" : "host-" + std::to_string(n);
-        std::vector<InventoryItem> items = {info("Debian GNU/Linux", "12", "2026-01-01T00:00:00Z"),
-                                            apps({{"openssl", "3.0." + std::to_string(n % 5)}, {"bash", "5.2"}},
-                                                 "2026-01-01T00:00:00Z")};
-        errors[static_cast<size_t>(n)] = writer.write(host, "dpkg", items, false);
-      }
-    });
+  const int hosts = 80;
+  std::vector<std::string> names, package_managers(hosts, "dpkg");
+  std::vector<std::vector<InventoryItem>> items;
+  for (int n = 0; n < hosts; ++n) {
+    names.push_back(n == 37 ? "bad" : "host-" + std::to_string(n));
+    items.push_back({info("Debian GNU/Linux", "12", "2026-01-01T00:00:00Z"),
+                     apps({{"openssl", "3.0." + std::to_string(n % 5)}, {"bash", "5.2"}}, "2026-01-01T00:00:00Z")});
   }
-  for (auto& th : pool) th.join();
-  for (int n = 0; n < threads * per_thread; ++n) {
+  std::vector<InventoryStore::Collection> batch;
+  for (int n = 0; n < hosts; ++n) {
+    auto i = static_cast<size_t>(n);
+    batch.push_back({&names[i], &package_managers[i], &items[i], false});
+  }
+  std::vector<std::string> errors = store.store_batch(batch);
+  REQUIRE(errors.size() == static_cast<size_t>(hosts));
+  for (int n = 0; n < hosts; ++n) {
     CAPTURE(n);
     if (n == 37) {
       CHECK(errors[37].find("refused by test trigger") != std::string::npos);
@@ -320,5 +317,5 @@ TEST_CASE("group commit: many threads store at once, a failing host costs only i
     REQUIRE(current.size() == 1);
     CHECK(current[0].content.size() == 2);
   }
-  CHECK(store.hosts().size() == static_cast<size_t>(threads * per_thread - 1));
+  CHECK(store.hosts().size() == static_cast<size_t>(hosts - 1));
 }
