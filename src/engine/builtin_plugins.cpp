@@ -100,7 +100,7 @@ plugins::StepResult run_patch_baseline(plugins::HostContext& ctx, const document
   }
   patch::PatchRequest req = patch_request_for(ctx, in, settings);
   std::string group = req.patch_group;
-  req.choose_baseline = [&](const patch::HostScan& scan) -> Expected<patch::Baseline, std::string> {
+  req.choose_baseline = [&](const patch::HostScan& scan) -> Expected<patch::Baseline, Error> {
     if (!chosen.empty()) return patch::pick_for_os(chosen, scan.operating_system, "--baseline " + baseline);
     return config.baseline_for(group, scan.operating_system);
   };

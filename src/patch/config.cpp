@@ -121,17 +121,17 @@ std::vector<Baseline> PatchConfig::resolve(const std::string& ref) const {
   return resolve_ref(ref, m_named, "", Location{});
 }
 
-Expected<Baseline, std::string> pick_for_os(const std::vector<Baseline>& baselines, const std::string& os,
-                                            const std::string& what) {
+Expected<Baseline, Error> pick_for_os(const std::vector<Baseline>& baselines, const std::string& os,
+                                      const std::string& what) {
   for (const auto& b : baselines)
     if (b.operating_system == os) return b;
   std::vector<std::string> have;
   for (const auto& b : baselines) have.push_back(fmt::format("{} ({})", b.name, b.operating_system));
-  return unexpected(fmt::format("{} has no baseline for this host's operating system {} (it has {})", what,
-                                os.empty() ? "(unknown)" : os, join(have, ", ")));
+  return unexpected(Error{fmt::format("{} has no baseline for this host's operating system {} (it has {})", what,
+                                      os.empty() ? "(unknown)" : os, join(have, ", "))});
 }
 
-Expected<Baseline, std::string> PatchConfig::baseline_for(const std::string& group, const std::string& os) const {
+Expected<Baseline, Error> PatchConfig::baseline_for(const std::string& group, const std::string& os) const {
   if (!group.empty()) {
     auto it = m_groups.find(group);
     if (it != m_groups.end()) {
@@ -142,7 +142,7 @@ Expected<Baseline, std::string> PatchConfig::baseline_for(const std::string& gro
   for (const auto& b : m_defaults)
     if (b.operating_system == os) return b;
   if (const Baseline* d = default_baseline_for(os)) return *d;
-  return unexpected(fmt::format("no patch baseline for operating system {}", os.empty() ? "(unknown)" : os));
+  return unexpected(Error{fmt::format("no patch baseline for operating system {}", os.empty() ? "(unknown)" : os)});
 }
 
 std::vector<Baseline> PatchConfig::all_baselines() const {

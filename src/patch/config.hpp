@@ -11,6 +11,7 @@
 //   default_baselines:    # replace the predefined default of their OperatingSystem
 //     - prod-debian
 #include "patch/baseline.hpp"
+#include "util/error.hpp"
 #include "util/expected.hpp"
 
 #include <map>
@@ -36,7 +37,7 @@ public:
   std::vector<Baseline> resolve(const std::string& ref) const;
 
   // The baseline for a host of `operating_system` in `patch_group` ("" for none).
-  Expected<Baseline, std::string> baseline_for(const std::string& patch_group, const std::string& operating_system) const;
+  Expected<Baseline, Error> baseline_for(const std::string& patch_group, const std::string& operating_system) const;
 
   // Every baseline name the config and SSM know, for listings.
   std::vector<Baseline> all_baselines() const;
@@ -53,7 +54,7 @@ std::string patch_group_of(const std::map<std::string, std::string>& tags);
 
 // Picks the baseline for `operating_system` from an explicit list (a --baseline file may
 // hold several, as BaselineOverride): the first whose OperatingSystem matches.
-Expected<Baseline, std::string> pick_for_os(const std::vector<Baseline>& baselines, const std::string& operating_system,
-                                            const std::string& what);
+Expected<Baseline, Error> pick_for_os(const std::vector<Baseline>& baselines, const std::string& operating_system,
+                                      const std::string& what);
 
 } // namespace sshm::patch

@@ -476,7 +476,7 @@ HostPatchReport run_core(std::unique_ptr<ssh::Session>& session, const ssh::Endp
   for (const auto& e : first.scan.errors) r.log.push_back(e);
 
   auto chosen = req.choose_baseline(first.scan);
-  if (!chosen) return fail(chosen.error());
+  if (!chosen) return fail(chosen.error().message);
   const Baseline& baseline = *chosen;
   r.summary.baseline_id = baseline.id;
 

@@ -4,6 +4,7 @@
 // packages, record per-package results, reboot when asked and rescan.
 #include "patch/engine.hpp"
 #include "ssh/transport.hpp"
+#include "util/error.hpp"
 #include "util/expected.hpp"
 #include "util/time.hpp"
 
@@ -67,7 +68,7 @@ nlohmann::json report_to_json(const HostPatchReport& report);
 
 // Picks the baseline for a host once its scan tells the operating system; an error
 // message when none fits (e.g. --baseline for another OS).
-using BaselineChooser = std::function<Expected<Baseline, std::string>(const HostScan&)>;
+using BaselineChooser = std::function<Expected<Baseline, Error>(const HostScan&)>;
 
 struct PatchRequest {
   Operation operation = Operation::scan;

@@ -3,6 +3,7 @@
 // optional leading Seconds field, as described in SSM's "Reference: Cron and rate
 // expressions for Systems Manager". Matching works on local (wall-clock) time; the time
 // zone is applied by the caller (schedule.hpp).
+#include "util/error.hpp"
 #include "util/expected.hpp"
 
 #include <bitset>
@@ -14,10 +15,8 @@
 
 namespace sshm::schedule {
 
-// A reason an expression was rejected, worded for the user.
-struct Error {
-  std::string message;
-};
+// A reason an expression was rejected, worded for the user (kind input).
+using sshm::Error;
 
 // The values one plain field allows, as a set of bits indexed by value.
 struct FieldSet {

@@ -32,6 +32,11 @@ static std::string join_messages(const std::vector<InputError>& errors) {
   return out;
 }
 
+void Error::raise() const {
+  if (kind == Kind::input) throw InputError(message);
+  throw RuntimeError(message);
+}
+
 InputErrors::InputErrors(std::vector<InputError> errors)
     : InputError(join_messages(errors)), m_errors(std::move(errors)) {}
 

@@ -1,6 +1,9 @@
 #pragma once
-// Errors that end a command before anything runs. They are caught once in main and
-// printed as `sshm: error: FILE:LINE:COL: message (did you mean 'x'?)`, exit 2.
+// sshm's error model. Inside, a function that can fail returns Expected<T, Error> (or, on the
+// transport, Expected<T, ssh::Failure>, whose kind becomes an invocation's status). At the
+// edges errors are exceptions: InputError (exit 2) and RuntimeError (exit 1), caught once in
+// main and printed as `sshm: error: FILE:LINE:COL: message (did you mean 'x'?)`, or per host,
+// where they become a Failed invocation with the message.
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -48,6 +51,17 @@ private:
 class RuntimeError : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
+};
+
+// An error as a value: a message worded for the user, and whether the user's input (exit 2)
+// or something outside it (exit 1) is at fault.
+struct Error {
+  enum class Kind { input, runtime };
+  std::string message;
+  Kind kind = Kind::input;
+
+  // Throws it as InputError or RuntimeError, by kind.
+  [[noreturn]] void raise() const;
 };
 
 } // namespace sshm

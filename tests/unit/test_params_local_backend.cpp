@@ -58,7 +58,7 @@ template <typename F>
 std::string error_of(F&& f) {
   try {
     f();
-  } catch (const Error& e) {
+  } catch (const params::Error& e) {
     return e.code();
   }
   return "";

@@ -36,7 +36,7 @@ template <typename F>
 std::string error_of(F&& f) {
   try {
     f();
-  } catch (const Error& e) {
+  } catch (const params::Error& e) {
     return e.code();
   }
   return "";

@@ -54,7 +54,7 @@ PatchRequest request(Operation op) {
   r.operation = op;
   r.reboot_option = RebootOption::no_reboot;
   r.run_as = "root";
-  r.choose_baseline = [](const HostScan& s) -> Expected<Baseline, std::string> {
+  r.choose_baseline = [](const HostScan& s) -> Expected<Baseline, Error> {
     return pick_for_os(predefined_baselines(), s.operating_system, "predefined");
   };
   return r;
@@ -188,7 +188,7 @@ TEST_CASE("patch config: named baselines, patch groups with one baseline per OS,
   CHECK(c.baseline_for("prod", "DEBIAN")->id == "prod-debian");
   CHECK(c.baseline_for("prod", "UBUNTU")->id == "AWS-UbuntuDefaultPatchBaseline");
   CHECK(c.baseline_for("other", "DEBIAN")->id == "AWS-DebianDefaultPatchBaseline");
-  CHECK(c.baseline_for("", "WINDOWS").error() == "no patch baseline for operating system WINDOWS");
+  CHECK(c.baseline_for("", "WINDOWS").error().message == "no patch baseline for operating system WINDOWS");
   CHECK(patch_group_of({{"Patch Group", "prod"}}) == "prod");
   CHECK(patch_group_of({{"PatchGroup", "web"}}) == "web");
   CHECK(patch_group_of({{"Env", "x"}}) == "");
