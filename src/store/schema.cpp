@@ -158,7 +158,7 @@ CREATE INDEX IF NOT EXISTS patch_operations_host ON patch_operations (host, id);
 )sql",
     // 3 -> 4: compliance items (PutComplianceItems): Association and Custom types.
     R"sql(
-CREATE TABLE compliance_items (
+CREATE TABLE IF NOT EXISTS compliance_items (
   resource_id TEXT NOT NULL,
   compliance_type TEXT NOT NULL,
   id TEXT NOT NULL,
@@ -170,12 +170,14 @@ CREATE TABLE compliance_items (
   execution_time TEXT NOT NULL,
   PRIMARY KEY (resource_id, compliance_type, id)
 );
-CREATE INDEX compliance_items_by_type ON compliance_items (compliance_type, id);
+CREATE INDEX IF NOT EXISTS compliance_items_by_type ON compliance_items (compliance_type, id);
 )sql",
 };
 constexpr int k_schema_version = static_cast<int>(sizeof(k_migrations) / sizeof(k_migrations[0]));
 
 } // namespace
+
+int schema_version() { return k_schema_version; }
 
 void migrate(const Store& store) {
   with_transaction(store, Access::write, [&](Transaction& tx) {

@@ -150,5 +150,7 @@ sqlite3* open_connection(const std::filesystem::path& path);
 void close_connection(sqlite3* db);
 // Creates or migrates the schema to the version this sshm knows (store/schema.cpp).
 void migrate(const Store& store);
+// The schema version this sshm writes: the number of migrations it knows.
+int schema_version();
 
 } // namespace sshm::store

@@ -2,6 +2,7 @@
 // interleave on a shared Store, several Stores (processes) on one directory, and writes the
 // disk refuses reported as StoreError.
 #include "store/inventory_tables.hpp"
+#include "store/sql.hpp"
 #include "store/patch_tables.hpp"
 #include "store/store.hpp"
 
@@ -101,7 +102,7 @@ TEST_CASE("every table exists right after a fresh store is opened") {
       raw_query(tmp.path / "state" / "sshm.db", "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
   for (const char* want : {"command_runs", "commands", "inventory_current", "inventory_entries", "inventory_hosts",
                            "inventory_snapshot_entries", "inventory_snapshots", "inventory_types", "invocations",
-                           "patch_items", "patch_operations", "patch_summaries", "plugins"}) {
+                           "patch_items", "patch_operations", "patch_summaries", "plugins", "compliance_items"}) {
     CAPTURE(want);
     CHECK(std::find(tables.begin(), tables.end(), want) != tables.end());
   }
@@ -122,7 +123,7 @@ TEST_CASE("a version 2 store whose tables were made on first use migrates and ke
             "VALUES ('old', 'Scan', 'Success', '', 't0', 't1', '{}')");
   raw_query(tmp.path / "sshm.db", "PRAGMA user_version=2");
   auto store = Store::open(tmp.path);
-  CHECK(raw_query(tmp.path / "sshm.db", "PRAGMA user_version") == std::vector<std::string>{"3"});
+  CHECK(raw_query(tmp.path / "sshm.db", "PRAGMA user_version") == std::vector<std::string>{std::to_string(schema_version())});
   REQUIRE(patch_history(*store, "old").size() == 1);
   CHECK(patch_history(*store, "old")[0].end_time == "t1");
 }
