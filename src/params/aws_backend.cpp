@@ -97,6 +97,7 @@ Version version_from_json(const json& j) {
   v.last_modified_user = text_of(j, "LastModifiedUser");
   v.labels = strings_of(j, "Labels");
   v.selector = text_of(j, "Selector");
+  v.arn = text_of(j, "ARN");
   return v;
 }
 
