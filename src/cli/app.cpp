@@ -69,8 +69,9 @@ void apply_fallbacks(CLI::App& app, GlobalOptions& g) {
   static const std::vector<std::string> formats = {"text", "json", "jsonl", "yaml", "table"};
   if (std::find(formats.begin(), formats.end(), g.output) == formats.end())
     throw InputError(fmt::format("unknown output format '{}' (use text, json, jsonl, yaml or table)", g.output));
-  if (g.params_backend.empty()) g.params_backend = "local";
-  if (g.params_backend != "local" && g.params_backend != "aws")
+  // Left empty when nothing chose one (the local store), so `commands resume` can tell a
+  // choice from the default and keep the store the run was recorded with.
+  if (!g.params_backend.empty() && g.params_backend != "local" && g.params_backend != "aws")
     throw InputError(fmt::format("unknown Parameter Store backend '{}' (use local or aws)", g.params_backend));
 }
 

@@ -365,6 +365,7 @@ nlohmann::json run_spec(const GlobalOptions& g, const RunOptions& o, const docum
           {"ssh_config", g.ssh_config},
           {"host_key_policy", g.host_key_policy},
           {"connect_timeout", g.connect_timeout},
+          {"params_backend", g.params_backend},
           {"run_as", o.run_as},
           {"timeout", o.timeout},
           {"execution_timeout", o.execution_timeout},
@@ -642,6 +643,7 @@ GlobalOptions recorded_globals(const GlobalOptions& global, const nlohmann::json
   if (g.ssh_config.empty()) g.ssh_config = spec.value("ssh_config", "");
   if (g.host_key_policy.empty()) g.host_key_policy = spec.value("host_key_policy", "");
   if (g.connect_timeout == 0) g.connect_timeout = spec.value("connect_timeout", 0);
+  if (g.params_backend.empty()) g.params_backend = spec.value("params_backend", "");
   return g;
 }
 

@@ -17,7 +17,7 @@ source "$SSHM_SOURCE_DIR/tests/e2e/lib/fleet.sh"
 
 fleet_init
 trap moto_cleanup_and_fleet EXIT
-fleet_add_hosts 1 web || exit 1
+fleet_add_hosts 2 web || exit 1
 fleet_write_files
 export SSHM_STATE_DIR=$FLEET_DIR/state SSHM_PARAMS_KEY_FILE=$FLEET_DIR/params.key
 export XDG_CONFIG_HOME=$FLEET_DIR/config
@@ -110,7 +110,7 @@ mainSteps:
         - "printf %s '{{ssm-secure:/app/db-password}}' | sha256sum | cut -c1-64"
 YAML
 expected_sum=$(printf '%s' "$secret" | sha256sum | cut -c1-64)
-fleet_sshm --no-progress run "$FLEET_DIR/doc.yaml" -t all --params-backend aws >"$out/run.out" 2>"$out/run.err"
+fleet_sshm --no-progress run "$FLEET_DIR/doc.yaml" -t web-001 --params-backend aws >"$out/run.out" 2>"$out/run.err"
 check_eq "run exit status" 0 "$?"
 check_contains "the host got {{ssm:/app/port}} from AWS" "web-001: port 8081" "$(cat "$out/run.out")"
 check_contains "the host got the SecureString" "web-001: $expected_sum" "$(cat "$out/run.out")"
@@ -128,6 +128,35 @@ rm "$XDG_CONFIG_HOME/sshm/config.yaml"
 SSHM_PARAMS_BACKEND=cloud sl get-parameter --name /x >/dev/null 2>"$out/err"
 check_eq "an unknown backend: exit 2" 2 "$?"
 check_contains "says which are known" "use local or aws" "$(cat "$out/err")"
+
+case_begin "commands resume resolves from the store the run was recorded with"
+shared=$FLEET_DIR/shared
+mkdir -p "$shared" && chmod 1777 "$shared"
+cat >"$FLEET_DIR/slow.yaml" <<YAML
+schemaVersion: "2.2"
+description: waits until told to go on
+mainSteps:
+  - action: aws:runShellScript
+    name: wait
+    inputs:
+      runCommand:
+        - "touch $shared/started-\$AWS_SSM_INSTANCE_ID"
+        - "for i in \$(seq 300); do [ -e $shared/go ] && break; sleep 0.1; done"
+        - "echo resumed port {{ssm:/app/port}}"
+YAML
+SSH_AUTH_SOCK= "$SSHM" -i "$FLEET_INVENTORY" -F "$FLEET_SSH_CONFIG" --params-backend aws run "$FLEET_DIR/slow.yaml" \
+  -t all --max-concurrency 1 --no-ramp --no-progress >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 600); do [ -n "$(ls "$shared")" ] && break; sleep 0.05; done
+kill -9 $pid
+wait $pid 2>/dev/null
+touch "$shared/go"
+rid=$(fleet_sshm -o json commands list --limit 1 | jq -r '.[0].CommandId')
+fleet_sshm commands resume "$rid" --no-progress >"$out/resume.out" 2>"$out/resume.err"
+# Exit 1 by design: the host in flight when sshm was killed is not run again.
+check_eq "resume without --params-backend: not a refusal (exit 1 for the host in flight)" 1 "$?"
+check_not_contains "no ParameterNotFound from the local store" "ParameterNotFound" "$(cat "$out/resume.err")"
+check_eq "the host that never started got the value from AWS" "web-002: resumed port 8081" "$(cat "$out/resume.out")"
 
 case_begin "params copy: 50 parameters local -> aws -> a fresh local store"
 for i in $(seq 1 50); do
