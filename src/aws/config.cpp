@@ -174,6 +174,7 @@ AwsContext::AwsContext(AwsOptions options, Env env, ImdsFetch imds)
   m_region = resolve_region(m_options, m_env);
   m_s3_endpoint = resolve_endpoint(m_options, m_env, "S3");
   m_logs_endpoint = resolve_endpoint(m_options, m_env, "LOGS");
+  m_ssm_endpoint = resolve_endpoint(m_options, m_env, "SSM");
 }
 
 std::optional<Credentials> AwsContext::credentials(std::string& why) {

@@ -53,7 +53,7 @@ std::optional<Credentials> resolve_credentials(const AwsOptions& options, const 
 // --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1.
 std::string resolve_region(const AwsOptions& options, const Env& env);
 // --endpoint-url, AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's
-// endpoint_url, else "" (the service's public endpoint). `service_env` is "S3" or "LOGS".
+// endpoint_url, else "" (the service's public endpoint). `service_env` is "S3", "LOGS" or "SSM".
 std::string resolve_endpoint(const AwsOptions& options, const Env& env, const std::string& service_env);
 
 // Everything a client needs, resolved once per run. Credentials are looked up on first
@@ -66,6 +66,7 @@ public:
   const std::string& region() const { return m_region; }
   const std::string& s3_endpoint() const { return m_s3_endpoint; }      // "" for AWS
   const std::string& logs_endpoint() const { return m_logs_endpoint; }  // "" for AWS
+  const std::string& ssm_endpoint() const { return m_ssm_endpoint; }    // "" for AWS
   // The credentials, or nullopt with `why` filled (no secret in it).
   std::optional<Credentials> credentials(std::string& why);
 
@@ -76,6 +77,7 @@ private:
   std::string m_region;
   std::string m_s3_endpoint;
   std::string m_logs_endpoint;
+  std::string m_ssm_endpoint;
   std::mutex m_mutex;
   bool m_resolved = false;
   std::optional<Credentials> m_credentials;

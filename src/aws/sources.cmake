@@ -4,4 +4,5 @@ target_sources(sshm_lib PRIVATE
   aws/client.cpp
   aws/s3.cpp
   aws/logs.cpp
+  aws/ssm.cpp
 )

@@ -37,6 +37,7 @@ void apply_fallbacks(CLI::App& app, GlobalOptions& g) {
       {"--state-dir", "SSHM_STATE_DIR", "state_dir", &g.state_dir},
       {"--output", "SSHM_OUTPUT", "output", &g.output},
       {"--host-key-policy", "SSHM_HOST_KEY_POLICY", "host_key_policy", &g.host_key_policy},
+      {"--params-backend", "SSHM_PARAMS_BACKEND", "params_backend", &g.params_backend},
   };
   YAML::Node config;
   std::string config_path = xdg_dir("XDG_CONFIG_HOME", ".config") + "/sshm/config.yaml";
@@ -68,6 +69,10 @@ void apply_fallbacks(CLI::App& app, GlobalOptions& g) {
   static const std::vector<std::string> formats = {"text", "json", "jsonl", "yaml", "table"};
   if (std::find(formats.begin(), formats.end(), g.output) == formats.end())
     throw InputError(fmt::format("unknown output format '{}' (use text, json, jsonl, yaml or table)", g.output));
+  // Left empty when nothing chose one (the local store), so `commands resume` can tell a
+  // choice from the default and keep the store the run was recorded with.
+  if (!g.params_backend.empty() && g.params_backend != "local" && g.params_backend != "aws")
+    throw InputError(fmt::format("unknown Parameter Store backend '{}' (use local or aws)", g.params_backend));
 }
 
 } // namespace
@@ -87,6 +92,8 @@ int main(int argc, char** argv) {
   app.add_option("--state-dir", global.state_dir, "State store directory (default ~/.local/state/sshm)");
   app.add_option("-o,--output", global.output, "Output format: text, json, jsonl, yaml, table");
   app.add_option("--host-key-policy", global.host_key_policy, "strict (default), accept-new or off");
+  app.add_option("--params-backend", global.params_backend,
+                 "Parameter Store for sshm params and {{ssm:}} references: local (default) or aws");
   app.add_option("--connect-timeout", global.connect_timeout, "Seconds for DNS, TCP, key exchange and auth (default: ssh config ConnectTimeout, else 10)")
       ->check(CLI::Range(1, 3600));
   app.add_flag("-v,--verbose", [&](std::int64_t n) { global.verbosity += static_cast<int>(n); }, "More output");

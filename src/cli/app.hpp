@@ -15,6 +15,7 @@ struct GlobalOptions {
   std::string state_dir;   // --state-dir, SSHM_STATE_DIR
   std::string output;      // -o, SSHM_OUTPUT: text json jsonl yaml table
   std::string host_key_policy;  // --host-key-policy strict|accept-new|off
+  std::string params_backend;   // --params-backend, SSHM_PARAMS_BACKEND: local or aws; "" local
   int connect_timeout = 0;      // --connect-timeout seconds; 0: the ssh config's, else 10
   int verbosity = 0;            // -v adds, -q subtracts
   bool no_color = false;

@@ -15,6 +15,7 @@
 #include "engine/recovery.hpp"
 #include "engine/run.hpp"
 #include "params/crypto.hpp"
+#include "params/aws_backend.hpp"
 #include "params/resolver.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
@@ -189,16 +190,26 @@ bool was_masked(const nlohmann::json& v) {
   return v.is_string() && v.get<std::string>() == k_masked;
 }
 
-// Every platform's document resolved for `req`: {{ssm:}} and {{ssm-secure:}} from the local
-// Parameter Store under the state dir (opened on first use) at send time, as SSM resolves
-// them before a command reaches any instance; a missing parameter stops the run (exit 2).
-// Resolving {{ssm-secure:}} in every field is sshm's extension (SSM honours it only in
-// aws:downloadContent's credentials): the values reach the hosts only inside the steps.
-void resolve_documents(const GlobalOptions& g, const documents::Document& doc, const documents::ParameterValues& values,
-                       const std::set<std::string>& platforms, engine::RunRequest& req) {
-  const std::filesystem::path db = state_dir(g) / "params.db";
-  documents::SsmResolver ssm = params::make_local_ssm_resolver(db, params::default_key_file());
-  params::SecureLookup secure = params::make_local_secure_resolver(db, params::default_key_file());
+// Every platform's document resolved for `req`: {{ssm:}} and {{ssm-secure:}} from the
+// Parameter Store the global options choose (the local one under the state dir, opened on
+// first use, or AWS's with `aws`'s region, endpoint and credentials) at send time, as SSM
+// resolves them before a command reaches any instance; a missing parameter stops the run
+// (exit 2). Resolving {{ssm-secure:}} in every field is sshm's extension (SSM honours it
+// only in aws:downloadContent's credentials): the values reach the hosts only inside the steps.
+void resolve_documents(const GlobalOptions& g, const aws::AwsOptions& aws, const documents::Document& doc,
+                       const documents::ParameterValues& values, const std::set<std::string>& platforms,
+                       engine::RunRequest& req) {
+  documents::SsmResolver ssm;
+  params::SecureLookup secure;
+  if (g.params_backend == "aws") {
+    std::shared_ptr<params::Backend> backend = params::open_aws(aws);
+    ssm = params::make_ssm_resolver(backend);
+    secure = params::make_secure_resolver(backend);
+  } else {
+    const std::filesystem::path db = state_dir(g) / "params.db";
+    ssm = params::make_local_ssm_resolver(db, params::default_key_file());
+    secure = params::make_local_secure_resolver(db, params::default_key_file());
+  }
   auto lookup = [&](const std::string& name, bool) -> std::optional<nlohmann::json> {
     std::string value = secure(name);
     req.secrets.push_back({value, "{{ssm-secure:" + name + "}}"});
@@ -354,6 +365,7 @@ nlohmann::json run_spec(const GlobalOptions& g, const RunOptions& o, const docum
           {"ssh_config", g.ssh_config},
           {"host_key_policy", g.host_key_policy},
           {"connect_timeout", g.connect_timeout},
+          {"params_backend", g.params_backend},
           {"run_as", o.run_as},
           {"timeout", o.timeout},
           {"execution_timeout", o.execution_timeout},
@@ -465,7 +477,7 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   engine::RunRequest req;
   std::set<std::string> platforms;
   for (const auto* h : hosts) platforms.insert(h->platform);
-  resolve_documents(g, doc, values, platforms, req);
+  resolve_documents(g, sink_options.aws, doc, values, platforms, req);
 
   auto ssh_config = load_ssh_config(g);
   auto endpoints = endpoints_for(hosts, ssh_config, resolve_options(g));
@@ -631,6 +643,7 @@ GlobalOptions recorded_globals(const GlobalOptions& global, const nlohmann::json
   if (g.ssh_config.empty()) g.ssh_config = spec.value("ssh_config", "");
   if (g.host_key_policy.empty()) g.host_key_policy = spec.value("host_key_policy", "");
   if (g.connect_timeout == 0) g.connect_timeout = spec.value("connect_timeout", 0);
+  if (g.params_backend.empty()) g.params_backend = spec.value("params_backend", "");
   return g;
 }
 
@@ -743,7 +756,7 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   engine::RunRequest req;
   std::set<std::string> platforms;
   for (const auto* h : present) platforms.insert(h->platform);
-  resolve_documents(g, doc, values, platforms, req);
+  resolve_documents(g, so.aws, doc, values, platforms, req);
   req.targets = resume_targets(invs, hosts, endpoints, spec.value("run_as", ""));
   req.command = cmd;
   req.resume = true;

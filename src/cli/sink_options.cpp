@@ -8,7 +8,7 @@ void add_aws_options(CLI::App* cmd, aws::AwsOptions& options) {
   cmd->add_option("--region", options.region, "AWS region (default: AWS_REGION, the profile's, us-east-1)")
       ->group("AWS");
   cmd->add_option("--endpoint-url", options.endpoint_url,
-                  "Endpoint for S3 and CloudWatch Logs (S3-compatible stores, tests); also AWS_ENDPOINT_URL")
+                  "Endpoint for S3, CloudWatch Logs and SSM (S3-compatible stores, tests); also AWS_ENDPOINT_URL")
       ->group("AWS");
 }
 

@@ -252,7 +252,7 @@ nlohmann::json parameter_json(const Version& v, const std::string& value_shown) 
   nlohmann::json j = {{"Name", v.name},       {"Type", v.type}, {"Value", value_shown}, {"Version", v.version}};
   if (!v.selector.empty()) j["Selector"] = v.selector;
   j["LastModifiedDate"] = iso8601_ms(v.last_modified);
-  j["ARN"] = arn(v.name);
+  j["ARN"] = v.arn.empty() ? arn(v.name) : v.arn;
   j["DataType"] = v.data_type;
   return j;
 }
@@ -274,7 +274,7 @@ nlohmann::json history_json(const Version& v, const std::string& value_shown) {
 }
 
 nlohmann::json metadata_json(const Version& v) {
-  nlohmann::json j = {{"Name", v.name}, {"ARN", arn(v.name)}, {"Type", v.type}};
+  nlohmann::json j = {{"Name", v.name}, {"ARN", v.arn.empty() ? arn(v.name) : v.arn}, {"Type", v.type}};
   if (!v.key_id.empty()) j["KeyId"] = v.key_id;
   j["LastModifiedDate"] = iso8601_ms(v.last_modified);
   j["LastModifiedUser"] = v.last_modified_user;

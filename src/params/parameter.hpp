@@ -58,6 +58,7 @@ struct Version {
   std::string last_modified_user;
   std::vector<std::string> labels;
   std::string selector;  // ":3" or ":label" when the caller asked through one
+  std::string arn;       // the service's ARN (AWS backend); "" shows arn(name)
 };
 
 // What `put-parameter` asks for; empty optionals keep what the parameter has.

@@ -52,6 +52,10 @@ std::string resolve_secure_reference(Backend& backend, const std::string& refere
   return v.value;
 }
 
+SecureLookup make_secure_resolver(std::shared_ptr<Backend> backend) {
+  return [backend](const std::string& reference) { return resolve_secure_reference(*backend, reference); };
+}
+
 SecureLookup make_local_secure_resolver(std::filesystem::path db_file, std::filesystem::path key_file) {
   auto backend = lazy_local(std::move(db_file), std::move(key_file));
   return [backend](const std::string& reference) { return resolve_secure_reference(backend(), reference); };

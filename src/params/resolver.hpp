@@ -31,6 +31,7 @@ SsmLookup make_local_ssm_resolver(std::filesystem::path db_file, std::filesystem
 using SecureLookup = std::function<std::string(const std::string& reference)>;
 
 std::string resolve_secure_reference(Backend& backend, const std::string& reference);
+SecureLookup make_secure_resolver(std::shared_ptr<Backend> backend);
 SecureLookup make_local_secure_resolver(std::filesystem::path db_file, std::filesystem::path key_file);
 
 } // namespace sshm::params

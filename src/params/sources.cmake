@@ -4,4 +4,5 @@ target_sources(sshm_lib PRIVATE
   params/local_backend.cpp
   params/parameter.cpp
   params/resolver.cpp
+  params/aws_backend.cpp
 )

@@ -33,10 +33,12 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# start_moto PORT: starts moto (3 unauthenticated calls), creates the IAM user `sshm` with
-# s3:* and logs:* and exports its key as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+# start_moto PORT [ACTIONS]: starts moto (3 unauthenticated calls), creates the IAM user
+# `sshm` with s3:* and logs:* (or the JSON action list ACTIONS, e.g. '"ssm:*","kms:*"') and
+# exports its key as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
 start_moto() {
   moto_port=$1
+  local actions=${2:-'"s3:*","logs:*"'}
   endpoint="http://127.0.0.1:$moto_port"
   # moto_server_s3path.py: moto_server with S3's path encoding in its signature check (see there).
   INITIAL_NO_AUTH_ACTION_COUNT=3 "$moto_python" "$moto_here/moto_server_s3path.py" -H 127.0.0.1 -p "$moto_port" >"$work/moto-$moto_port.log" 2>&1 &
@@ -49,7 +51,7 @@ start_moto() {
   local setup=(env AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup aws --endpoint-url "$endpoint")
   "${setup[@]}" iam create-user --user-name sshm >/dev/null
   "${setup[@]}" iam put-user-policy --user-name sshm --policy-name sshm-results --policy-document \
-    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","logs:*"],"Resource":"*"}]}'
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[$actions],\"Resource\":\"*\"}]}"
   local key
   key=$("${setup[@]}" iam create-access-key --user-name sshm)
   AWS_ACCESS_KEY_ID=$(jq -r .AccessKey.AccessKeyId <<<"$key")
