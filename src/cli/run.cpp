@@ -69,6 +69,7 @@ struct RunOptions {
   // set by front-ends (run_front_end), never by flags
   nlohmann::json plugin_settings = nlohmann::json::object();
   ObserverFactory make_observer;
+  std::function<void(const std::string&)> on_command_id;
 };
 
 
@@ -501,6 +502,7 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   if (o.preflight && !host_keys_pass(g, hosts, endpoints, ssh_config)) return k_exit_usage;
 
   prepare_key_passphrase(endpoints);
+  if (o.on_command_id) o.on_command_id(cmd.command_id);
   auto store = open_state_store(g);
   store->save_run_spec(cmd.command_id, {run_spec(g, o, doc, values, sink_options), engine::owner_of_this_process()});
   return execute(g, std::move(req), sink_options, {o.gather, o.raw}, o.output_dir, ssh_config, *store, hosts.size(),
@@ -547,7 +549,10 @@ int run_front_end(const GlobalOptions& g, const FrontEndRun& run) {
   o.no_ramp = !run.ramp;
   o.plugin_settings = run.plugin_settings;
   o.make_observer = run.make_observer;
-  return run_document_on_fleet(g, o, documents::load(run.document), run.values);
+  o.sinks = run.sinks;
+  o.comment = run.comment;
+  o.on_command_id = run.on_command_id;
+  return run_document_on_fleet(g, o, run.loaded ? *run.loaded : documents::load(run.document), run.values);
 }
 
 namespace {
