@@ -266,7 +266,8 @@ void record_outcome(const TickContext& ctx, Claim& claim, const std::vector<stor
   }
   record_association_compliance(ctx.store, claim.assoc, claim.execution.execution_id, now, hosts);
   std::string summary;
-  for (const auto& [k, v] : counts) summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", v, k);
+  for (const auto& [k, v] : counts)
+    if (v > 0) summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", v, k);
   ctx.log.line(fmt::format("association {}: finished {}: {} (command {})", display_name(claim.row),
                            claim.execution.status, summary, claim.execution.command_id));
 }
