@@ -107,6 +107,17 @@ std::string display_name(const store::AssociationRow& row) {
   return row.association_name.empty() ? row.association_id : row.association_name;
 }
 
+// An execution left InProgress while no process holds the association's lock was cut short
+// (the tick was killed, the machine stopped): it is Failed, and says so.
+void close_interrupted(const TickContext& ctx, const std::string& id) {
+  for (auto& e : store::list_association_executions(ctx.store, id, 20)) {
+    if (e.status != "InProgress") continue;
+    e.status = "Failed";
+    e.detailed_status = "Interrupted";
+    store::save_association_execution(ctx.store, e);
+  }
+}
+
 // What one claimed run is to do.
 struct Claim {
   store::AssociationRow row;
@@ -122,6 +133,7 @@ bool claim_due(const TickContext& ctx, const fleet::Inventory& inv, const std::s
                Claim& claim, int& actions) {
   auto row = store::find_association(ctx.store, id);
   if (!row) return false;  // deleted meanwhile
+  if (!running_elsewhere) close_interrupted(ctx, id);
   claim.row = *row;
   claim.assoc = association_from_definition(row->definition);
   claim.doc = documents::load(claim.assoc.name);
@@ -152,12 +164,12 @@ bool claim_due(const TickContext& ctx, const fleet::Inventory& inv, const std::s
     return false;
   }
   if (due.hosts.empty()) {
+    // A request (create, edit, start-once) waits for hosts to match; a scheduled time passes.
     const std::string from = due.next_schedule_from ? iso(*due.next_schedule_from) : "";
-    if (due.full_run && q.target_hosts.empty())
-      ctx.log.line(fmt::format("association {}: due ({}) but its targets match no host", name, due.reason));
-    if (from != row->schedule_from || (due.full_run && row->run_requested)) {
+    if (due.fire_time)
+      ctx.log.line(fmt::format("association {}: due at {} but its targets match no host", name, iso(*due.fire_time)));
+    if (from != row->schedule_from) {
       row->schedule_from = from;
-      row->run_requested = false;
       store::save_association(ctx.store, *row, false);
     }
     return false;

@@ -8,6 +8,7 @@
 #include "cli/output.hpp"
 #include "cli/select.hpp"
 #include "documents/document.hpp"
+#include "documents/secrets.hpp"
 #include "store/association_tables.hpp"
 #include "store/compliance_tables.hpp"
 #include "util/error.hpp"
@@ -85,6 +86,16 @@ void check_document_and_parameters(const schedule::Association& a) {
     doc = documents::load(a.name);
   } catch (const InputError& e) {
     throw InputError("InvalidDocument: " + e.formatted());
+  }
+  // An association is kept and shown (describe, apply files): a secret goes by reference.
+  for (const auto& [key, values] : a.parameters.items()) {
+    if (!documents::looks_secret(key)) continue;
+    for (const auto& v : values)
+      if (v.is_string() && v.get<std::string>().find("{{ssm-secure:") == std::string::npos)
+        throw InputError(fmt::format("InvalidParameters: parameter '{}' looks secret and an association keeps its "
+                                     "parameters; store it with `sshm params put-parameter --type SecureString` and "
+                                     "pass {{{{ssm-secure:NAME}}}}",
+                                     key));
   }
   try {
     documents::typed_parameters(doc, a.parameters, "Parameters");
