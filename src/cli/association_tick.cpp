@@ -240,6 +240,8 @@ std::vector<store::InvocationRecord> run_claim(const TickContext& ctx, Claim& cl
   run.sinks.s3_prefix = claim.assoc.output_s3_key_prefix;
   if (!claim.assoc.output_s3_region.empty()) run.sinks.aws.region = claim.assoc.output_s3_region;
   run.comment = fmt::format("association {}", claim.assoc.association_id).substr(0, 100);
+  // Duration: SSM cancels the association's commands once it has run this many hours.
+  run.deadline = std::chrono::hours(claim.assoc.duration);
   run.make_observer = [&invocations](size_t) { return std::make_unique<CollectObserver>(invocations); };
   run.on_command_id = [&](const std::string& command_id) {
     claim.execution.command_id = command_id;

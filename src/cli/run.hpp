@@ -7,6 +7,7 @@
 #include "documents/document.hpp"
 #include "sinks/sinks.hpp"
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -44,6 +45,9 @@ struct FrontEndRun {
   std::string comment;
   // Called with the CommandId before anything runs (a State Manager execution records it).
   std::function<void(const std::string&)> on_command_id;
+  // When set, hosts still running are cancelled and none started after this long (an
+  // association's Duration).
+  std::chrono::seconds deadline{0};
 };
 int run_front_end(const GlobalOptions& global, const FrontEndRun& run);
 
