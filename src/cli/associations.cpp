@@ -349,8 +349,10 @@ void add_definition_flags(CLI::App* cmd, AssociationFlags& f) {
   cmd->add_option("--parameters-file", f.parameters_file, "Parameters from a JSON or YAML file");
   cmd->add_option("--schedule-expression", f.schedule_expression, "ScheduleExpression: cron(...), rate(...)");
   cmd->add_option("--schedule-offset", f.schedule_offset, "ScheduleOffset: days after the cron time (1-6)");
-  cmd->add_option("--apply-only-at-cron-interval", f.apply_only_at_cron_interval,
-                  "ApplyOnlyAtCronInterval true|false (default false: runs at the next tick)");
+  cmd->add_flag_callback("--apply-only-at-cron-interval", [&f] { f.apply_only_at_cron_interval = true; },
+                         "ApplyOnlyAtCronInterval: run only at the cron times (default: also at the next tick)");
+  cmd->add_flag_callback("--no-apply-only-at-cron-interval", [&f] { f.apply_only_at_cron_interval = false; },
+                         "ApplyOnlyAtCronInterval false");
   cmd->add_option("--max-concurrency", f.max_concurrency, "MaxConcurrency: N or P%");
   cmd->add_option("--max-errors", f.max_errors, "MaxErrors: N or P%");
   cmd->add_option("--compliance-severity", f.compliance_severity, "CRITICAL|HIGH|MEDIUM|LOW|UNSPECIFIED");

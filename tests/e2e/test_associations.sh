@@ -47,7 +47,7 @@ err=$(sm associations create --name AWS-RunShellScript --association-name hourly
 check_eq "rate(1 hours): exit 2" 2 "$rc"
 check_contains "InvalidSchedule" "InvalidSchedule" "$err"
 err=$(sm associations create --name AWS-RunShellScript --association-name cronish -t all -p commands=x \
-  --schedule-expression 'rate(30 minutes)' --apply-only-at-cron-interval true 2>&1); rc=$?
+  --schedule-expression 'rate(30 minutes)' --apply-only-at-cron-interval 2>&1); rc=$?
 check_eq "ApplyOnlyAtCronInterval with rate: exit 2" 2 "$rc"
 err=$(sm associations create --name AWS-RunShellScript --association-name badparam -t all -p nope=1 2>&1); rc=$?
 check_eq "unknown parameter: exit 2" 2 "$rc"
@@ -170,6 +170,9 @@ sm associations apply -f "$FLEET_DIR/associations.yaml" >/dev/null; rc=$?
 check_eq "apply exits 0" 0 "$rc"
 check_eq "the stored set is the file's" "nightly,weekly" "$(sm associations list -o json | jq -r '[.Associations[].AssociationName]|join(",")')"
 check_eq "nightly's new schedule" "rate(1 day)" "$(sm associations describe nightly -o json | jq -r .AssociationDescription.ScheduleExpression)"
+tick 193
+check_eq "the schedule edit runs nightly at the next tick" "updated" "$(executions nightly '.AssociationExecutions[0].Trigger')"
+check_eq "weekly (ApplyOnlyAtCronInterval) waits for its cron time" 0 "$(executions weekly '.AssociationExecutions | length')"
 out=$(sm associations apply -f "$FLEET_DIR/associations.yaml" --dry-run)
 check_contains "applied again: nothing to change" "0 change(s)" "$out"
 printf 'associations:\n  - AssociationName: x1x\n    Name: AWS-RunShellScript\n    Targets: [all]\n    Bogus: 1\n' >"$FLEET_DIR/bad.yaml"
