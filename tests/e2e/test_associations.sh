@@ -140,6 +140,17 @@ check_eq "both exit 0" "0 0" "$r1 $r2"
 check_eq "one execution of slow" 1 "$(executions slow '.AssociationExecutions | length')"
 check_eq "it succeeded" "Success" "$(executions slow '.AssociationExecutions[0].Status')"
 
+case_begin "a run still going when the next is due: that time is skipped, and said so"
+# Another sshm holds nightly's lock (as a tick running it would) while its 210-minute time comes.
+n=$(executions nightly '.AssociationExecutions | length')
+out=$(SSHM_TEST_NOW=$(date -u -d "@$((T0 + 210 * 60))" +%Y-%m-%dT%H:%M:%SZ) \
+  flock "$SSHM_STATE_DIR/locks/association-$id.lock" "$SSHM" -i "$FLEET_INVENTORY" -F "$FLEET_SSH_CONFIG" tick 2>&1)
+check_contains "the log says why" "association nightly: skipped the run due at" "$out"
+check_eq "recorded as skipped" "Skipped PreviousExecutionStillRunning" \
+  "$(executions nightly '.AssociationExecutions[0] | "\(.Status) \(.DetailedStatus)"')"
+tick 211
+check_eq "not run later for that time" $((n + 1)) "$(executions nightly '.AssociationExecutions | length')"
+
 case_begin "apply -f: --dry-run shows the diff and changes nothing; then makes the set equal"
 cat >"$FLEET_DIR/associations.yaml" <<'EOF'
 associations:
@@ -170,7 +181,7 @@ sm associations apply -f "$FLEET_DIR/associations.yaml" >/dev/null; rc=$?
 check_eq "apply exits 0" 0 "$rc"
 check_eq "the stored set is the file's" "nightly,weekly" "$(sm associations list -o json | jq -r '[.Associations[].AssociationName]|join(",")')"
 check_eq "nightly's new schedule" "rate(1 day)" "$(sm associations describe nightly -o json | jq -r .AssociationDescription.ScheduleExpression)"
-tick 193
+tick 212
 check_eq "the schedule edit runs nightly at the next tick" "updated" "$(executions nightly '.AssociationExecutions[0].Trigger')"
 check_eq "weekly (ApplyOnlyAtCronInterval) waits for its cron time" 0 "$(executions weekly '.AssociationExecutions | length')"
 out=$(sm associations apply -f "$FLEET_DIR/associations.yaml" --dry-run)
