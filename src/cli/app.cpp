@@ -114,6 +114,8 @@ int main(int argc, char** argv) {
   setup_schedule(app, global, action);
   setup_params(app, global, action);
   setup_compliance(app, global, action);
+  setup_associations(app, global, action);
+  setup_tick(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -23,7 +23,10 @@
 #include "util/safe_path.hpp"
 #include "util/strings.hpp"
 
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
 #include <fmt/format.h>
 #include <fstream>
 #include <iostream>
@@ -70,6 +73,8 @@ struct RunOptions {
   // set by front-ends (run_front_end), never by flags
   nlohmann::json plugin_settings = nlohmann::json::object();
   ObserverFactory make_observer;
+  std::function<void(const std::string&)> on_command_id;
+  std::chrono::seconds deadline{0};
 };
 
 
@@ -385,11 +390,40 @@ nlohmann::json run_spec(const GlobalOptions& g, const RunOptions& o, const docum
             {"endpoint_url", so.aws.endpoint_url}}}};
 }
 
+// Sets `cancel` once `limit` has passed (a State Manager association's Duration), unless
+// the run ended first; the destructor ends the wait.
+class DeadlineCancel {
+public:
+  DeadlineCancel(std::atomic<bool>& cancel, std::chrono::seconds limit) {
+    if (limit.count() <= 0) return;
+    m_thread = std::thread([this, &cancel, limit] {
+      std::unique_lock<std::mutex> lock(m_mutex);
+      if (!m_done_cv.wait_for(lock, limit, [this] { return m_done; })) cancel = true;
+    });
+  }
+  ~DeadlineCancel() {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_done = true;
+    }
+    m_done_cv.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+  }
+  DeadlineCancel(const DeadlineCancel&) = delete;
+  DeadlineCancel& operator=(const DeadlineCancel&) = delete;
+
+private:
+  std::mutex m_mutex;
+  std::condition_variable m_done_cv;
+  bool m_done = false;
+  std::thread m_thread;
+};
+
 // The part of a run shared by `run`, `exec` and `commands resume`: sinks, signals, the
 // dispatch, outputs, the exit status.
 int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOptions& sink_options, RunDisplay display,
             const std::string& output_dir, const ssh::SshConfig& ssh_config, store::Store& store, size_t to_run,
-            const ObserverFactory& make_observer = {}) {
+            const ObserverFactory& make_observer = {}, std::chrono::seconds deadline = std::chrono::seconds(0)) {
   // A resumed front-end run (`sshm patch install`) runs with the plugin settings it was recorded with.
   if (req.resume)
     if (auto saved = store.find_run_spec(req.command.command_id))
@@ -401,6 +435,7 @@ int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOpt
 
   std::atomic<bool> cancel{false};
   SignalGuard guard(cancel);
+  DeadlineCancel deadline_cancel(cancel, deadline);
   std::unique_ptr<CliRunObserver> observer =
       make_observer ? make_observer(to_run) : make_run_observer(g, display, to_run);
   const store::CommandRecord cmd = req.command;
@@ -513,10 +548,11 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   if (o.preflight && !host_keys_pass(g, hosts, endpoints, ssh_config)) return k_exit_usage;
 
   prepare_key_passphrase(endpoints);
+  if (o.on_command_id) o.on_command_id(cmd.command_id);
   auto store = open_state_store(g);
   store->save_run_spec(cmd.command_id, {run_spec(g, o, doc, values, sink_options), engine::owner_of_this_process()});
   return execute(g, std::move(req), sink_options, {o.gather, o.raw}, o.output_dir, ssh_config, *store, hosts.size(),
-                 o.make_observer);
+                 o.make_observer, o.deadline);
 }
 
 int run_run(const GlobalOptions& g, const RunOptions& o) {
@@ -559,7 +595,11 @@ int run_front_end(const GlobalOptions& g, const FrontEndRun& run) {
   o.no_ramp = !run.ramp;
   o.plugin_settings = run.plugin_settings;
   o.make_observer = run.make_observer;
-  return run_document_on_fleet(g, o, documents::load(run.document), run.values);
+  o.sinks = run.sinks;
+  o.comment = run.comment;
+  o.on_command_id = run.on_command_id;
+  o.deadline = run.deadline;
+  return run_document_on_fleet(g, o, run.loaded ? *run.loaded : documents::load(run.document), run.values);
 }
 
 namespace {

@@ -5,7 +5,11 @@
 #include "cli/run_output.hpp"
 #include "cli/select.hpp"
 #include "documents/document.hpp"
+#include "sinks/sinks.hpp"
 
+#include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
 
 namespace sshm::cli {
@@ -26,6 +30,9 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
 // front-end's own observer, which also chooses the exit status.
 struct FrontEndRun {
   std::string document;               // a built-in document name
+  // A document already loaded (a State Manager association's, any file or built-in); used
+  // instead of `document` when set.
+  std::optional<documents::Document> loaded;
   documents::ParameterValues values;  // its parameters (SSM's)
   TargetOptions targets;
   std::string max_concurrency = "50";
@@ -34,6 +41,13 @@ struct FrontEndRun {
   // What the plugins take beyond SSM's parameters, by action (plugins::HostContext::run_settings).
   nlohmann::json plugin_settings = nlohmann::json::object();
   ObserverFactory make_observer;
+  sinks::SinkOptions sinks;           // OutputS3BucketName / OutputS3KeyPrefix of an association
+  std::string comment;
+  // Called with the CommandId before anything runs (a State Manager execution records it).
+  std::function<void(const std::string&)> on_command_id;
+  // When set, hosts still running are cancelled and none started after this long (an
+  // association's Duration).
+  std::chrono::seconds deadline{0};
 };
 int run_front_end(const GlobalOptions& global, const FrontEndRun& run);
 

@@ -1,5 +1,8 @@
 target_sources(sshm_lib PRIVATE
   cli/app.cpp
+  cli/association_tick.cpp
+  cli/associations.cpp
+  cli/associations_apply.cpp
   cli/commands.cpp
   cli/compliance.cpp
   cli/documents.cpp
@@ -15,8 +18,11 @@ target_sources(sshm_lib PRIVATE
   cli/preflight.cpp
   cli/run.cpp
   cli/schedule.cpp
+  cli/scheduler_install.cpp
   cli/run_output.cpp
   cli/select.cpp
   cli/signals.cpp
   cli/sink_options.cpp
+  cli/tick.cpp
+  cli/tick_parts.cpp
 )

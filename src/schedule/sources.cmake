@@ -1,4 +1,5 @@
 target_sources(sshm_lib PRIVATE
+  schedule/association.cpp
   schedule/cron.cpp
   schedule/schedule.cpp
 )

@@ -172,6 +172,62 @@ CREATE TABLE IF NOT EXISTS compliance_items (
 );
 CREATE INDEX IF NOT EXISTS compliance_items_by_type ON compliance_items (compliance_type, id);
 )sql",
+    // 4 -> 5: State Manager associations: definitions and versions, executions, execution
+    // targets, and each host's status for an association.
+    R"sql(
+CREATE TABLE associations (
+  association_id TEXT PRIMARY KEY,
+  association_name TEXT NOT NULL,
+  association_version INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  run_requested INTEGER NOT NULL,
+  request_reason TEXT NOT NULL,
+  has_run INTEGER NOT NULL,
+  schedule_from TEXT NOT NULL,
+  anchor TEXT NOT NULL,
+  parameters_digest TEXT NOT NULL,
+  last_execution_date TEXT NOT NULL,
+  last_successful_execution_date TEXT NOT NULL
+);
+CREATE TABLE association_versions (
+  association_id TEXT NOT NULL,
+  association_version INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  PRIMARY KEY (association_id, association_version)
+);
+CREATE TABLE association_executions (
+  association_id TEXT NOT NULL,
+  association_version INTEGER NOT NULL,
+  execution_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  detailed_status TEXT NOT NULL,
+  created_time TEXT NOT NULL,
+  last_execution_date TEXT NOT NULL,
+  resource_count_by_status TEXT NOT NULL,
+  command_id TEXT NOT NULL,
+  run_trigger TEXT NOT NULL,
+  PRIMARY KEY (association_id, execution_id)
+);
+CREATE TABLE association_execution_targets (
+  association_id TEXT NOT NULL,
+  association_version INTEGER NOT NULL,
+  execution_id TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  detailed_status TEXT NOT NULL,
+  last_execution_date TEXT NOT NULL,
+  command_id TEXT NOT NULL,
+  PRIMARY KEY (association_id, execution_id, resource_id)
+);
+CREATE TABLE association_hosts (
+  association_id TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  detailed_status TEXT NOT NULL,
+  date TEXT NOT NULL,
+  PRIMARY KEY (association_id, resource_id)
+);
+)sql",
 };
 constexpr int k_schema_version = static_cast<int>(sizeof(k_migrations) / sizeof(k_migrations[0]));
 

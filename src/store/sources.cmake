@@ -1,4 +1,5 @@
 target_sources(sshm_lib PRIVATE
+  store/association_tables.cpp
   store/compliance_tables.cpp
   store/inventory_tables.cpp
   store/patch_tables.cpp
