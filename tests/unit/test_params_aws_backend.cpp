@@ -210,7 +210,7 @@ TEST_CASE("the service's refusals are the local store's errors; the rest are run
   try {
     backend->get("/x", false);
     FAIL("no error");
-  } catch (const Error& e) {
+  } catch (const params::Error& e) {
     CHECK(e.code() == "ParameterNotFound");
     CHECK(std::string(e.what()) == "ParameterNotFound: Parameter /x not found.");
   }
@@ -231,7 +231,7 @@ TEST_CASE("ParameterAlreadyExists from PutParameter is the local store's error")
   PutRequest r;
   r.name = "/a";
   r.value = "1";
-  CHECK_THROWS_WITH_AS(backend->put(r), "ParameterAlreadyExists: The parameter already exists.", Error);
+  CHECK_THROWS_WITH_AS(backend->put(r), "ParameterAlreadyExists: The parameter already exists.", params::Error);
 }
 
 TEST_CASE("a value the service quotes in a refusal never reaches the message") {
@@ -245,7 +245,7 @@ TEST_CASE("a value the service quotes in a refusal never reaches the message") {
   try {
     backend->put(r);
     FAIL("no error");
-  } catch (const Error& e) {
+  } catch (const params::Error& e) {
     std::string text = e.what();
     CHECK(text.find("hunter2-pw") == std::string::npos);
     CHECK(text.find("****") != std::string::npos);
