@@ -72,6 +72,13 @@ check_contains "the command is in sshm commands, with the hosts' output" "applie
   "$(sm commands show "$cmd" -o json | jq -r '.Invocations[] | select(.InstanceId=="web-001") | .StandardOutputContent')"
 check_contains "the log file has the same lines" "association nightly: started" "$(cat "$FLEET_DIR/tick.log")"
 
+case_begin "SyncCompliance AUTO: an Association compliance item per host that ran it"
+cj=$(sm compliance list --type Association -o json)
+check_eq "web hosts COMPLIANT, with the association's Id and severity" "web-001 COMPLIANT HIGH $id,web-002 COMPLIANT HIGH $id" \
+  "$(jq -r '[.ComplianceItems[] | "\(.ResourceId) \(.Status) \(.Severity) \(.Id)"] | join(",")' <<<"$cj")"
+out=$(sm compliance summary --type Association); rc=$?
+check_eq "compliance summary exits 0: nothing NON_COMPLIANT yet" 0 "$rc"
+
 case_begin "Pending host retried on later ticks, alone, until it gets it"
 tick 2
 check_eq "2nd execution on the Pending host only" '{"Pending":1}' "$(executions nightly '.AssociationExecutions[0].ResourceCountByStatus')"
