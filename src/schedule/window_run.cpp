@@ -365,6 +365,21 @@ TickPlan plan_tick(const Window& window, SysSeconds now) {
   return plan;
 }
 
+std::vector<WindowExecution> skipped_executions(const Window& window, const TickPlan& plan, bool previous_running) {
+  std::vector<WindowExecution> out;
+  auto record = [&](SysSeconds fire, const char* status, std::string details) {
+    const std::string at = iso8601_ms(fire);
+    out.push_back({window.window_id, new_uuid(), status, std::move(details), at, at});
+  };
+  for (SysSeconds fire : plan.missed)
+    record(fire, k_timed_out,
+           fmt::format("Skipped: no sshm tick ran between {} and its cutoff ({} h later)", iso8601_s(fire),
+                       window.duration - window.cutoff));
+  if (plan.run && previous_running)
+    record(*plan.run, k_skipped_overlapping, "Skipped: the previous execution of the window was still running");
+  return out;
+}
+
 nlohmann::ordered_json execution_json(const WindowExecution& e) {
   ordered_json j = {{"WindowId", e.window_id}, {"WindowExecutionId", e.window_execution_id}, {"Status", e.status}};
   put(j, "StatusDetails", e.status_details);

@@ -154,6 +154,11 @@ struct TickPlan {
 inline constexpr size_t k_max_missed_recorded = 100;
 TickPlan plan_tick(const Window& window, SysSeconds now);
 
+// The executions a tick records without running them: each missed fire time (TIMED_OUT,
+// "Skipped: ..."), and the fire time to run when the previous execution still runs
+// (`previous_running`): SKIPPED_OVERLAPPING. New execution IDs; StartTime the fire time.
+std::vector<WindowExecution> skipped_executions(const Window& window, const TickPlan& plan, bool previous_running);
+
 // The instant of a stored ISO-8601 time.
 SysSeconds instant_of(const std::string& iso);
 
