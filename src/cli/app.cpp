@@ -106,6 +106,8 @@ int main(int argc, char** argv) {
   setup_inventory(app, global, action);
   setup_schedule(app, global, action);
   setup_params(app, global, action);
+  setup_windows(app, global, action);
+  setup_tick(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -47,5 +47,7 @@ void setup_patch(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_inventory(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_schedule(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_params(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_windows(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_tick(CLI::App& app, GlobalOptions& global, Action& action);
 
 } // namespace sshm::cli

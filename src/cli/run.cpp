@@ -27,6 +27,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <pthread.h>
 #include <regex>
 #include <set>
@@ -69,6 +70,7 @@ struct RunOptions {
   // set by front-ends (run_front_end), never by flags
   nlohmann::json plugin_settings = nlohmann::json::object();
   ObserverFactory make_observer;
+  const std::atomic<bool>* cancel = nullptr;  // the caller's, with no signal handler of ours
 };
 
 
@@ -377,7 +379,7 @@ nlohmann::json run_spec(const GlobalOptions& g, const RunOptions& o, const docum
 // dispatch, outputs, the exit status.
 int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOptions& sink_options, RunDisplay display,
             const std::string& output_dir, const ssh::SshConfig& ssh_config, store::Store& store, size_t to_run,
-            const ObserverFactory& make_observer = {}) {
+            const ObserverFactory& make_observer = {}, const std::atomic<bool>* external_cancel = nullptr) {
   // A resumed front-end run (`sshm patch install`) runs with the plugin settings it was recorded with.
   if (req.resume)
     if (auto saved = store.find_run_spec(req.command.command_id))
@@ -387,12 +389,14 @@ int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOpt
   retry_spooled_outputs(sink_options, g.verbosity < 0);
   std::vector<std::unique_ptr<sinks::Sink>> sinks = sinks::make_sinks(sink_options);
 
-  std::atomic<bool> cancel{false};
-  SignalGuard guard(cancel);
+  std::atomic<bool> own_cancel{false};
+  const std::atomic<bool>& cancel = external_cancel ? *external_cancel : own_cancel;
+  std::optional<SignalGuard> guard;
+  if (!external_cancel) guard.emplace(own_cancel);
   std::unique_ptr<CliRunObserver> observer =
       make_observer ? make_observer(to_run) : make_run_observer(g, display, to_run);
   const store::CommandRecord cmd = req.command;
-  guard.on_second([&store, cmd] {
+  if (guard) guard->on_second([&store, cmd] {
     // Best effort: the command row says it was interrupted. Hosts not started stay Pending
     // and those in flight InProgress, so `commands resume` can continue it.
     store::CommandRecord c = cmd;
@@ -504,7 +508,7 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   auto store = open_state_store(g);
   store->save_run_spec(cmd.command_id, {run_spec(g, o, doc, values, sink_options), engine::owner_of_this_process()});
   return execute(g, std::move(req), sink_options, {o.gather, o.raw}, o.output_dir, ssh_config, *store, hosts.size(),
-                 o.make_observer);
+                 o.make_observer, o.cancel);
 }
 
 int run_run(const GlobalOptions& g, const RunOptions& o) {
@@ -547,6 +551,11 @@ int run_front_end(const GlobalOptions& g, const FrontEndRun& run) {
   o.no_ramp = !run.ramp;
   o.plugin_settings = run.plugin_settings;
   o.make_observer = run.make_observer;
+  o.comment = run.comment;
+  o.timeout = run.timeout;
+  o.sinks.s3_bucket = run.s3_bucket;
+  o.sinks.s3_prefix = run.s3_prefix;
+  o.cancel = run.cancel;
   return run_document_on_fleet(g, o, documents::load(run.document), run.values);
 }
 

@@ -6,6 +6,7 @@
 #include "cli/select.hpp"
 #include "documents/document.hpp"
 
+#include <atomic>
 #include <string>
 
 namespace sshm::cli {
@@ -34,6 +35,14 @@ struct FrontEndRun {
   // What the plugins take beyond SSM's parameters, by action (plugins::HostContext::run_settings).
   nlohmann::json plugin_settings = nlohmann::json::object();
   ObserverFactory make_observer;
+  // As SSM's send-command: --comment, --timeout (delivery) and S3 output.
+  std::string comment;
+  int timeout = 0;
+  std::string s3_bucket;
+  std::string s3_prefix;
+  // When set, the run is cancelled when it becomes true, and the caller owns Ctrl-C (the
+  // run installs no signal handler): a maintenance window's tasks run side by side.
+  const std::atomic<bool>* cancel = nullptr;
 };
 int run_front_end(const GlobalOptions& global, const FrontEndRun& run);
 

@@ -18,4 +18,9 @@ target_sources(sshm_lib PRIVATE
   cli/select.cpp
   cli/signals.cpp
   cli/sink_options.cpp
+  cli/tick.cpp
+  cli/tick_parts.cpp
+  cli/windows.cpp
+  cli/windows_records.cpp
+  cli/windows_tick.cpp
 )
