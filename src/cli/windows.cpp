@@ -501,8 +501,6 @@ void setup_windows(CLI::App& app, GlobalOptions& global, Action& action) {
     cmd->callback([&global, &action, o, cmd] {
       for (const auto* opt : cmd->get_options())
         if (opt->count() > 0 && !opt->get_lnames().empty()) o->given.insert(opt->get_lnames()[0]);
-      if (cmd->count("--disabled")) o->given.insert("enabled");
-      if (cmd->count("--no-allow-unassociated-targets")) o->given.insert("allow-unassociated-targets");
       action = [&global, o] { return run_windows(global, *o); };
     });
   }
