@@ -122,7 +122,7 @@ TEST_CASE("a version 2 store whose tables were made on first use migrates and ke
             "VALUES ('old', 'Scan', 'Success', '', 't0', 't1', '{}')");
   raw_query(tmp.path / "sshm.db", "PRAGMA user_version=2");
   auto store = Store::open(tmp.path);
-  CHECK(raw_query(tmp.path / "sshm.db", "PRAGMA user_version") == std::vector<std::string>{"3"});
+  CHECK(raw_query(tmp.path / "sshm.db", "PRAGMA user_version") == std::vector<std::string>{"4"});
   REQUIRE(patch_history(*store, "old").size() == 1);
   CHECK(patch_history(*store, "old")[0].end_time == "t1");
 }

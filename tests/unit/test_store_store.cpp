@@ -102,7 +102,7 @@ TEST_CASE("opening creates a private directory, a 0600 database in WAL mode and 
   CHECK(mode_of(dir) == 0700);
   CHECK(mode_of(dir / "sshm.db") == 0600);
   CHECK(std::filesystem::is_directory(store->outputs_dir()));
-  CHECK(count_rows(dir / "sshm.db", "PRAGMA user_version") == 3);
+  CHECK(count_rows(dir / "sshm.db", "PRAGMA user_version") == 4);
   CHECK(count_rows(dir / "sshm.db", "SELECT count(*) FROM commands") == 0);
   // WAL is a property of the file: another connection sees it.
   sqlite3* db = nullptr;
