@@ -87,8 +87,11 @@ public:
   void save(const WindowExecution& e) override { windows::save(m_store, e); }
   void save(const TaskExecution& t) override { windows::save(m_store, t); }
   void save(const TaskInvocation& i) override { windows::save(m_store, i); }
+  // Read on a connection of its own: while a task's command runs, the tick's long-lived
+  // connection was seen to keep reading the execution as it was before `cancel-execution`.
   bool cancel_requested(const std::string& id) override {
-    return windows::find_execution(m_store, id).status == k_cancelling;
+    auto fresh = store::Store::open(m_store.state_dir());
+    return windows::find_execution(*fresh, id).status == k_cancelling;
   }
 
 private:
@@ -132,6 +135,15 @@ struct DueExecution {
 
 // What the tick records for one window now; the execution to run, if any.
 std::optional<DueExecution> prepare_window(const TickContext& ctx, Window w, SysSeconds now, int& actions) {
+  // An execution left unfinished with no process holding the lock: its sshm died.
+  std::unique_ptr<windows::WindowLock> lock;
+  bool lock_tried = false;
+  for (const auto& e : windows::executions_of(ctx.store, w.window_id))
+    if (!is_final_status(e.status) && !lock_tried) {
+      lock_tried = true;
+      lock = windows::WindowLock::try_take(ctx.store.state_dir(), w.window_id);
+      if (lock) actions += mark_abandoned(ctx.store, w, ctx.clock.now(), ctx.log);
+    }
   TickPlan plan = plan_tick(w, now);
   if (!plan.last_fire) return std::nullopt;
   w.last_fire_time = iso8601_ms(*plan.last_fire);
@@ -141,8 +153,7 @@ std::optional<DueExecution> prepare_window(const TickContext& ctx, Window w, Sys
                              iso8601_s(*plan.last_fire)));
     return std::nullopt;
   }
-  auto lock = windows::WindowLock::try_take(ctx.store.state_dir(), w.window_id);
-  if (lock) actions += mark_abandoned(ctx.store, w, ctx.clock.now(), ctx.log);
+  if (!lock_tried) lock = windows::WindowLock::try_take(ctx.store.state_dir(), w.window_id);
   for (const auto& e : skipped_executions(w, plan, lock == nullptr)) {
     windows::save(ctx.store, e);
     ctx.log.line(fmt::format("window {} ({}): fire time {} skipped, {}: {}", w.name, w.window_id, e.start_time,

@@ -110,7 +110,11 @@ std::optional<SysSeconds> next_fire_after(const WindowSchedule& ws, SysSeconds f
   // Before StartDate, count from StartDate: a rate schedule starts there (SSM: "the
   // maintenance window doesn't run before StartDate").
   SysSeconds base = from;
-  if (ws.start_date && *ws.start_date > base) base = *ws.start_date - std::chrono::seconds(1);
+  if (ws.start_date && *ws.start_date > base) {
+    // A rate schedule's first fire time is StartDate itself.
+    if (std::holds_alternative<Rate>(ws.schedule.form)) return ws.end_date && *ws.start_date > *ws.end_date ? std::nullopt : ws.start_date;
+    base = *ws.start_date - std::chrono::seconds(1);
+  }
   auto next = next_after(ws.schedule, base, ws.zone, ws.offset_days);
   if (!next || (ws.end_date && *next > *ws.end_date)) return std::nullopt;
   return next;

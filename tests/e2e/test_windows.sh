@@ -125,6 +125,62 @@ check_eq "no execution" 0 "$(w executions "$dis" -o json | jq '.WindowExecutions
 check_eq "no new command" "$before" "$(fleet_sshm commands list -o json | jq length)"
 check_not_contains "nothing ran" "disabled" "$(cat "$order")"
 
+case_begin "overlapping, cancelled and abandoned executions"
+long=$(w create --name long-web --schedule 'rate(1 day)' --start-date 2030-03-20T00:00:00Z --duration 4 --cutoff 1 -o json |
+  jq -r .WindowId)
+lt=$(w register-targets "$long" -t tag:PatchGroup=web -o json | jq -r .WindowTargetId)
+w register-task "$long" --task-arn AWS-RunShellScript --targets "Key=WindowTargetIds,Values=$lt" \
+  --max-concurrency 2 --max-errors 0 -p "commands=sleep 60" >/dev/null
+lock=$SSHM_STATE_DIR/windows/$long.lock
+# Waits until the window's first execution is IN_PROGRESS (no time limit of its own: the
+# suite's timeout ends a hung run).
+wait_in_progress() {
+  until [ "$(w executions "$long" -o json | jq -r '[.WindowExecutions[] | select(.Status == "IN_PROGRESS")] | length')" = 1 ]; do
+    sleep 0.2
+  done
+}
+# The first fire time is StartDate, 2030-03-20T00:00; the next ones a day apart. This one runs in the background.
+SSHM_TEST_NOW=2030-03-20T00:00:10Z fleet_sshm tick --state-dir "$SSHM_STATE_DIR" 2>"$FLEET_DIR/tick1.err" &
+tick_pid=$!
+wait_in_progress
+exec1=$(w executions "$long" -o json | jq -r '.WindowExecutions[0].WindowExecutionId')
+# The next day's fire time comes while it still runs (its lock is held): SKIPPED_OVERLAPPING.
+err=$(tick_at 2030-03-21T00:00:10Z 2>&1)
+check_contains "the tick says it skipped" "SKIPPED_OVERLAPPING" "$err"
+check_eq "the second execution is SKIPPED_OVERLAPPING" "IN_PROGRESS SKIPPED_OVERLAPPING" \
+  "$(w executions "$long" -o json | jq -r '[.WindowExecutions[].Status] | join(" ")')"
+out=$(w cancel-execution "$exec1" -o json); rc=$?
+check_eq "cancel-execution exits 0" 0 "$rc"
+check_eq "cancel-execution answers the id" "$exec1" "$(jq -r .WindowExecutionId <<<"$out")"
+wait "$tick_pid"
+check_eq "the running tick ended the execution CANCELLED" "CANCELLED" \
+  "$(w executions "$long" -o json | jq -r '.WindowExecutions[0].Status')"
+te=$(w execution-tasks "$exec1" -o json | jq -r '.WindowExecutionTaskIdentities[0]')
+check_eq "its task CANCELLED" "CANCELLED" "$(jq -r .Status <<<"$te")"
+cmd=$(w task-invocations "$exec1" "$(jq -r .TaskExecutionId <<<"$te")" -o json |
+  jq -r '.WindowExecutionTaskInvocationIdentities[0].ExecutionId')
+check_eq "its command Cancelled" "Cancelled" "$(fleet_sshm commands show "$cmd" -o json | jq -r '.Command.Status // .Status')"
+err=$(w cancel-execution "$exec1" 2>&1); rc=$?
+check_eq "cancelling an ended execution exits 2" 2 "$rc"
+
+# A tick killed while it runs an execution leaves it IN_PROGRESS; the next tick marks it.
+# (sshm itself in the background, not a shell function's subshell, so kill -9 reaches it.)
+SSH_AUTH_SOCK= SSHM_TEST_NOW=2030-03-23T00:00:10Z "$SSHM" -i "$FLEET_INVENTORY" -F "$FLEET_SSH_CONFIG" tick \
+  --state-dir "$SSHM_STATE_DIR" 2>/dev/null &
+tick_pid=$!
+wait_in_progress
+exec3=$(w executions "$long" -o json | jq -r '.WindowExecutions[] | select(.Status == "IN_PROGRESS") | .WindowExecutionId')
+kill -9 "$tick_pid"
+wait "$tick_pid" 2>/dev/null
+err=$(tick_at 2030-03-23T00:30:00Z 2>&1)
+check_contains "the tick says it marked it" "marked TIMED_OUT" "$err"
+check_eq "the abandoned execution is TIMED_OUT" "TIMED_OUT" \
+  "$(w executions "$long" -o json | jq -r --arg id "$exec3" '.WindowExecutions[] | select(.WindowExecutionId == $id) | .Status')"
+check_eq "the fire time missed before it is recorded skipped" "TIMED_OUT" \
+  "$(w executions "$long" -o json | jq -r '.WindowExecutions[] | select(.StartTime == "2030-03-22T00:00:00.000Z") | .Status')"
+check_eq "its task FAILED" "FAILED" \
+  "$(w execution-tasks "$exec3" -o json | jq -r '.WindowExecutionTaskIdentities[0].Status')"
+
 case_begin "bad input exits 2 with SSM's wording"
 err=$(w create --name bad-cutoff --schedule 'cron(0 2 ? * SAT *)' --duration 2 --cutoff 2 2>&1); rc=$?
 check_eq "Cutoff >= Duration exits 2" 2 "$rc"
@@ -142,7 +198,7 @@ check_contains "says why" "does not allow unassociated targets" "$err"
 err=$(w get mw-00000000000000000 2>&1); rc=$?
 check_eq "unknown window exits 2" 2 "$rc"
 check_contains "DoesNotExistException" "DoesNotExistException" "$err"
-check_eq "no bad window was created" "disabled-web nightly-web" \
+check_eq "no bad window was created" "disabled-web long-web nightly-web" \
   "$(w list -o json | jq -r '[.WindowIdentities[].Name] | sort | join(" ")')"
 
 checks_done

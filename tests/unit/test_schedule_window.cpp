@@ -355,6 +355,14 @@ TEST_CASE("StartDate and EndDate bound the fire times") {
   CHECK(iso8601_s(*second) == "2026-01-11T02:00:00Z");
   CHECK_FALSE(next_fire_after(ws, *second));  // the 12th at 02:00 is after EndDate
 
+  Window r = w;
+  r.schedule = "rate(12 hours)";
+  WindowSchedule rs = window_schedule(r);
+  auto rate_first = next_fire_after(rs, std::chrono::floor<std::chrono::seconds>(at("2026-01-01T00:00:00Z")));
+  REQUIRE(rate_first);
+  CHECK(iso8601_s(*rate_first) == "2026-01-10T00:00:00Z");  // a rate starts at StartDate
+  CHECK(iso8601_s(*next_fire_after(rs, *rate_first)) == "2026-01-10T12:00:00Z");
+
   w.last_fire_time = "2026-01-11T02:00:00.000Z";
   CHECK_FALSE(plan_tick(w, std::chrono::floor<std::chrono::seconds>(at("2026-01-20T02:30:00Z"))).run);
   w.last_fire_time = "";
