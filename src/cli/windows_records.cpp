@@ -5,6 +5,7 @@
 #include "store/window_tables.hpp"
 #include "util/error.hpp"
 #include "util/safe_path.hpp"
+#include "util/spell.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -38,7 +39,8 @@ schedule::Window find_window(const store::Store& store, const std::string& id_or
     if (w.name == id_or_name) return w;
     names.push_back(w.name);
   }
-  throw InputError(fmt::format("DoesNotExistException: Maintenance window {} does not exist", id_or_name));
+  throw InputError(fmt::format("DoesNotExistException: Maintenance window {} does not exist", id_or_name),
+                   closest_match(id_or_name, names));
 }
 
 std::vector<schedule::Window> all_windows(const store::Store& store) {
