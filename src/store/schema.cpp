@@ -157,50 +157,18 @@ CREATE TABLE IF NOT EXISTS patch_operations (
 CREATE INDEX IF NOT EXISTS patch_operations_host ON patch_operations (host, id);
 )sql",
     // Maintenance windows: windows, their targets and tasks, executions, task executions and
-    // task invocations, each row one record in SSM's JSON shape (store/window_tables.hpp).
+    // task invocations, each row one record in SSM's JSON shape (store/window_tables.hpp). One
+    // table for the six kinds keeps a new store small.
     R"sql(
-CREATE TABLE IF NOT EXISTS windows (
-  id TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS window_records (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
   parent TEXT NOT NULL,
   sort_key TEXT NOT NULL,
-  body_json TEXT NOT NULL
+  body_json TEXT NOT NULL,
+  PRIMARY KEY (kind, id)
 );
-CREATE INDEX IF NOT EXISTS windows_parent ON windows (parent, sort_key);
-CREATE TABLE IF NOT EXISTS window_targets (
-  id TEXT PRIMARY KEY,
-  parent TEXT NOT NULL,
-  sort_key TEXT NOT NULL,
-  body_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS window_targets_parent ON window_targets (parent, sort_key);
-CREATE TABLE IF NOT EXISTS window_tasks (
-  id TEXT PRIMARY KEY,
-  parent TEXT NOT NULL,
-  sort_key TEXT NOT NULL,
-  body_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS window_tasks_parent ON window_tasks (parent, sort_key);
-CREATE TABLE IF NOT EXISTS window_executions (
-  id TEXT PRIMARY KEY,
-  parent TEXT NOT NULL,
-  sort_key TEXT NOT NULL,
-  body_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS window_executions_parent ON window_executions (parent, sort_key);
-CREATE TABLE IF NOT EXISTS window_task_executions (
-  id TEXT PRIMARY KEY,
-  parent TEXT NOT NULL,
-  sort_key TEXT NOT NULL,
-  body_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS window_task_executions_parent ON window_task_executions (parent, sort_key);
-CREATE TABLE IF NOT EXISTS window_task_invocations (
-  id TEXT PRIMARY KEY,
-  parent TEXT NOT NULL,
-  sort_key TEXT NOT NULL,
-  body_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS window_task_invocations_parent ON window_task_invocations (parent, sort_key);
+CREATE INDEX IF NOT EXISTS window_records_parent ON window_records (kind, parent, sort_key);
 )sql",
 };
 constexpr int k_schema_version = static_cast<int>(sizeof(k_migrations) / sizeof(k_migrations[0]));

@@ -1,11 +1,12 @@
 #pragma once
-// Maintenance windows in the state store, each record kept whole as SSM's JSON shape:
-//   windows                 GetMaintenanceWindow
-//   window_targets          DescribeMaintenanceWindowTargets entries, by window
-//   window_tasks            DescribeMaintenanceWindowTasks entries, by window
-//   window_executions       DescribeMaintenanceWindowExecutions entries, by window
-//   window_task_executions  DescribeMaintenanceWindowExecutionTasks entries, by execution
-//   window_task_invocations DescribeMaintenanceWindowExecutionTaskInvocations entries, by task execution
+// Maintenance windows in the state store (table window_records), each record kept whole as
+// SSM's JSON shape, one kind per WindowTable:
+//   windows          GetMaintenanceWindow
+//   targets          DescribeMaintenanceWindowTargets entries, by window
+//   tasks            DescribeMaintenanceWindowTasks entries, by window
+//   executions       DescribeMaintenanceWindowExecutions entries, by window
+//   task_executions  DescribeMaintenanceWindowExecutionTasks entries, by execution
+//   task_invocations DescribeMaintenanceWindowExecutionTaskInvocations entries, by task execution
 // src/schedule maps its records onto these rows.
 #include "store/store.hpp"
 
