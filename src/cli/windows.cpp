@@ -280,8 +280,13 @@ int run_register_task(const GlobalOptions& g, store::Store& store, const Windows
   t.run_command.output_s3_key_prefix = o.s3_prefix;
   t.run_command.document_version = o.document_version;
   validate_window_task(t, w, windows::targets_of(store, w.window_id));
-  // The document and its parameters are checked now, not at 02:00 on Saturday.
-  (void)documents::typed_parameters(documents::load(t.task_arn), t.run_command.parameters, "--parameters");
+  // The document and its parameters are checked now, not at 02:00 on Saturday, with the
+  // pseudo-parameters standing for values of their form.
+  const std::string sample = "00000000-0000-4000-8000-000000000000";
+  const nlohmann::json sampled = substitute_pseudo_parameters(
+      t.run_command.parameters, {"mw-00000000000000000", sample, sample, sample, sample, sample, "INSTANCE"});
+  const documents::Document doc = documents::load(t.task_arn);
+  (void)documents::resolve(doc, documents::typed_parameters(doc, sampled, "--parameters"), "Linux");
   windows::save(store, t);
   emit(g, {{"WindowTaskId", t.window_task_id}}, t.window_task_id + "\n");
   return k_exit_ok;
