@@ -195,6 +195,10 @@ err=$(w register-task "$window" --task-arn AWS-RunShellScript --targets Key=Inst
   --max-concurrency 1 --max-errors 0 -p commands=true 2>&1); rc=$?
 check_eq "InstanceIds without AllowUnassociatedTargets exits 2" 2 "$rc"
 check_contains "says why" "does not allow unassociated targets" "$err"
+err=$(w register-task "$window" --task-arn AWS-RunPatchBaseline --targets "Key=WindowTargetIds,Values=$target" \
+  --max-concurrency 1 --max-errors 0 -p Operation=Instal 2>&1); rc=$?
+check_eq "a parameter the document refuses exits 2" 2 "$rc"
+check_contains "says which" "did you mean 'Install'" "$err"
 err=$(w get mw-00000000000000000 2>&1); rc=$?
 check_eq "unknown window exits 2" 2 "$rc"
 check_contains "DoesNotExistException" "DoesNotExistException" "$err"
