@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
   setup_params(app, global, action);
   setup_compliance(app, global, action);
   setup_associations(app, global, action);
+  setup_windows(app, global, action);
   setup_tick(app, global, action);
 
   try {

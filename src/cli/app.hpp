@@ -50,6 +50,7 @@ void setup_schedule(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_params(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_compliance(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_associations(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_windows(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_tick(CLI::App& app, GlobalOptions& global, Action& action);
 
 } // namespace sshm::cli

@@ -31,6 +31,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <pthread.h>
 #include <regex>
 #include <set>
@@ -75,6 +76,7 @@ struct RunOptions {
   ObserverFactory make_observer;
   std::function<void(const std::string&)> on_command_id;
   std::chrono::seconds deadline{0};
+  const std::atomic<bool>* cancel = nullptr;  // the caller's, with no signal handler of ours
 };
 
 
@@ -390,18 +392,16 @@ nlohmann::json run_spec(const GlobalOptions& g, const RunOptions& o, const docum
             {"endpoint_url", so.aws.endpoint_url}}}};
 }
 
-// Sets `cancel` once `limit` has passed (a State Manager association's Duration), unless
-// the run ended first; the destructor ends the wait.
-class DeadlineCancel {
+// Sets the run's `cancel` when it has gone on for `limit` (an association's Duration) or
+// when the caller's own flag becomes true (a maintenance window cancelling its task; polled
+// every 200 ms). Does nothing when given neither.
+class CancelWatch {
 public:
-  DeadlineCancel(std::atomic<bool>& cancel, std::chrono::seconds limit) {
-    if (limit.count() <= 0) return;
-    m_thread = std::thread([this, &cancel, limit] {
-      std::unique_lock<std::mutex> lock(m_mutex);
-      if (!m_done_cv.wait_for(lock, limit, [this] { return m_done; })) cancel = true;
-    });
+  CancelWatch(std::atomic<bool>& cancel, std::chrono::seconds limit, const std::atomic<bool>* external) {
+    if (limit.count() <= 0 && !external) return;
+    m_thread = std::thread([this, &cancel, limit, external] { watch(cancel, limit, external); });
   }
-  ~DeadlineCancel() {
+  ~CancelWatch() {
     {
       std::lock_guard<std::mutex> lock(m_mutex);
       m_done = true;
@@ -409,10 +409,23 @@ public:
     m_done_cv.notify_all();
     if (m_thread.joinable()) m_thread.join();
   }
-  DeadlineCancel(const DeadlineCancel&) = delete;
-  DeadlineCancel& operator=(const DeadlineCancel&) = delete;
+  CancelWatch(const CancelWatch&) = delete;
+  CancelWatch& operator=(const CancelWatch&) = delete;
 
 private:
+  void watch(std::atomic<bool>& cancel, std::chrono::seconds limit, const std::atomic<bool>* external) {
+    using clock = std::chrono::steady_clock;
+    const clock::time_point start = clock::now();
+    std::unique_lock<std::mutex> lock(m_mutex);
+    while (!m_done) {
+      if (external && external->load()) break;
+      clock::duration left = limit.count() > 0 ? limit - (clock::now() - start) : clock::duration::max();
+      if (left <= clock::duration::zero()) break;
+      if (external) left = std::min<clock::duration>(left, std::chrono::milliseconds(200));
+      m_done_cv.wait_for(lock, left);
+    }
+    if (!m_done) cancel = true;
+  }
   std::mutex m_mutex;
   std::condition_variable m_done_cv;
   bool m_done = false;
@@ -423,7 +436,8 @@ private:
 // dispatch, outputs, the exit status.
 int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOptions& sink_options, RunDisplay display,
             const std::string& output_dir, const ssh::SshConfig& ssh_config, store::Store& store, size_t to_run,
-            const ObserverFactory& make_observer = {}, std::chrono::seconds deadline = std::chrono::seconds(0)) {
+            const ObserverFactory& make_observer = {}, std::chrono::seconds deadline = std::chrono::seconds(0),
+            const std::atomic<bool>* external_cancel = nullptr) {
   // A resumed front-end run (`sshm patch install`) runs with the plugin settings it was recorded with.
   if (req.resume)
     if (auto saved = store.find_run_spec(req.command.command_id))
@@ -434,12 +448,14 @@ int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOpt
   std::vector<std::unique_ptr<sinks::Sink>> sinks = sinks::make_sinks(sink_options);
 
   std::atomic<bool> cancel{false};
-  SignalGuard guard(cancel);
-  DeadlineCancel deadline_cancel(cancel, deadline);
+  // A caller with its own cancel flag owns Ctrl-C too: its runs go on side by side.
+  std::optional<SignalGuard> guard;
+  if (!external_cancel) guard.emplace(cancel);
+  CancelWatch watch(cancel, deadline, external_cancel);
   std::unique_ptr<CliRunObserver> observer =
       make_observer ? make_observer(to_run) : make_run_observer(g, display, to_run);
   const store::CommandRecord cmd = req.command;
-  guard.on_second([&store, cmd] {
+  if (guard) guard->on_second([&store, cmd] {
     // Best effort: the command row says it was interrupted. Hosts not started stay Pending
     // and those in flight InProgress, so `commands resume` can continue it.
     store::CommandRecord c = cmd;
@@ -552,7 +568,7 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   auto store = open_state_store(g);
   store->save_run_spec(cmd.command_id, {run_spec(g, o, doc, values, sink_options), engine::owner_of_this_process()});
   return execute(g, std::move(req), sink_options, {o.gather, o.raw}, o.output_dir, ssh_config, *store, hosts.size(),
-                 o.make_observer, o.deadline);
+                 o.make_observer, o.deadline, o.cancel);
 }
 
 int run_run(const GlobalOptions& g, const RunOptions& o) {
@@ -599,6 +615,8 @@ int run_front_end(const GlobalOptions& g, const FrontEndRun& run) {
   o.comment = run.comment;
   o.on_command_id = run.on_command_id;
   o.deadline = run.deadline;
+  o.timeout = run.timeout;
+  o.cancel = run.cancel;
   return run_document_on_fleet(g, o, run.loaded ? *run.loaded : documents::load(run.document), run.values);
 }
 

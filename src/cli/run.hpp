@@ -7,6 +7,7 @@
 #include "documents/document.hpp"
 #include "sinks/sinks.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -48,6 +49,10 @@ struct FrontEndRun {
   // When set, hosts still running are cancelled and none started after this long (an
   // association's Duration).
   std::chrono::seconds deadline{0};
+  int timeout = 0;  // delivery timeout (send-command's --timeout-seconds); 0: the default
+  // When set, the run is cancelled when it becomes true, and the caller owns Ctrl-C (the
+  // run installs no signal handler): a maintenance window's tasks run side by side.
+  const std::atomic<bool>* cancel = nullptr;
 };
 int run_front_end(const GlobalOptions& global, const FrontEndRun& run);
 

@@ -25,4 +25,7 @@ target_sources(sshm_lib PRIVATE
   cli/sink_options.cpp
   cli/tick.cpp
   cli/tick_parts.cpp
+  cli/windows.cpp
+  cli/windows_records.cpp
+  cli/windows_tick.cpp
 )

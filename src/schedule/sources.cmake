@@ -2,6 +2,8 @@ target_sources(sshm_lib PRIVATE
   schedule/association.cpp
   schedule/cron.cpp
   schedule/schedule.cpp
+  schedule/window.cpp
+  schedule/window_run.cpp
 )
 # ScheduleTimezone: IANA zones from the system's tzdata through date/tz.h (Debian's
 # libhowardhinnant-date-dev, built with USE_OS_TZDB). Only schedule.cpp includes it, so its

@@ -228,6 +228,20 @@ CREATE TABLE association_hosts (
   PRIMARY KEY (association_id, resource_id)
 );
 )sql",
+    // 5 -> 6: maintenance windows: windows, their targets and tasks, executions, task executions and
+    // task invocations, each row one record in SSM's JSON shape (store/window_tables.hpp). One
+    // table for the six kinds keeps a new store small.
+    R"sql(
+CREATE TABLE IF NOT EXISTS window_records (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  parent TEXT NOT NULL,
+  sort_key TEXT NOT NULL,
+  body_json TEXT NOT NULL,
+  PRIMARY KEY (kind, id)
+);
+CREATE INDEX IF NOT EXISTS window_records_parent ON window_records (kind, parent, sort_key);
+)sql",
 };
 constexpr int k_schema_version = static_cast<int>(sizeof(k_migrations) / sizeof(k_migrations[0]));
 

@@ -7,4 +7,5 @@ target_sources(sshm_lib PRIVATE
   store/sql.cpp
   store/ssm_json.cpp
   store/store.cpp
+  store/window_tables.cpp
 )
