@@ -10,12 +10,6 @@ namespace sshm::store {
 
 namespace {
 
-std::string json_text(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
-nlohmann::json json_of(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  return j.is_discarded() ? nlohmann::json::object() : j;
-}
 
 constexpr const char* k_association_columns =
     "association_id, association_name, association_version, definition, run_requested, request_reason, has_run, "

@@ -5,17 +5,6 @@
 
 namespace sshm::store {
 
-namespace {
-
-std::string json_text(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
-nlohmann::json json_of(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  return j.is_discarded() ? nlohmann::json::object() : j;
-}
-
-} // namespace
-
 void put_compliance_items(Store& store, const std::string& resource_id, const std::string& type,
                           const std::string& execution_id, const std::string& execution_time,
                           const std::vector<ComplianceItem>& items, bool complete) {

@@ -7,9 +7,6 @@ namespace sshm::store {
 
 namespace {
 
-std::string json_text(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
-nlohmann::json json_of(const std::string& text) { return nlohmann::json::parse(text, nullptr, false); }
 
 void insert_operation(Transaction& tx, const PatchOperationRow& op) {
   Statement s(tx,

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -148,6 +149,16 @@ template <typename F> auto with_transaction(const Store& store, Access access, F
 // RuntimeError when it cannot.
 sqlite3* open_connection(const std::filesystem::path& path);
 void close_connection(sqlite3* db);
+// A JSON column's text (invalid UTF-8 replaced), and its value read back (an empty object
+// when the text is not JSON, so one damaged row never stops a listing).
+inline std::string json_text(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+inline nlohmann::json json_of(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  return j.is_discarded() ? nlohmann::json::object() : j;
+}
+
 // Creates or migrates the schema to the version this sshm knows (store/schema.cpp).
 void migrate(const Store& store);
 // The schema version this sshm writes: the number of migrations it knows.

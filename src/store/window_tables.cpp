@@ -22,12 +22,6 @@ const char* kind_of(WindowTable t) {
   return "window";
 }
 
-std::string json_text(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
-nlohmann::json json_of(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  return j.is_discarded() ? nlohmann::json::object() : j;
-}
 
 void delete_children(Transaction& tx, const std::string& window_id) {
   const char* const sql[] = {
