@@ -213,6 +213,11 @@ Inventory Inventory::load(const std::string& path, InventoryFormat format) {
 }
 
 InventoryFormat Inventory::detect_format(const std::string& text) {
+  std::optional<YAML::Node> unused;
+  return detect_format(text, unused);
+}
+
+InventoryFormat Inventory::detect_format(const std::string& text, std::optional<YAML::Node>& loaded) {
   if (ansible::starts_with_ini_section(text)) return InventoryFormat::ansible_ini;
   // The first line that is not blank or a comment, to tell host lines from YAML.
   std::string first;
@@ -231,6 +236,7 @@ InventoryFormat Inventory::detect_format(const std::string& text) {
   } catch (const YAML::Exception&) {
     return yaml_start ? InventoryFormat::native : InventoryFormat::ansible_ini;
   }
+  loaded = root;
   if (root.IsScalar()) return yaml_start ? InventoryFormat::native : InventoryFormat::ansible_ini;
   if (!root.IsMap()) return InventoryFormat::native;
   bool all_native = true;
@@ -254,15 +260,16 @@ Inventory Inventory::parse(const std::string& text, const std::string& file_name
     } catch (const YAML::Exception&) {
     }
   }
-  if (format == InventoryFormat::automatic) format = detect_format(text);
+  std::optional<YAML::Node> root;
+  if (format == InventoryFormat::automatic) format = detect_format(text, root);
   Inventory inv;
   try {
     if (format == InventoryFormat::ansible_ini) {
       inv = ansible::parse_ini(text, file_name);
     } else if (format == InventoryFormat::ansible_yaml) {
-      inv = ansible::parse_yaml(bounded::load_yaml(text, file_name), file_name);
+      inv = ansible::parse_yaml(root ? *root : bounded::load_yaml(text, file_name), file_name);
     } else {
-      inv = parse_native(text, file_name);
+      inv = parse_native(root ? *root : load_yaml_input(text, file_name), file_name);
     }
   } catch (const YAML::Exception& e) {
     // A syntax error, or a node of the wrong kind where a reader converts (a list as a key).
@@ -272,9 +279,8 @@ Inventory Inventory::parse(const std::string& text, const std::string& file_name
   return inv;
 }
 
-Inventory Inventory::parse_native(const std::string& text, const std::string& file_name) {
+Inventory Inventory::parse_native(const YAML::Node& root, const std::string& file_name) {
   Reader r(file_name);
-  YAML::Node root = load_yaml_input(text, file_name);
   Inventory inv;
   inv.m_source = file_name;
   if (root.IsNull()) return inv;

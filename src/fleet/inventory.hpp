@@ -14,6 +14,10 @@
 #include <string>
 #include <vector>
 
+namespace YAML {
+class Node;
+}
+
 namespace sshm::fleet {
 
 // Connection settings an inventory may give; unset ones fall back to the ssh config.
@@ -85,7 +89,9 @@ public:
   void finish();
 
 private:
-  static Inventory parse_native(const std::string& text, const std::string& file_name);
+  // detect_format, keeping the YAML it loaded (when it did) in `root`, so a file is parsed once.
+  static InventoryFormat detect_format(const std::string& text, std::optional<YAML::Node>& root);
+  static Inventory parse_native(const YAML::Node& root, const std::string& file_name);
 
   std::vector<Host> m_hosts;
   std::map<std::string, size_t> m_index;
