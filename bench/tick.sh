@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# What a tick with nothing due costs: `sshm tick` against a state dir holding 50 associations
-# and 10 maintenance windows none of which is due, timed over 40 runs (median and p90, whole
-# process), next to `sshm --version` (the process start alone). Also checks that such a tick
-# makes no network connection (strace, when installed). Appends to bench/tick-results.md.
+# What a tick with nothing due costs: `sshm tick` against a state dir holding N associations
+# and M maintenance windows none of which is due, over a 200-host inventory, timed over 40
+# runs (median and p90, whole process), next to `sshm --version` (the process start alone).
+# Also checks that such a tick makes no network connection (strace, when installed).
+# Appends to bench/tick-results.md.
 #
-#   bench/tick.sh [--sshm PATH] [--runs N]
+#   bench/tick.sh [--sshm PATH] [--runs N] [--associations N] [--windows M]   (default 5 and 2)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 sshm=$repo/build/rel/sshm
 runs=40
+associations=5
+windows=2
 while [ $# -gt 0 ]; do
   case $1 in
     --sshm) sshm=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
-    *) echo "usage: bench/tick.sh [--sshm PATH] [--runs N]" >&2; exit 2 ;;
+    --associations) associations=$2; shift 2 ;;
+    --windows) windows=$2; shift 2 ;;
+    *) echo "usage: bench/tick.sh [--sshm PATH] [--runs N] [--associations N] [--windows M]" >&2; exit 2 ;;
   esac
 done
 work=$(mktemp -d)
@@ -26,22 +31,20 @@ export SSHM_STATE_DIR=$work/state XDG_CONFIG_HOME=$work/config XDG_STATE_HOME=$w
 } >"$work/inventory.yaml"
 export SSHM_INVENTORY=$work/inventory.yaml
 # Due on Sundays at 03:00 only, and never at creation (ApplyOnlyAtCronInterval).
-for i in $(seq 1 50); do
+for i in $(seq 1 "$associations"); do
   "$sshm" associations create --name AWS-RunShellScript --association-name "a-$i" -t tag:Role=web \
     -p commands=true --schedule-expression 'cron(0 3 ? * SUN *)' --apply-only-at-cron-interval >/dev/null ||
     { echo "bench/tick.sh: could not create association a-$i" >&2; exit 1; }
 done
-if "$sshm" windows --help >/dev/null 2>&1; then
-  for i in $(seq 1 10); do
-    "$sshm" windows create --name "w-$i" --schedule 'cron(0 2 ? * SAT *)' --duration 4 --cutoff 1 \
-      --allow-unassociated-targets >/dev/null 2>&1 || true
-  done
-fi
+for i in $(seq 1 "$windows"); do
+  "$sshm" windows create --name "w-$i" --schedule 'cron(0 2 ? * SAT *)' --duration 4 --cutoff 1 >/dev/null ||
+    { echo "bench/tick.sh: could not create window w-$i" >&2; exit 1; }
+done
 # The first tick may settle state; the timed ones are the steady state of a quiet minute.
 "$sshm" tick 2>/dev/null
-python3 - "$sshm" "$runs" <<'PY' | tee -a "$here/tick-results.md"
+python3 - "$sshm" "$runs" "$associations" "$windows" <<'PY' | tee -a "$here/tick-results.md"
 import statistics, subprocess, sys, time, datetime
-sshm, runs = sys.argv[1], int(sys.argv[2])
+sshm, runs, n_assoc, n_windows = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 def times(args):
     out = []
     for _ in range(runs):
@@ -52,7 +55,7 @@ def times(args):
     return statistics.median(out), out[int(len(out) * 0.9) - 1]
 tick = times(["tick"])
 start = times(["--version"])
-print(f"\n## {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, {runs} runs, 50 associations + 10 windows, nothing due\n")
+print(f"\n## {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, {runs} runs, {n_assoc} associations + {n_windows} windows, 200 hosts, nothing due\n")
 print("| | median | p90 |\n|---|---|---|")
 print(f"| `sshm tick` (whole process) | {tick[0]:.1f} ms | {tick[1]:.1f} ms |")
 print(f"| `sshm --version` (process start) | {start[0]:.1f} ms | {start[1]:.1f} ms |")
