@@ -1,4 +1,5 @@
 #include "cli/app.hpp"
+#include "util/spell.hpp"
 
 #include "cli/common.hpp"
 #include "util/bounded_parse.hpp"
@@ -64,11 +65,16 @@ void apply_fallbacks(CLI::App& app, GlobalOptions& g) {
       *f.value = value.as<std::string>();
     }
   }
-  if (app.count("--no-color") == 0 && std::getenv("NO_COLOR")) g.no_color = true;
-  if (g.output.empty()) g.output = isatty_stdout() ? "text" : "text";
+  // NO_COLOR (no-color.org) turns colour off unless a flag asks for it.
+  if (app.count("--no-color") == 0 && app.count("--color") == 0 && std::getenv("NO_COLOR")) g.no_color = true;
+  if (g.no_color) g.color = "never";
+  if (g.output.empty()) g.output = "text";
   static const std::vector<std::string> formats = {"text", "json", "jsonl", "yaml", "table"};
   if (std::find(formats.begin(), formats.end(), g.output) == formats.end())
-    throw InputError(fmt::format("unknown output format '{}' (use text, json, jsonl, yaml or table)", g.output));
+    throw InputError(fmt::format("unknown output format '{}' (use text, json, jsonl or yaml)", g.output),
+                     closest_match(g.output, formats));
+  // Text tables take their column widths from the data, so `table` is text (kept for scripts).
+  if (g.output == "table") g.output = "text";
   // Left empty when nothing chose one (the local store), so `commands resume` can tell a
   // choice from the default and keep the store the run was recorded with.
   if (!g.params_backend.empty() && g.params_backend != "local" && g.params_backend != "aws")
@@ -90,7 +96,7 @@ int main(int argc, char** argv) {
       ->envname("SSHM_INVENTORY");
   app.add_option("-F,--ssh-config", global.ssh_config, "OpenSSH client config to read, as ssh -F");
   app.add_option("--state-dir", global.state_dir, "State store directory (default ~/.local/state/sshm)");
-  app.add_option("-o,--output", global.output, "Output format: text, json, jsonl, yaml, table");
+  app.add_option("-o,--output", global.output, "Output format: text, json, jsonl (one object per line) or yaml");
   app.add_option("--host-key-policy", global.host_key_policy, "strict (default), accept-new or off");
   app.add_option("--params-backend", global.params_backend,
                  "Parameter Store for sshm params and {{ssm:}} references: local (default) or aws");
@@ -98,7 +104,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
   app.add_flag("-v,--verbose", [&](std::int64_t n) { global.verbosity += static_cast<int>(n); }, "More output");
   app.add_flag("-q,--quiet", [&](std::int64_t n) { global.verbosity -= static_cast<int>(n); }, "Less output");
-  app.add_flag("--no-color", global.no_color, "Plain output");
+  app.add_flag("--no-color", global.no_color, "Plain output (as --color never; NO_COLOR does the same)");
+  app.add_option("--color", global.color, "Colour failed hosts and statuses: auto (on a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
   app.add_flag("--no-progress", global.no_progress, "No progress line");
 
   Action action;

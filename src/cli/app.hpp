@@ -18,9 +18,13 @@ struct GlobalOptions {
   std::string params_backend;   // --params-backend, SSHM_PARAMS_BACKEND: local or aws; "" local
   int connect_timeout = 0;      // --connect-timeout seconds; 0: the ssh config's, else 10
   int verbosity = 0;            // -v adds, -q subtracts
-  bool no_color = false;
+  bool no_color = false;         // --no-color, or NO_COLOR set: the same as --color never
+  std::string color = "auto";   // --color auto|always|never: auto colours a terminal only
   bool no_progress = false;
 };
+
+// Whether text for this stream (stdout: false, stderr: true) may carry colour.
+bool use_color(const GlobalOptions& g, bool is_stderr);
 
 // The chosen command, run after parsing so parse errors and run errors never mix.
 using Action = std::function<int()>;

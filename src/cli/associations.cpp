@@ -250,8 +250,8 @@ int run_list(const GlobalOptions& g, const AssociationsOptions&) {
 int run_describe(const GlobalOptions& g, const AssociationsOptions& o) {
   auto store = open_state_store(g);
   store::AssociationRow row = find_or_fail(*store, o.id);
-  if (g.output == "text" || g.output == "table") {
-    SyncOut::instance().out(association_description_json(*store, row).dump(2) + "\n");
+  if (!structured_output(g)) {
+    SyncOut::instance().out(object_text(association_description_json(*store, row)));
     return k_exit_ok;
   }
   print_description(g, *store, row);
@@ -264,6 +264,7 @@ int run_delete(const GlobalOptions& g, const AssociationsOptions& o) {
   store::delete_association(*store, row.association_id);
   store::delete_compliance_items(*store, "Association", row.association_id);
   if (g.verbosity >= 0) SyncOut::instance().err(fmt::format("deleted association {}\n", row.association_id));
+  if (structured_output(g)) print_structured(g, nlohmann::json::object());  // DeleteAssociation's empty response
   return k_exit_ok;
 }
 
@@ -277,6 +278,7 @@ int run_start_once(const GlobalOptions& g, const AssociationsOptions& o) {
   }
   if (g.verbosity >= 0)
     SyncOut::instance().err(fmt::format("{} association(s) will run at the next tick\n", o.ids.size()));
+  if (structured_output(g)) print_structured(g, nlohmann::json::object());  // StartAssociationsOnce's empty response
   return k_exit_ok;
 }
 

@@ -222,6 +222,24 @@ std::vector<std::string> changed_fields(const schedule::Association& stored, con
   return out;
 }
 
+void print_apply(const GlobalOptions& g, const nlohmann::json& changes, bool dry_run) {
+  if (structured_output(g)) {
+    print_structured(g, {{"DryRun", dry_run}, {"Changes", changes}});
+    return;
+  }
+  std::string text;
+  int count = 0;
+  for (const auto& c : changes) {
+    const std::string action = c["Action"].get<std::string>();
+    const std::string name = c["AssociationName"].get<std::string>();
+    if (action == "update") text += fmt::format("~ update {}: {}\n", name, fmt::join(c["Fields"].get<std::vector<std::string>>(), ", "));
+    else text += fmt::format("{} {} {}\n", action == "create" ? "+" : action == "delete" ? "-" : "=", action, name);
+    if (action != "unchanged") ++count;
+  }
+  text += fmt::format("{} change(s){}\n", count, dry_run ? " (dry run: nothing changed)" : "");
+  SyncOut::instance().out(text);
+}
+
 } // namespace
 
 int run_associations_apply(const GlobalOptions& g, const std::string& file, bool dry_run) {
@@ -231,36 +249,31 @@ int run_associations_apply(const GlobalOptions& g, const std::string& file, bool
   std::map<std::string, store::AssociationRow> stored;
   for (auto& row : store::list_associations(*store))
     if (!row.association_name.empty()) stored[row.association_name] = row;
-  std::string text;
-  int changes = 0;
+  // One entry per association: what apply does (or, with --dry-run, would do) to it.
+  nlohmann::json changes = nlohmann::json::array();
+  auto note = [&](const char* action, const std::string& name, const std::vector<std::string>& fields = {}) {
+    changes.push_back({{"Action", action}, {"AssociationName", name}, {"Fields", fields}});
+  };
   for (const auto& a : wanted) {
     auto it = stored.find(a.association_name);
     if (it == stored.end()) {
-      text += fmt::format("+ create {}\n", a.association_name);
+      note("create", a.association_name);
       if (!dry_run) apply_create(*store, a);
-      ++changes;
       continue;
     }
     std::vector<std::string> fields = changed_fields(association_from_definition(it->second.definition), a);
-    if (fields.empty()) {
-      text += fmt::format("= unchanged {}\n", a.association_name);
-    } else {
-      text += fmt::format("~ update {}: {}\n", a.association_name, fmt::join(fields, ", "));
-      if (!dry_run) apply_update(*store, it->second, a);
-      ++changes;
-    }
+    note(fields.empty() ? "unchanged" : "update", a.association_name, fields);
+    if (!fields.empty() && !dry_run) apply_update(*store, it->second, a);
     stored.erase(it);
   }
   for (const auto& [name, row] : stored) {
-    text += fmt::format("- delete {}\n", name);
+    note("delete", name);
     if (!dry_run) {
       store::delete_association(*store, row.association_id);
       store::delete_compliance_items(*store, "Association", row.association_id);
     }
-    ++changes;
   }
-  text += fmt::format("{} change(s){}\n", changes, dry_run ? " (dry run: nothing changed)" : "");
-  SyncOut::instance().out(text);
+  print_apply(g, changes, dry_run);
   return k_exit_ok;
 }
 

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace sshm::cli {
@@ -33,6 +34,19 @@ struct CommandsShowOptions {
 struct ResumeOptions {
   std::string id;
   ResumeDisplay display;
+};
+
+struct InvocationsOptions {
+  std::string id;
+  std::string host;
+  bool details = false;
+  int limit = 50;
+};
+
+struct GetInvocationOptions {
+  std::string id;
+  std::string host;
+  std::string plugin_name;
 };
 
 struct CommandsOutputOptions {
@@ -81,7 +95,6 @@ std::string since_time(const std::string& since) {
   return iso8601_ms(parse_iso8601(s));
 }
 
-bool wants_json(const GlobalOptions& g) { return g.output == "json" || g.output == "yaml"; }
 
 std::string targets_text(const std::vector<std::string>& targets) {
   return targets.empty() ? "-" : join(targets, " AND ");
@@ -96,27 +109,22 @@ int run_commands_list(const GlobalOptions& g, const CommandsListOptions& o) {
 
   auto db = open_state_store(g);
   std::vector<store::CommandRecord> commands = db->list_commands(filter);
-  if (wants_json(g)) {
+  if (structured_output(g)) {
+    // The shape of `aws ssm list-commands`, so one jq script reads both.
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& c : commands) arr.push_back(store::command_to_json(c));
-    print_structured(g, arr);
-  } else if (g.output == "jsonl") {
-    std::string text;
-    for (const auto& c : commands) text += store::command_to_json(c).dump() + "\n";
-    SyncOut::instance().out(text);
+    print_list(g, "Commands", arr);
   } else if (commands.empty()) {
     SyncOut::instance().err("No commands match.\n");
   } else {
-    std::string text = fmt::format("{:<36}  {:<24}  {:<10}  {:<24}  {}\n", "CommandId", "Document", "Status",
-                                   "Requested", "Targets/Ok/Err");
+    TextTable table({"CommandId", "Document", "Status", "Requested", "Targets/Ok/Err"});
     for (const auto& c : commands) {
       auto counts = db->invocation_status_counts(c.command_id);
       int ok = counts.count("Success") ? counts.at("Success") : 0;
-      text += fmt::format("{:<36}  {:<24}  {:<10}  {:<24}  {}/{}/{}\n", c.command_id,
-                          terminal_safe(c.document_name, false), c.status,
-                          c.requested_date_time, c.target_count, ok, c.error_count);
+      table.add({c.command_id, c.document_name, c.status, c.requested_date_time,
+                 fmt::format("{}/{}/{}", c.target_count, ok, c.error_count)});
     }
-    SyncOut::instance().out(terminal_safe(text));
+    SyncOut::instance().out(table.render());
   }
   return k_exit_ok;
 }
@@ -127,13 +135,12 @@ int run_commands_show(const GlobalOptions& g, const CommandsShowOptions& o) {
   std::vector<store::InvocationRecord> invocations = db->get_invocations(c.command_id);
   // Outputs a sink could not deliver yet (`sshm outputs flush` retries them).
   std::vector<sinks::PendingItem> pending = sinks::pending_for(db->state_dir(), c.command_id);
-  if (wants_json(g) || g.output == "jsonl") {
+  if (structured_output(g)) {
     nlohmann::json j = store::command_report_json(c, invocations);
     nlohmann::json p = nlohmann::json::array();
     for (const auto& item : pending) p.push_back({{"Kind", item.kind}, {"Host", item.host}, {"Destination", item.destination}, {"Error", item.last_error}});
     j["PendingDeliveries"] = std::move(p);
-    if (g.output == "jsonl") SyncOut::instance().out(j.dump() + "\n");
-    else print_structured(g, j);
+    print_structured(g, j);
     return k_exit_ok;
   }
   std::string text;
@@ -243,6 +250,88 @@ int run_commands_output(const GlobalOptions& g, const CommandsOutputOptions& o) 
   return k_exit_ok;
 }
 
+
+// `aws ssm list-commands` -> `list-command-invocations`: one command's invocations, or those
+// of the newest commands when no ID is given; CommandPlugins only with --details.
+int run_commands_invocations(const GlobalOptions& g, const InvocationsOptions& o) {
+  auto db = open_state_store(g);
+  std::vector<store::CommandRecord> commands;
+  if (!o.id.empty()) commands.push_back(*db->get_command(o.id));
+  else commands = db->list_commands(store::CommandFilter{});
+  nlohmann::json list = nlohmann::json::array();
+  TextTable table({"CommandId", "Host", "Status", "Code", "Requested"});
+  int left = o.limit > 0 ? o.limit : std::numeric_limits<int>::max();
+  for (const auto& c : commands) {
+    for (const auto& r : db->get_invocations(c.command_id)) {
+      if (!o.host.empty() && r.instance_id != o.host) continue;
+      if (left-- <= 0) break;
+      list.push_back(store::command_invocation_json(r, c, o.details));
+      table.add({c.command_id, r.instance_id, r.status, std::to_string(r.response_code), r.requested_date_time});
+    }
+    if (left <= 0) break;
+  }
+  if (structured_output(g)) print_list(g, "CommandInvocations", list);
+  else if (list.empty()) SyncOut::instance().err("No invocations match.\n");
+  else SyncOut::instance().out(table.render());
+  return k_exit_ok;
+}
+
+std::string read_stream(const store::Store& db, const store::InvocationRecord& r, const store::PluginRecord& p,
+                        bool is_stderr) {
+  std::ifstream in(stream_path(db, r, p, is_stderr), std::ios::binary);
+  std::string text;
+  // GetCommandInvocation returns at most 24,000 characters: read no more than 4 bytes each.
+  text.resize(is_stderr ? 8000 * 4 : 24000 * 4);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(std::max<std::streamsize>(0, in.gcount())));
+  return text;
+}
+
+// `aws ssm get-command-invocation`: one host's result, flat. A document of several steps needs
+// --plugin-name, as the API does.
+int run_commands_get_invocation(const GlobalOptions& g, const GetInvocationOptions& o) {
+  auto db = open_state_store(g);
+  store::CommandRecord c = *db->get_command(o.id);
+  std::vector<store::InvocationRecord> invocations = db->get_invocations(c.command_id);
+  std::vector<std::string> hosts;
+  const store::InvocationRecord* inv = nullptr;
+  for (const auto& r : invocations) {
+    hosts.push_back(r.instance_id);
+    if (r.instance_id == o.host) inv = &r;
+  }
+  if (!inv)
+    throw InputError(fmt::format("command {} did not target host '{}'", c.command_id, o.host), closest_match(o.host, hosts));
+  const store::PluginRecord* plugin = nullptr;
+  std::vector<std::string> names;
+  for (const auto& p : inv->plugins) {
+    names.push_back(store::plugin_display_name(p));
+    if (!o.plugin_name.empty() && (p.name == o.plugin_name || store::plugin_display_name(p) == o.plugin_name)) plugin = &p;
+  }
+  if (!o.plugin_name.empty() && !plugin)
+    throw InputError(fmt::format("command {} has no step '{}' on {} (steps: {})", c.command_id, o.plugin_name, o.host,
+                                 names.empty() ? "none" : join(names, ", ")),
+                     closest_match(o.plugin_name, names));
+  if (o.plugin_name.empty() && inv->plugins.size() > 1)
+    throw InputError(fmt::format("the document has {} steps: name one with --plugin-name ({})", names.size(),
+                                 join(names, ", ")));
+  nlohmann::json j = plugin ? store::get_command_invocation_json(*inv, c, plugin, read_stream(*db, *inv, *plugin, false),
+                                                                 read_stream(*db, *inv, *plugin, true))
+                            : store::get_command_invocation_json(*inv, c, nullptr, "", "");
+  if (structured_output(g)) {
+    print_structured(g, j);
+    return k_exit_ok;
+  }
+  std::string text;
+  for (const char* key : {"CommandId", "InstanceId", "DocumentName", "PluginName", "Status", "StatusDetails",
+                          "ResponseCode", "ExecutionStartDateTime", "ExecutionEndDateTime", "ExecutionElapsedTime"})
+    text += fmt::format("{:<23} {}\n", key, j[key].is_string() ? j[key].get<std::string>() : j[key].dump());
+  text += "StandardOutputContent\n" + j["StandardOutputContent"].get<std::string>();
+  if (!j["StandardErrorContent"].get<std::string>().empty())
+    text += "\nStandardErrorContent\n" + j["StandardErrorContent"].get<std::string>();
+  SyncOut::instance().out(terminal_safe(text) + (text.empty() || text.back() == '\n' ? "" : "\n"));
+  return k_exit_ok;
+}
+
 } // namespace
 
 void setup_commands(CLI::App& app, GlobalOptions& global, Action& action) {
@@ -265,6 +354,27 @@ void setup_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   show->add_option("id", show_opts->id, "Command ID or a unique prefix of one")->required();
   show->callback([&global, &action, show_opts] {
     action = [&global, show_opts] { return run_commands_show(global, *show_opts); };
+  });
+
+  auto inv_opts = std::make_shared<InvocationsOptions>();
+  auto* invocations = commands->add_subcommand(
+      "invocations", "Invocations of one command, or of the newest commands (SSM list-command-invocations)");
+  invocations->add_option("id", inv_opts->id, "Command ID or a unique prefix of one (default: the newest commands)");
+  invocations->add_option("--host", inv_opts->host, "Only this host (InstanceId)");
+  invocations->add_flag("--details", inv_opts->details, "Include CommandPlugins, as --details does for the AWS CLI");
+  invocations->add_option("--limit", inv_opts->limit, "At most N invocations (0: all)")->check(CLI::NonNegativeNumber);
+  invocations->callback([&global, &action, inv_opts] {
+    action = [&global, inv_opts] { return run_commands_invocations(global, *inv_opts); };
+  });
+
+  auto get_opts = std::make_shared<GetInvocationOptions>();
+  auto* get = commands->add_subcommand("get-invocation",
+                                       "One host's result, flat, as SSM get-command-invocation gives it");
+  get->add_option("id", get_opts->id, "Command ID or a unique prefix of one")->required();
+  get->add_option("host", get_opts->host, "Host (InstanceId)")->required();
+  get->add_option("--plugin-name", get_opts->plugin_name, "The step, when the document has several");
+  get->callback([&global, &action, get_opts] {
+    action = [&global, get_opts] { return run_commands_get_invocation(global, *get_opts); };
   });
 
   auto output_opts = std::make_shared<CommandsOutputOptions>();

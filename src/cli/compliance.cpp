@@ -188,12 +188,10 @@ nlohmann::json type_summaries(const std::vector<ResourceSummary>& resources) {
   return out;
 }
 
-bool structured(const GlobalOptions& g) { return g.output == "json" || g.output == "yaml" || g.output == "jsonl"; }
+bool structured(const GlobalOptions& g) { return structured_output(g); }
 
 void print(const GlobalOptions& g, const nlohmann::json& value) {
-  if (g.output == "jsonl")
-    SyncOut::instance().out(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  else print_structured(g, value);
+  print_structured(g, value);
 }
 
 std::string safe(const std::string& s) { return terminal_safe(s, false); }
@@ -386,6 +384,7 @@ int run_put(const GlobalOptions& g, const PutOptions& o) {
   if (!structured(g))
     SyncOut::instance().out(fmt::format("{} {}: {} item(s) recorded{}\n", safe(o.resource_id), safe(o.type), items.size(),
                                         o.upload_type == "COMPLETE" ? ", replacing the earlier ones" : ""));
+  else print(g, nlohmann::json::object());  // PutComplianceItems' response is empty
   return k_exit_ok;
 }
 

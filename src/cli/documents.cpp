@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 namespace sshm::cli {
 
@@ -18,28 +17,6 @@ struct DocumentsValidateOptions {
   std::vector<std::string> files;
 };
 
-// JSON -> YAML, keeping key order when the JSON came in ordered.
-void emit_yaml(YAML::Emitter& out, const nlohmann::ordered_json& v) {
-  if (v.is_object()) {
-    out << YAML::BeginMap;
-    for (const auto& [key, item] : v.items()) {
-      out << YAML::Key << key << YAML::Value;
-      emit_yaml(out, item);
-    }
-    out << YAML::EndMap;
-  } else if (v.is_array()) {
-    out << YAML::BeginSeq;
-    for (const auto& item : v) emit_yaml(out, item);
-    out << YAML::EndSeq;
-  } else if (v.is_string()) {
-    out << YAML::DoubleQuoted << v.get<std::string>();
-  } else if (v.is_null()) {
-    out << YAML::Null;
-  } else {
-    out << v.dump();
-  }
-}
-
 int run_documents_list(const GlobalOptions& g) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   std::string text;
@@ -52,17 +29,9 @@ int run_documents_list(const GlobalOptions& g) {
                     {"Description", doc.description}});
     text += fmt::format("{:<28} {}\n", doc.name, doc.description);
   }
-  if (g.output == "json") {
-    SyncOut::instance().out(list.dump(2) + "\n");
-  } else if (g.output == "jsonl") {
-    for (const auto& item : list) SyncOut::instance().out(item.dump() + "\n");
-  } else if (g.output == "yaml") {
-    YAML::Emitter out;
-    emit_yaml(out, list);
-    SyncOut::instance().out(std::string(out.c_str()) + "\n");
-  } else {
-    SyncOut::instance().out(text);
-  }
+  // The shape of `aws ssm list-documents`.
+  if (structured_output(g)) print_ordered(g, nlohmann::ordered_json{{"DocumentIdentifiers", list}});
+  else SyncOut::instance().out(text);
   return k_exit_ok;
 }
 
@@ -70,14 +39,14 @@ int run_documents_show(const GlobalOptions& g, const DocumentsShowOptions& o) {
   documents::Document doc = documents::load(o.name);
   bool want_yaml = g.output == "yaml";
   // The document as written when its format matches; converted (order kept) otherwise.
-  if ((want_yaml && doc.format == "YAML") || (!want_yaml && doc.format == "JSON")) {
+  if ((want_yaml && doc.format == "YAML") || (!want_yaml && g.output != "jsonl" && doc.format == "JSON")) {
     std::string text = doc.source_text;
     if (!text.empty() && text.back() != '\n') text += "\n";
     SyncOut::instance().out(text);
   } else if (want_yaml) {
-    YAML::Emitter out;
-    emit_yaml(out, nlohmann::ordered_json::parse(doc.source_text));
-    SyncOut::instance().out(std::string(out.c_str()) + "\n");
+    SyncOut::instance().out(to_yaml(nlohmann::ordered_json::parse(doc.source_text)));
+  } else if (g.output == "jsonl") {
+    SyncOut::instance().out(doc.content.dump() + "\n");
   } else {
     SyncOut::instance().out(doc.content.dump(2) + "\n");
   }
@@ -90,7 +59,7 @@ int run_documents_validate(const GlobalOptions& g, const DocumentsValidateOption
   for (const auto& file : o.files) {
     std::vector<InputError> errors = documents::validate_file(file);
     any = any || !errors.empty();
-    if (g.output == "json" || g.output == "jsonl") {
+    if (structured_output(g)) {
       nlohmann::ordered_json entry = {{"File", file}, {"Valid", errors.empty()}, {"Errors", nlohmann::ordered_json::array()}};
       for (const auto& e : errors)
         entry["Errors"].push_back({{"Line", e.where().line}, {"Column", e.where().column}, {"Message", e.formatted()}});
@@ -105,9 +74,7 @@ int run_documents_validate(const GlobalOptions& g, const DocumentsValidateOption
       SyncOut::instance().err(text);
     }
   }
-  if (g.output == "json") SyncOut::instance().out(report.dump(2) + "\n");
-  if (g.output == "jsonl")
-    for (const auto& entry : report) SyncOut::instance().out(entry.dump() + "\n");
+  if (structured_output(g)) print_ordered(g, report);
   return any ? k_exit_usage : k_exit_ok;
 }
 

@@ -19,14 +19,14 @@ struct HostsShowOptions {
 
 nlohmann::json host_json(const fleet::Host& h) {
   const auto& c = h.connection;
-  return {{"name", h.name},
-          {"address", c.address.value_or(h.name)},
-          {"port", c.port ? nlohmann::json(*c.port) : nlohmann::json(nullptr)},
-          {"user", c.user ? nlohmann::json(*c.user) : nlohmann::json(nullptr)},
-          {"tags", h.tags},
-          {"groups", h.groups},
-          {"vars", h.vars},
-          {"platform", h.platform}};
+  return {{"Name", h.name},
+          {"Address", c.address.value_or(h.name)},
+          {"Port", c.port ? nlohmann::json(*c.port) : nlohmann::json(nullptr)},
+          {"User", c.user ? nlohmann::json(*c.user) : nlohmann::json(nullptr)},
+          {"Tags", h.tags},
+          {"Groups", h.groups},
+          {"Vars", h.vars},
+          {"Platform", h.platform}};
 }
 
 int run_hosts_list(const GlobalOptions& g, const HostsListOptions& o) {
@@ -34,23 +34,21 @@ int run_hosts_list(const GlobalOptions& g, const HostsListOptions& o) {
   TargetOptions t = o.targets;
   if (t.targets.empty()) t.targets = {"all"};
   auto hosts = select(g, inv, t);
-  if (g.output == "json" || g.output == "yaml") {
+  if (structured_output(g)) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto* h : hosts) arr.push_back(host_json(*h));
     print_structured(g, arr);
-  } else if (g.output == "jsonl") {
-    for (const auto* h : hosts) SyncOut::instance().out(host_json(*h).dump() + "\n");
   } else {
-    std::string text;
+    TextTable table({"HOST", "ADDRESS", "TAGS"});
     for (const auto* h : hosts) {
       std::string tags;
       for (const auto& [k, v] : h->tags) tags += fmt::format("{}{}={}", tags.empty() ? "" : ",", k, v);
-      text += fmt::format("{:<24} {:<22} {}\n", h->name,
-                          fmt::format("{}:{}", h->connection.address.value_or(h->name),
-                                      h->connection.port ? std::to_string(*h->connection.port) : "-"),
-                          tags);
+      table.add({h->name,
+                 fmt::format("{}:{}", h->connection.address.value_or(h->name),
+                             h->connection.port ? std::to_string(*h->connection.port) : "-"),
+                 tags});
     }
-    SyncOut::instance().out(text);
+    SyncOut::instance().out(table.render(false));  // no header: one host per line, for awk and cut
   }
   return k_exit_ok;
 }
@@ -65,8 +63,8 @@ int run_hosts_keys(const GlobalOptions& g, const HostsListOptions& o) {
   auto config = load_ssh_config(g);
   auto endpoints = endpoints_for(hosts, config, resolve_options(g));
   KeyPreflight report = check_host_keys(hosts, endpoints, config, g);
-  if (g.output == "json" || g.output == "yaml" || g.output == "jsonl")
-    SyncOut::instance().out(key_preflight_json(report).dump(g.output == "jsonl" ? -1 : 2) + "\n");
+  if (structured_output(g))
+    print_structured(g, key_preflight_json(report));
   else
     SyncOut::instance().out(key_preflight_text(report));
   return report.blocking == 0 ? k_exit_ok : k_exit_failed;
@@ -79,7 +77,7 @@ int run_hosts_show(const GlobalOptions& g, const HostsShowOptions& o) {
   ssh::Overrides overrides;
   if (const auto* h = inv.find(o.name)) overrides = overrides_for(*h);
   ssh::Endpoint e = config.resolve(o.name, overrides, resolve_options(g));
-  if (g.output == "json" || g.output == "yaml" || g.output == "jsonl") {
+  if (structured_output(g)) {
     nlohmann::json j = {{"name", e.name},
                         {"hostname", e.hostname},
                         {"port", e.port},
@@ -91,7 +89,7 @@ int run_hosts_show(const GlobalOptions& g, const HostsShowOptions& o) {
                         {"host_key_policy", ssh::to_string(e.host_key_policy)},
                         {"connect_timeout", e.connect_timeout_s},
                         {"in_inventory", inv.find(o.name) != nullptr}};
-    SyncOut::instance().out(j.dump(g.output == "jsonl" ? -1 : 2) + "\n");
+    print_structured(g, j);
     return k_exit_ok;
   }
   // One `key value` per line, like `ssh -G`.

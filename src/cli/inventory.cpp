@@ -55,7 +55,7 @@ struct ExportCliOptions {
   aws::AwsOptions aws;
 };
 
-bool wants_json(const GlobalOptions& g) { return g.output == "json" || g.output == "yaml" || g.output == "jsonl"; }
+bool wants_json(const GlobalOptions& g) { return structured_output(g); }
 
 // "Attr=Value" pairs of a row, values quoted when they hold spaces.
 std::string row_text(const Row& row) {
@@ -124,7 +124,7 @@ void print_collect_summary(const GlobalOptions& g, const std::vector<HostOutcome
       j["Warnings"] = out.warnings;
       arr.push_back(j);
     }
-    SyncOut::instance().out(arr.dump(2) + "\n");
+    print_structured(g, arr);
   } else if (g.verbosity >= 0) {
     std::size_t bytes = 0;
     for (const auto& out : outcomes) bytes += out.ok ? out.bytes : 0;
@@ -255,7 +255,7 @@ int run_show(const GlobalOptions& g, const ShowOptions& o) {
   if (wants_json(g)) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& i : items) arr.push_back(inventory::item_to_json(i));
-    SyncOut::instance().out(arr.dump(2) + "\n");
+    print_structured(g, arr);
     return k_exit_ok;
   }
   std::string text;
@@ -288,7 +288,7 @@ int run_query(const GlobalOptions& g, const QueryOptions& o) {
     if (wants_json(g)) {
       nlohmann::json arr = nlohmann::json::array();
       for (const auto& [v, n] : counts) arr.push_back({{"Value", v}, {"Count", n}});
-      SyncOut::instance().out(arr.dump(2) + "\n");
+      print_structured(g, arr);
     } else {
       std::string text;
       for (const auto& [v, n] : counts) text += fmt::format("{:>6}  {}\n", n, v);
@@ -304,7 +304,7 @@ int run_query(const GlobalOptions& g, const QueryOptions& o) {
         rows.push_back({{"TypeName", type}, {"Content", inventory::row_to_json(row)}});
       arr.push_back({{"Host", m.host}, {"Rows", rows}});
     }
-    SyncOut::instance().out(arr.dump(2) + "\n");
+    print_structured(g, arr);
   } else {
     std::string text;
     for (const auto& m : matches) {
@@ -339,7 +339,7 @@ int run_diff(const GlobalOptions& g, const ShowOptions& o) {
                      {"Removed", removed},
                      {"Changed", changed}});
     }
-    SyncOut::instance().out(arr.dump(2) + "\n");
+    print_structured(g, arr);
     return k_exit_ok;
   }
   std::string text;
@@ -392,8 +392,7 @@ int run_export(const GlobalOptions& g, const ExportCliOptions& o) {
     summary = inventory::export_to_dir(inv, o.dest, eo);
   }
   if (wants_json(g)) {
-    SyncOut::instance().out(
-        nlohmann::json{{"Hosts", summary.hosts}, {"Files", summary.files}, {"Lines", summary.lines}}.dump(2) + "\n");
+    print_structured(g, nlohmann::json{{"Hosts", summary.hosts}, {"Files", summary.files}, {"Lines", summary.lines}});
   } else {
     SyncOut::instance().out(fmt::format("exported {} hosts: {} files, {} entries to {}\n", summary.hosts,
                                         summary.files, summary.lines, o.dest));

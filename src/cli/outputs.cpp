@@ -34,11 +34,11 @@ std::string item_line(const char* state, const sinks::PendingItem& item) {
 int run_flush(const GlobalOptions& global, const OutputsOptions& options) {
   sinks::FlushReport report = sinks::flush_spool(state_dir(global), options.aws);
   auto& out = SyncOut::instance();
-  if (global.output == "json" || global.output == "yaml") {
+  if (structured_output(global)) {
     nlohmann::json j = {{"Delivered", nlohmann::json::array()}, {"Pending", nlohmann::json::array()}};
     for (const auto& i : report.delivered) j["Delivered"].push_back(item_json(i));
     for (const auto& i : report.pending) j["Pending"].push_back(item_json(i));
-    out.out(j.dump(2) + "\n");
+    print_structured(global, j);
   } else {
     for (const auto& i : report.delivered) out.out(item_line("delivered", i));
     for (const auto& i : report.pending) out.out(item_line("pending", i));
@@ -52,10 +52,10 @@ int run_list(const GlobalOptions& global, const OutputsOptions& options) {
                                               ? sinks::Spool(state_dir(global)).list()
                                               : sinks::pending_for(state_dir(global), options.command_id);
   auto& out = SyncOut::instance();
-  if (global.output == "json" || global.output == "yaml") {
+  if (structured_output(global)) {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& i : items) j.push_back(item_json(i));
-    out.out(nlohmann::json{{"Pending", j}}.dump(2) + "\n");
+    print_list(global, "Pending", j);
   } else {
     for (const auto& i : items) out.out(item_line("pending", i));
     out.out(fmt::format("{} pending\n", items.size()));

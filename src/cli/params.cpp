@@ -51,12 +51,10 @@ std::unique_ptr<params::Backend> open_backend(const GlobalOptions& g, const aws:
   return open_store(g, g.params_backend, aws);
 }
 
-bool structured(const GlobalOptions& g) { return g.output == "json" || g.output == "yaml" || g.output == "jsonl"; }
+bool structured(const GlobalOptions& g) { return structured_output(g); }
 
 void print(const GlobalOptions& g, const nlohmann::json& value) {
-  if (g.output == "jsonl")
-    SyncOut::instance().out(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  else print_structured(g, value);
+  print_structured(g, value);
 }
 
 std::string read_all(std::istream& in) { return std::string(std::istreambuf_iterator<char>(in), {}); }
@@ -252,6 +250,7 @@ int run_unlabel(const GlobalOptions& g, const ParamsOptions& o) {
 int run_delete(const GlobalOptions& g, const ParamsOptions& o) {
   open_backend(g, o.aws)->remove(o.name);
   if (!structured(g)) SyncOut::instance().out(fmt::format("deleted {}\n", o.name));
+  else print(g, nlohmann::json::object());  // DeleteParameter's response is empty
   return k_exit_ok;
 }
 

@@ -103,15 +103,14 @@ int finish_patch_run(const GlobalOptions& g, const std::vector<patch::HostPatchR
     if (!r.failure_kind.empty()) ++unreachable;
     if (r.summary.compliance == "NON_COMPLIANT") ++non_compliant;
   }
-  const bool text = g.output != "json" && g.output != "yaml" && g.output != "jsonl";
-  if (text) {
+  if (!structured_output(g)) {
     SyncOut::instance().out(fmt::format("{} hosts: {} {}, {} failed; {} non-compliant\n", reports.size(),
                                         reports.size() - failed, op == patch::Operation::scan ? "scanned" : "patched",
                                         failed, non_compliant));
   } else if (g.output != "jsonl") {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& r : reports) arr.push_back(patch::report_to_json(r));
-    SyncOut::instance().out(arr.dump(2) + "\n");
+    print_structured(g, arr);
   }
   if (cancelled) return k_exit_interrupted;
   if (!reports.empty() && unreachable == reports.size()) return k_exit_unreachable;
@@ -138,7 +137,7 @@ public:
   void on_invocation_done(const store::InvocationRecord& inv) override {
     patch::HostPatchReport r = report_of(inv);
     if (text_output(m_g)) SyncOut::instance().out(report_text(r, m_g.verbosity));
-    else if (m_g.output == "jsonl") SyncOut::instance().out(patch::report_to_json(r).dump() + "\n");
+    else if (m_g.output == "jsonl") print_structured(m_g, patch::report_to_json(r));
   }
   void finish(const engine::RunResult& result) override {
     std::vector<patch::HostPatchReport> reports;
@@ -148,9 +147,7 @@ public:
   std::optional<int> exit_code(const engine::RunResult&) const override { return m_exit; }
 
 private:
-  static bool text_output(const GlobalOptions& g) {
-    return g.output != "json" && g.output != "yaml" && g.output != "jsonl";
-  }
+  static bool text_output(const GlobalOptions& g) { return !structured_output(g); }
 
   patch::HostPatchReport report_of(const store::InvocationRecord& inv) {
     {
@@ -282,14 +279,14 @@ int run_compliance(const GlobalOptions& g, const ComplianceOptions& o) {
   std::vector<std::string> sev_parts;
   for (const char* level : {"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNSPECIFIED"})
     if (by_severity.count(level)) sev_parts.push_back(fmt::format("{} {}", level, by_severity[level]));
-  if (g.output == "json" || g.output == "yaml" || g.output == "jsonl") {
+  if (structured_output(g)) {
     nlohmann::json j = {{"Compliant", compliant},
                         {"NonCompliant", non_compliant},
                         {"NotScanned", not_scanned},
                         {"NonCompliantBySeverity", by_severity},
                         {"HostsMissingCriticalPatches", missing_critical},
                         {"Hosts", hosts_json}};
-    SyncOut::instance().out(j.dump(2) + "\n");
+    print_structured(g, j);
   } else {
     text += fmt::format("{} hosts: {} compliant, {} non-compliant{}{}\n", names.size(), compliant, non_compliant,
                         sev_parts.empty() ? "" : " (" + join(sev_parts, ", ") + ")",
@@ -304,12 +301,12 @@ int run_compliance(const GlobalOptions& g, const ComplianceOptions& o) {
 int run_baselines_list(const GlobalOptions& g, const BaselinesOptions& o) {
   patch::PatchConfig config = load_patch_config(o.patch_config);
   auto all = config.all_baselines();
-  if (g.output == "json" || g.output == "yaml" || g.output == "jsonl") {
+  if (structured_output(g)) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& b : all)
       arr.push_back({{"BaselineId", b.id}, {"BaselineName", b.name}, {"OperatingSystem", b.operating_system},
                      {"BaselineDescription", b.description}, {"DefaultBaseline", b.predefined}});
-    SyncOut::instance().out(arr.dump(2) + "\n");
+    print_list(g, "BaselineIdentities", arr);  // DescribePatchBaselines' shape
     return k_exit_ok;
   }
   std::string text;
@@ -319,12 +316,15 @@ int run_baselines_list(const GlobalOptions& g, const BaselinesOptions& o) {
   return k_exit_ok;
 }
 
-int run_baselines_show(const GlobalOptions&, const BaselinesOptions& o) {
+int run_baselines_show(const GlobalOptions& g, const BaselinesOptions& o) {
   patch::PatchConfig config = load_patch_config(o.patch_config);
   nlohmann::json arr = nlohmann::json::array();
   auto found = config.resolve(o.name);
   for (const auto& b : found) arr.push_back(patch::baseline_to_json(b));
-  SyncOut::instance().out((found.size() == 1 ? arr[0] : arr).dump(2) + "\n");
+  // A baseline is data in any format; text shows it as JSON.
+  const nlohmann::json& shown = found.size() == 1 ? arr[0] : arr;
+  if (structured_output(g)) print_structured(g, shown);
+  else SyncOut::instance().out(shown.dump(2) + "\n");
   return k_exit_ok;
 }
 

@@ -34,11 +34,11 @@ struct PingResult {
 };
 
 nlohmann::json result_json(const PingResult& r) {
-  return {{"host", r.host},
-          {"status", r.failure ? "failed" : "ok"},
-          {"failure", r.failure ? nlohmann::json(ssh::to_string(r.failure->kind)) : nlohmann::json(nullptr)},
-          {"message", r.failure ? nlohmann::json(r.failure->message) : nlohmann::json(nullptr)},
-          {"connect_ms", r.reached ? nlohmann::json(r.connect_ms) : nlohmann::json(nullptr)}};
+  return {{"Host", r.host},
+          {"Status", r.failure ? "failed" : "ok"},
+          {"Failure", r.failure ? nlohmann::json(ssh::to_string(r.failure->kind)) : nlohmann::json(nullptr)},
+          {"Message", r.failure ? nlohmann::json(r.failure->message) : nlohmann::json(nullptr)},
+          {"ConnectMs", r.reached ? nlohmann::json(r.connect_ms) : nlohmann::json(nullptr)}};
 }
 
 // Connects, and with --sudo checks that `sudo -n true` works.
@@ -101,10 +101,10 @@ int run_ping(const GlobalOptions& g, const PingOptions& o) {
   std::vector<PingResult> results(endpoints.size());
   size_t width = 0;
   for (const auto& e : endpoints) width = std::max(width, e.name.size());
-  const bool text = g.output != "json" && g.output != "yaml" && g.output != "jsonl";
+  const bool text = !structured_output(g);
   auto report = [&](const PingResult& r) {
     if (text) SyncOut::instance().out(result_line(r, width));
-    else if (g.output == "jsonl") SyncOut::instance().out(result_json(r).dump() + "\n");
+    else if (g.output == "jsonl") print_structured(g, result_json(r));
   };
   engine::DispatchPlan plan;
   plan.targets = endpoints.size();
@@ -146,7 +146,7 @@ int run_ping(const GlobalOptions& g, const PingOptions& o) {
   } else if (g.output != "jsonl") {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& r : results) arr.push_back(result_json(r));
-    SyncOut::instance().out(arr.dump(2) + "\n");
+    print_structured(g, arr);
   }
   if (cancel.load()) return k_exit_interrupted;
   if (ok == results.size()) return k_exit_ok;

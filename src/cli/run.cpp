@@ -293,7 +293,7 @@ int print_dry_run(const GlobalOptions& g, const engine::RunRequest& req, const d
   std::vector<std::string> names;
   for (const auto& t : req.targets) names.push_back(t.name);
 
-  if (g.output == "json" || g.output == "yaml" || g.output == "jsonl") {
+  if (structured_output(g)) {
     const auto& plan = planned.plan;
     nlohmann::json caps = nlohmann::json::array();
     for (const auto& cap : plan.caps) {
@@ -319,7 +319,7 @@ int print_dry_run(const GlobalOptions& g, const engine::RunRequest& req, const d
                         {"Parameters", params},
                         {"Steps", platforms},
                         {"Plan", lines}};
-    SyncOut::instance().out(j.dump(g.output == "jsonl" ? -1 : 2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    print_structured(g, j);
     return k_exit_ok;
   }
   std::string out = "sshm: dry run: nothing is connected, nothing is recorded\n";
@@ -544,7 +544,7 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   cmd.targets = o.targets.targets;
   cmd.max_concurrency = o.max_concurrency;
   cmd.max_errors = o.max_errors;
-  cmd.timeout_seconds = o.timeout;
+  cmd.timeout_seconds = o.timeout != 0 ? o.timeout : 3600;  // SendCommand's default TimeoutSeconds
   req.execution_timeout = o.execution_timeout;
   req.delivery_timeout = o.timeout;
   req.ramp = !o.no_ramp;
@@ -793,6 +793,7 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
     if (global.verbosity >= 0)
       SyncOut::instance().err(fmt::format("sshm: nothing to resume: every host of command {} has finished ({} [{}])\n",
                                           cmd.command_id, cmd.status, cmd.status_details));
+    if (structured_output(global)) print_structured(global, store::command_report_json(cmd, invs));
     return k_exit_ok;
   }
 

@@ -37,7 +37,7 @@ int run_schedule_next(const GlobalOptions& g, const ScheduleNextOptions& o) {
   }
 
   std::vector<schedule::SysSeconds> times = schedule::next_times(*parsed, from, *zone, o.offset, o.count);
-  if (g.output == "json" || g.output == "jsonl" || g.output == "yaml") {
+  if (structured_output(g)) {
     nlohmann::ordered_json out = {{"ScheduleExpression", o.expression},
                                   {"Kind", o.kind},
                                   {"ScheduleTimezone", schedule::zone_name(*zone)},
@@ -45,7 +45,7 @@ int run_schedule_next(const GlobalOptions& g, const ScheduleNextOptions& o) {
                                   {"From", schedule::format_local(from, *zone)},
                                   {"NextExecutionTimes", nlohmann::ordered_json::array()}};
     for (auto t : times) out["NextExecutionTimes"].push_back(schedule::format_local(t, *zone));
-    SyncOut::instance().out((g.output == "json" ? out.dump(2) : out.dump()) + "\n");
+    print_ordered(g, out);
     return k_exit_ok;
   }
   std::string text;

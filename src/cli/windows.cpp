@@ -47,8 +47,7 @@ struct WindowsOptions {
 };
 
 void emit(const GlobalOptions& g, const ordered_json& j, const std::string& text) {
-  if (g.output == "json" || g.output == "jsonl") SyncOut::instance().out(j.dump(g.output == "json" ? 2 : -1) + "\n");
-  else if (g.output == "yaml") SyncOut::instance().out(to_yaml(nlohmann::json::parse(j.dump())));
+  if (structured_output(g)) print_ordered(g, j);
   else SyncOut::instance().out(text);
 }
 

@@ -2,7 +2,9 @@
 
 #include "util/error.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <map>
 #include <fmt/format.h>
 
 namespace sshm::fleet {
@@ -305,6 +307,76 @@ std::vector<std::string> expand_nodeset(std::string_view text) {
     i = close + 1;
   }
   return out;
+}
+
+namespace {
+
+// A name cut around its last run of digits: web-002.lan is {"web-", 2, ".lan", width 3}.
+struct NumberedName {
+  std::string prefix, suffix;
+  unsigned long long number = 0;
+  size_t width = 0;  // digits written, when zero-padded; 0 when not padded
+};
+
+bool split_last_number(const std::string& name, NumberedName& out) {
+  size_t end = name.find_last_of("0123456789");
+  if (end == std::string::npos) return false;
+  size_t begin = end;
+  while (begin > 0 && std::isdigit(static_cast<unsigned char>(name[begin - 1]))) --begin;
+  std::string digits = name.substr(begin, end - begin + 1);
+  if (digits.size() > 18) return false;  // not a number a node set would hold
+  out.prefix = name.substr(0, begin);
+  out.suffix = name.substr(end + 1);
+  out.number = std::stoull(digits);
+  out.width = digits.size() > 1 && digits[0] == '0' ? digits.size() : 0;
+  return true;
+}
+
+std::string ranges_text(std::vector<unsigned long long> numbers, size_t width) {
+  std::sort(numbers.begin(), numbers.end());
+  numbers.erase(std::unique(numbers.begin(), numbers.end()), numbers.end());
+  auto number = [&](unsigned long long n) { return fmt::format("{:0{}}", n, width); };
+  std::string text;
+  for (size_t i = 0; i < numbers.size();) {
+    size_t j = i;
+    while (j + 1 < numbers.size() && numbers[j + 1] == numbers[j] + 1) ++j;
+    text += (text.empty() ? "" : ",") + number(numbers[i]) + (j > i ? "-" + number(numbers[j]) : "");
+    i = j + 1;
+  }
+  return text;
+}
+
+} // namespace
+
+std::string fold_nodeset(const std::vector<std::string>& names) {
+  // Names that differ only in their last number share one bracket, in order of first sight.
+  std::vector<std::pair<bool, std::string>> order;  // {numbered, group key or the name itself}
+  std::map<std::string, std::pair<NumberedName, std::vector<unsigned long long>>> groups;
+  for (const std::string& name : names) {
+    NumberedName n;
+    if (!split_last_number(name, n)) {
+      order.emplace_back(false, name);
+      continue;
+    }
+    std::string key = n.prefix + '\0' + n.suffix + '\0' + std::to_string(n.width);
+    auto [it, fresh] = groups.try_emplace(key, n, std::vector<unsigned long long>{});
+    if (fresh) order.emplace_back(true, key);
+    it->second.second.push_back(n.number);
+  }
+  std::vector<std::string> parts;
+  for (const auto& [numbered, key] : order) {
+    if (!numbered) {
+      parts.push_back(key);
+      continue;
+    }
+    const auto& [n, numbers] = groups.at(key);
+    std::string body = ranges_text(numbers, n.width);
+    bool single = body.find_first_of(",-") == std::string::npos;
+    parts.push_back(single ? n.prefix + body + n.suffix : n.prefix + "[" + body + "]" + n.suffix);
+  }
+  std::string text;
+  for (const auto& p : parts) text += (text.empty() ? "" : ",") + p;
+  return text;
 }
 
 } // namespace sshm::fleet

@@ -31,4 +31,9 @@ bool is_nodeset(std::string_view text);
 // a malformed set or one of more than a million names.
 std::vector<std::string> expand_nodeset(std::string_view text);
 
+// The reverse, for display as dshbak and clush show groups: names that differ only in their
+// last number fold into one bracket (host002 host004 host005 host006 -> host[002,004-006]),
+// zero padding kept; other names stay as they are; the parts are joined by ','.
+std::string fold_nodeset(const std::vector<std::string>& names);
+
 } // namespace sshm::fleet

@@ -1,6 +1,7 @@
 #include "sinks/notify_sink.hpp"
 
 #include "sinks/deliver.hpp"
+#include "store/store.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
 
@@ -18,19 +19,11 @@ std::string notification_event(const std::string& status) {
 }
 
 nlohmann::json command_message(const store::CommandRecord& command, const std::string& event_time) {
-  std::string expires;
-  if (!command.requested_date_time.empty()) {
-    try {
-      expires = iso8601_ms(parse_iso8601(command.requested_date_time) + std::chrono::seconds(command.timeout_seconds));
-    } catch (const std::exception&) {
-      expires = "";
-    }
-  }
   return {{"commandId", command.command_id},
           {"documentName", command.document_name},
           {"instanceIds", nlohmann::json::array()},
           {"requestedDateTime", command.requested_date_time},
-          {"expiresAfter", expires},
+          {"expiresAfter", store::expires_after(command)},
           {"outputS3BucketName", command.output_s3_bucket_name},
           {"outputS3KeyPrefix", command.output_s3_key_prefix},
           {"status", command.status},

@@ -113,6 +113,36 @@ nlohmann::json cloudwatch_config(const CommandRecord* command) {
           {"CloudWatchOutputEnabled", enabled}};
 }
 
+// NotificationConfig as the AWS CLI prints it for a command sent without one.
+nlohmann::json no_notification() {
+  return {{"NotificationArn", ""}, {"NotificationEvents", nlohmann::json::array()}, {"NotificationType", ""}};
+}
+
+// Command.InstanceIds: the hosts named one by one (SSM fills it only for --instance-ids).
+nlohmann::json instance_ids(const std::vector<std::string>& expressions) {
+  nlohmann::json ids = nlohmann::json::array();
+  for (const std::string& raw : expressions)
+    if (trim(raw) != "all" && is_name_list(trim(raw)))  // "all" is Targets InstanceIds=*
+      for (const auto& v : values_of(trim(raw))) ids.push_back(json_text(v.get<std::string>()));
+  return ids;
+}
+
+nlohmann::json plugin_json(const PluginRecord& p, const CommandRecord* command) {
+  return {
+      {"Name", json_text(plugin_display_name(p))},
+      {"Status", p.status},
+      {"StatusDetails", p.status_details},
+      {"ResponseCode", p.response_code},
+      {"ResponseStartDateTime", p.response_start_date_time},
+      {"ResponseFinishDateTime", p.response_finish_date_time},
+      {"Output", json_text(p.output)},
+      {"StandardOutputUrl", json_text(p.standard_output_url)},
+      {"StandardErrorUrl", json_text(p.standard_error_url)},
+      {"OutputS3BucketName", command ? json_text(command->output_s3_bucket_name) : ""},
+      {"OutputS3KeyPrefix", command ? json_text(command->output_s3_key_prefix) : ""},
+  };
+}
+
 } // namespace
 
 std::string truncate_stdout_content(const std::string& full) {
@@ -260,37 +290,95 @@ nlohmann::json command_to_json(const CommandRecord& c) {
       {"MaxConcurrency", c.max_concurrency},
       {"MaxErrors", c.max_errors},
       {"TimeoutSeconds", c.timeout_seconds},
+      {"ExpiresAfter", expires_after(c)},
+      {"InstanceIds", instance_ids(c.targets)},
       {"OutputS3BucketName", json_text(c.output_s3_bucket_name)},
       {"OutputS3KeyPrefix", json_text(c.output_s3_key_prefix)},
       {"CloudWatchOutputConfig", cloudwatch_config(&c)},
+      {"ServiceRole", ""},
+      {"NotificationConfig", no_notification()},
   };
 }
 
-nlohmann::json invocation_to_json(const InvocationRecord& r, const CommandRecord* command) {
-  const std::string bucket = command ? json_text(command->output_s3_bucket_name) : "";
-  const std::string prefix = command ? json_text(command->output_s3_key_prefix) : "";
-  nlohmann::json plugins = nlohmann::json::array();
-  for (const PluginRecord& p : r.plugins) {
-    plugins.push_back({
-        {"Name", json_text(plugin_display_name(p))},
-        {"Status", p.status},
-        {"StatusDetails", p.status_details},
-        {"ResponseCode", p.response_code},
-        {"ResponseStartDateTime", p.response_start_date_time},
-        {"ResponseFinishDateTime", p.response_finish_date_time},
-        {"Output", json_text(p.output)},
-        {"StandardOutputUrl", json_text(p.standard_output_url)},
-        {"StandardErrorUrl", json_text(p.standard_error_url)},
-        {"OutputS3BucketName", bucket},
-        {"OutputS3KeyPrefix", prefix},
-    });
+std::string expires_after(const CommandRecord& c) {
+  // "ExpiresAfter is calculated based on the total timeout for the overall command"
+  // (SSM API, Command): the delivery timeout plus the execution timeout, which is the
+  // document's executionTimeout parameter when it has one and the agent's default, 3600 s, else.
+  long long execution = 3600;
+  if (c.parameters.contains("executionTimeout")) {
+    const nlohmann::json& v = c.parameters["executionTimeout"];
+    std::string text = v.is_array() && !v.empty() && v[0].is_string() ? v[0].get<std::string>()
+                       : v.is_string()                                 ? v.get<std::string>()
+                                                                       : "";
+    if (!text.empty() && text.size() <= 9 && text.find_first_not_of("0123456789") == std::string::npos)
+      execution = std::stoll(text);
   }
+  try {
+    return iso8601_ms(parse_iso8601(c.requested_date_time) + std::chrono::seconds(c.timeout_seconds + execution));
+  } catch (const std::exception&) {
+    return "";  // a command recorded without a request time (never sent)
+  }
+}
+
+nlohmann::json command_invocation_json(const InvocationRecord& r, const CommandRecord& command, bool details) {
+  nlohmann::json plugins = nlohmann::json::array();
+  if (details)
+    for (const PluginRecord& p : r.plugins) plugins.push_back(plugin_json(p, &command));
   return {
       {"CommandId", r.command_id},
       {"InstanceId", json_text(r.instance_id)},
+      {"InstanceName", json_text(r.instance_id)},
+      {"Comment", json_text(command.comment)},
+      {"DocumentName", json_text(r.document_name)},
+      {"DocumentVersion", json_text(command.document_version)},
+      {"RequestedDateTime", r.requested_date_time},
+      {"Status", r.status},
+      {"StatusDetails", r.status_details},
+      {"TraceOutput", ""},
+      {"StandardOutputUrl", json_text(r.standard_output_url)},
+      {"StandardErrorUrl", json_text(r.standard_error_url)},
+      {"CommandPlugins", plugins},
+      {"ServiceRole", ""},
+      {"NotificationConfig", no_notification()},
+      {"CloudWatchOutputConfig", cloudwatch_config(&command)},
+  };
+}
+
+nlohmann::json get_command_invocation_json(const InvocationRecord& r, const CommandRecord& command,
+                                           const PluginRecord* plugin, const std::string& stdout_content,
+                                           const std::string& stderr_content) {
+  nlohmann::json j = invocation_to_json(r, &command);
+  j.erase("CommandPlugins");
+  j.erase("InstanceName");
+  j.erase("RequestedDateTime");
+  if (plugin) {
+    // One step of several: its own status, code, times and streams (GetCommandInvocation PluginName).
+    j["PluginName"] = json_text(plugin_display_name(*plugin));
+    j["Status"] = plugin->status;
+    j["StatusDetails"] = plugin->status_details;
+    j["ResponseCode"] = plugin->response_code;
+    j["ExecutionStartDateTime"] = plugin->response_start_date_time;
+    j["ExecutionEndDateTime"] = plugin->response_finish_date_time;
+    j["ExecutionElapsedTime"] = execution_elapsed_time(plugin->response_start_date_time, plugin->response_finish_date_time);
+    j["StandardOutputContent"] = json_text(truncate_stdout_content(stdout_content));
+    j["StandardErrorContent"] = json_text(truncate_stderr_content(stderr_content));
+    j["StandardOutputUrl"] = json_text(plugin->standard_output_url);
+    j["StandardErrorUrl"] = json_text(plugin->standard_error_url);
+  }
+  return j;
+}
+
+nlohmann::json invocation_to_json(const InvocationRecord& r, const CommandRecord* command) {
+  nlohmann::json plugins = nlohmann::json::array();
+  for (const PluginRecord& p : r.plugins) plugins.push_back(plugin_json(p, command));
+  return {
+      {"CommandId", r.command_id},
+      {"InstanceId", json_text(r.instance_id)},
+      {"InstanceName", json_text(r.instance_id)},
       {"Comment", command ? json_text(command->comment) : ""},
       {"DocumentName", json_text(r.document_name)},
       {"DocumentVersion", command ? json_text(command->document_version) : ""},
+      {"RequestedDateTime", r.requested_date_time},
       {"PluginName", r.plugins.size() == 1 ? json_text(plugin_display_name(r.plugins.front())) : ""},
       {"ResponseCode", r.response_code},
       {"ExecutionStartDateTime", r.execution_start_date_time},

@@ -116,6 +116,16 @@ nlohmann::json command_to_json(const CommandRecord& command);
 // With `command`, Comment, DocumentVersion, CloudWatchOutputConfig and the plugins'
 // OutputS3BucketName/OutputS3KeyPrefix come from it; without, they are empty.
 nlohmann::json invocation_to_json(const InvocationRecord& invocation, const CommandRecord* command = nullptr);
+// When SSM would mark the command's unfinished invocations DeliveryTimedOut: the request time
+// plus TimeoutSeconds plus the execution timeout ("" when the command has no request time).
+std::string expires_after(const CommandRecord& command);
+// ListCommandInvocations' CommandInvocation; CommandPlugins only with `details` (as --details).
+nlohmann::json command_invocation_json(const InvocationRecord& invocation, const CommandRecord& command, bool details);
+// GetCommandInvocation's response. With `plugin` (a step of several), that step's status, code,
+// times and streams (the full streams are passed in and truncated as SSM truncates them).
+nlohmann::json get_command_invocation_json(const InvocationRecord& invocation, const CommandRecord& command,
+                                           const PluginRecord* plugin, const std::string& stdout_content,
+                                           const std::string& stderr_content);
 // The object `run -o json` and `commands show -o json` print: command_to_json plus
 // "Invocations": [invocation_to_json...].
 nlohmann::json command_report_json(const CommandRecord& command, const std::vector<InvocationRecord>& invocations);

@@ -125,7 +125,7 @@ compare_inventory() { # file
   [ "$rc" -eq 0 ] || { cat ansible.err; return; }
   python3 - sshm.json ansible.json <<'PY'
 import json, sys
-sshm = {h["name"]: h for h in json.load(open(sys.argv[1]))}
+sshm = {h["Name"]: h for h in json.load(open(sys.argv[1]))}
 inv = json.load(open(sys.argv[2]))
 hostvars = inv.get("_meta", {}).get("hostvars", {})
 groups = {k: v for k, v in inv.items() if k != "_meta"}
@@ -174,12 +174,12 @@ for h in sorted(every_host & set(sshm)):
     vars = hostvars.get(h, {})
     got = sshm[h]
     port = last(vars, "ansible_port", "ansible_ssh_port")
-    check(f"{h} groups", sorted(host_groups[h]), sorted(got["groups"]))
-    check(f"{h} address", str(last(vars, "ansible_host", "ansible_ssh_host") or h), got["address"])
-    check(f"{h} port", None if port is None else int(port), got["port"])
-    check(f"{h} user", last(vars, "ansible_user", "ansible_ssh_user"), got["user"])
-    check(f"{h} vars", vars, got["vars"])
-    check(f"{h} tags", {k: tag(v) for k, v in vars.items() if k not in connection}, got["tags"])
+    check(f"{h} groups", sorted(host_groups[h]), sorted(got["Groups"]))
+    check(f"{h} address", str(last(vars, "ansible_host", "ansible_ssh_host") or h), got["Address"])
+    check(f"{h} port", None if port is None else int(port), got["Port"])
+    check(f"{h} user", last(vars, "ansible_user", "ansible_ssh_user"), got["User"])
+    check(f"{h} vars", vars, got["Vars"])
+    check(f"{h} tags", {k: tag(v) for k, v in vars.items() if k not in connection}, got["Tags"])
 print(f"  compared {len(every_host)} hosts, {len(names)} groups: {bad} differences")
 sys.exit(1 if bad else 0)
 PY
@@ -240,7 +240,7 @@ case_begin "INI: connection settings and precedence a user relies on"
 summary=$(python3 -c '
 import json
 for h in json.load(open("picked.json")):
-    print(h["name"], h["address"], h["port"], h["user"], h["tags"].get("shared"), h["tags"].get("role"))')
+    print(h["Name"], h["Address"], h["Port"], h["User"], h["Tags"].get("shared"), h["Tags"].get("role"))')
 # gw's own ansible_user=admin loses to all's ansible_ssh_user: Ansible's ssh plugin takes
 # ansible_ssh_user whenever it is set, at any level.
 check_eq "ansible_ssh_* wins over ansible_*, group vars by depth" \

@@ -28,7 +28,9 @@ check_eq "exit status" 0 "$rc"
 check_eq "stdout" "" "$out"
 check_contains "stderr" "No commands match" "$err"
 run -o json commands list
-check_eq "json" "[]" "$out"
+check_eq "json: list-commands' shape" '{
+  "Commands": []
+}' "$out"
 check_eq "state store $state/sshm.db exists" yes "$([ -f "$state/sshm.db" ] && echo yes || echo no)"
 check_eq "state dir mode" 700 "$(stat -c %a "$state")"
 check_eq "db mode" 600 "$(stat -c %a "$state/sshm.db")"
@@ -69,17 +71,17 @@ check_contains "counts of $c2" "2/1/1" "$(echo "$out" | sed -n 2p)"
 
 case_begin "list filters"
 run -o json commands list --status Incomplete
-check_eq "--status Incomplete" "$c2" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
+check_eq "--status Incomplete" "$c2" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d["Commands"])')"
 run -o json commands list --status success
-check_eq "--status success" "$c1" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
+check_eq "--status success" "$c1" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d["Commands"])')"
 run -o json commands list --since 2026-01-03
-check_eq "--since" "$c2" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
+check_eq "--since" "$c2" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d["Commands"])')"
 run -o json commands list --since 1d
-check_eq "--since 1d (all are older)" "0" "$(echo "$out" | json 'len(d)')"
+check_eq "--since 1d (all are older)" "0" "$(echo "$out" | json 'len(d["Commands"])')"
 run -o json commands list --limit 1
-check_eq "--limit 1" "$c2" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d)')"
+check_eq "--limit 1" "$c2" "$(echo "$out" | json '" ".join(c["CommandId"] for c in d["Commands"])')"
 run -o json commands list --document Nope
-check_eq "--document Nope" "0" "$(echo "$out" | json 'len(d)')"
+check_eq "--document Nope" "0" "$(echo "$out" | json 'len(d["Commands"])')"
 run commands list --status Sucess
 check_eq "bad status exit" 2 "$rc"
 check_contains "bad status suggestion" "did you mean 'Success'" "$err"
@@ -88,9 +90,9 @@ check_eq "bad --since exit" 2 "$rc"
 
 case_begin "list -o json has SSM's Command fields"
 run -o json commands list --limit 1
-check_eq "Targets" '[{"Key": "tag:Env", "Values": ["prod", "stage"]}]' "$(echo "$out" | json 'json.dumps(d[0]["Targets"])')"
-check_eq "StatusDetails" "Incomplete" "$(echo "$out" | json 'd[0]["StatusDetails"]')"
-check_eq "MaxConcurrency" "10%" "$(echo "$out" | json 'd[0]["MaxConcurrency"]')"
+check_eq "Targets" '[{"Key": "tag:Env", "Values": ["prod", "stage"]}]' "$(echo "$out" | json 'json.dumps(d["Commands"][0]["Targets"])')"
+check_eq "StatusDetails" "Incomplete" "$(echo "$out" | json 'd["Commands"][0]["StatusDetails"]')"
+check_eq "MaxConcurrency" "10%" "$(echo "$out" | json 'd["Commands"][0]["MaxConcurrency"]')"
 
 case_begin "show by prefix prints the command with its invocations"
 run -o json commands show aaaa2
@@ -132,5 +134,47 @@ check_contains "host suggestion" "did you mean 'web-1'" "$err"
 run commands output "$c2" web-2 --step biuld
 check_eq "unknown step exit" 2 "$rc"
 check_contains "step suggestion" "did you mean 'build'" "$err"
+
+# Key sets of SSM's API reference (Command, CommandInvocation, GetCommandInvocation's response,
+# CommandPlugin), so a jq script written for `aws ssm` reads sshm's output. Keys sshm leaves out
+# are named: alarms and the S3 region have no meaning for a fleet without CloudWatch alarms.
+keys_of() { python3 -c "import json,sys; d=json.load(sys.stdin); print(' '.join(sorted($1)))"; }
+aws_command="AlarmConfiguration CloudWatchOutputConfig CommandId Comment CompletedCount DeliveryTimedOutCount DocumentName DocumentVersion ErrorCount ExpiresAfter InstanceIds MaxConcurrency MaxErrors NotificationConfig OutputS3BucketName OutputS3KeyPrefix OutputS3Region Parameters RequestedDateTime ServiceRole Status StatusDetails TargetCount Targets TimeoutSeconds TriggeredAlarms"
+aws_invocation="CloudWatchOutputConfig CommandId CommandPlugins Comment DocumentName DocumentVersion InstanceId InstanceName NotificationConfig RequestedDateTime ServiceRole StandardErrorUrl StandardOutputUrl Status StatusDetails TraceOutput"
+aws_get="CloudWatchOutputConfig CommandId Comment DocumentName DocumentVersion ExecutionElapsedTime ExecutionEndDateTime ExecutionStartDateTime InstanceId PluginName ResponseCode StandardErrorContent StandardErrorUrl StandardOutputContent StandardOutputUrl Status StatusDetails"
+aws_plugin="Name Output OutputS3BucketName OutputS3KeyPrefix OutputS3Region ResponseCode ResponseFinishDateTime ResponseStartDateTime StandardErrorUrl StandardOutputUrl Status StatusDetails"
+without() { python3 -c 'import sys; a=sys.argv[1].split(); b=set(sys.argv[2].split()); print(" ".join(k for k in a if k not in b))' "$1" "$2"; }
+
+case_begin "the AWS CLI's shapes: list-commands, list-command-invocations, get-command-invocation"
+run -o json commands list
+check_eq "Command keys are the API's, less alarms and S3 region" \
+  "$(without "$aws_command" "AlarmConfiguration OutputS3Region TriggeredAlarms")" "$(echo "$out" | keys_of 'd["Commands"][0]')"
+run -o json commands invocations "$c2"
+check_eq "exit status" 0 "$rc"
+check_eq "CommandInvocation keys are the API's" "$aws_invocation" "$(echo "$out" | keys_of 'd["CommandInvocations"][0]')"
+check_eq "both hosts" "web-1 web-2" "$(echo "$out" | json '" ".join(i["InstanceId"] for i in d["CommandInvocations"])')"
+check_eq "no plugins without --details" "0" "$(echo "$out" | json 'len(d["CommandInvocations"][1]["CommandPlugins"])')"
+run -o json commands invocations "$c2" --details --host web-2
+check_eq "--host" "web-2" "$(echo "$out" | json '" ".join(i["InstanceId"] for i in d["CommandInvocations"])')"
+check_eq "--details: CommandPlugin keys are the API's, less the S3 region" "$(without "$aws_plugin" OutputS3Region)" \
+  "$(echo "$out" | keys_of 'd["CommandInvocations"][0]["CommandPlugins"][0]')"
+run -o json commands invocations
+check_eq "no ID: the invocations of the newest commands" "3" "$(echo "$out" | json 'len(d["CommandInvocations"])')"
+run -o jsonl commands invocations
+check_eq "jsonl: one invocation per line" "3" "$(echo "$out" | grep -c '^{"')"
+run -o json commands get-invocation "$c1" web-1
+check_eq "exit status" 0 "$rc"
+check_eq "GetCommandInvocation keys are the API's" "$aws_get" "$(echo "$out" | keys_of 'd')"
+run -o json commands get-invocation "$c2" web-2
+check_eq "several steps need --plugin-name" 2 "$rc"
+check_contains "the steps are named" "setup, build" "$err"
+run -o json commands get-invocation "$c2" web-2 --plugin-name build
+check_eq "one step: its status and stderr" "Failed it broke" \
+  "$(echo "$out" | json 'd["Status"] + " " + d["StandardErrorContent"].strip()')"
+run -o json commands get-invocation "$c2" web-2 --plugin-name biuld
+check_eq "unknown step exit" 2 "$rc"
+check_contains "step suggestion" "did you mean 'build'" "$err"
+run commands get-invocation "$c2" web-1
+check_contains "text shows the status" "Status" "$out"
 
 checks_done

@@ -14,8 +14,8 @@ check_contains "list names AWS-RunShellScript with its description" \
   "AWS-RunShellScript           Run a shell script or specify the commands to run." "$out"
 check_contains "list names AWS-RunDocument" "AWS-RunDocument" "$out"
 out=$("$SSHM" -o json documents list)
-check_eq "list -o json is an array of documents" "AWS-RunShellScript 1.2 JSON" \
-  "$(python3 -c 'import json,sys; d=[x for x in json.load(sys.stdin) if x["Name"]=="AWS-RunShellScript"][0]; print(d["Name"], d["SchemaVersion"], d["DocumentFormat"])' <<<"$out")"
+check_eq "list -o json is list-documents' DocumentIdentifiers" "AWS-RunShellScript 1.2 JSON" \
+  "$(python3 -c 'import json,sys; d=[x for x in json.load(sys.stdin)["DocumentIdentifiers"] if x["Name"]=="AWS-RunShellScript"][0]; print(d["Name"], d["SchemaVersion"], d["DocumentFormat"])' <<<"$out")"
 
 case_begin "documents show"
 "$SSHM" documents show AWS-RunShellScript >"$work/shown.json"; rc=$?

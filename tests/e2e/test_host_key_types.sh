@@ -31,7 +31,7 @@ ssh -F "$FLEET_SSH_CONFIG" -o BatchMode=yes ecdsaonly true >"$OUT" 2>&1
 check "ssh oracle exit" 0 $?
 sshm_fleet ping -t all -o json >"$OUT" 2>&1
 check "ping exit" 0 $?
-check "every host ok" "ok ok ok" "$(jq -r '.[].status' "$OUT" | sort | xargs)"
+check "every host ok" "ok ok ok" "$(jq -r '.[].Status' "$OUT" | sort | xargs)"
 sshm_fleet exec -t ecdsaonly 'echo via-ecdsa' >"$OUT" 2>&1
 check "exec exit" 0 $?
 check_contains "exec output" "via-ecdsa" "$(cat "$OUT")"
@@ -42,7 +42,7 @@ ssh-keygen -q -t ecdsa -b 256 -N '' -C impostor -f "$FLEET_DIR/impostor_ecdsa"
 echo "[127.0.0.1]:${FLEET_PORT[ecdsaonly]} $(cut -d' ' -f1,2 "$FLEET_DIR/impostor_ecdsa.pub")" >>"$FLEET_KNOWN_HOSTS"
 sshm_fleet ping -t ecdsaonly -o json >"$OUT" 2>&1
 check "ping exit (no host reachable: 4)" 4 $?
-check "failure kind" "host_key_changed" "$(jq -r '.[0].failure' "$OUT")"
+check "failure kind" "host_key_changed" "$(jq -r '.[0].Failure' "$OUT")"
 check_contains "known fingerprint shown" "$(ssh-keygen -lf "$FLEET_DIR/impostor_ecdsa.pub" | cut -d' ' -f2)" "$(cat "$OUT")"
 
 checks_done

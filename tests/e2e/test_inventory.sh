@@ -45,8 +45,8 @@ check_contains "summary" "3 of 4 hosts collected" "$(cat "$ERR")"
 case_begin "collect is a command in the history, one invocation per host; -t @undeliverable:ID selects the refused host"
 HIST=$FLEET_DIR/history.json
 inv -o json commands list --limit 1 >"$HIST"
-check "commands list: the document" "AWS-GatherSoftwareInventory" "$(json_get "$HIST" 'd[0]["DocumentName"]')"
-id=$(json_get "$HIST" 'd[0]["CommandId"]')
+check "commands list: the document" "AWS-GatherSoftwareInventory" "$(json_get "$HIST" 'd["Commands"][0]["DocumentName"]')"
+id=$(json_get "$HIST" 'd["Commands"][0]["CommandId"]')
 inv -o json commands show "$id" >"$HIST"
 check "commands show: one invocation per host" "down:Undeliverable node-001:Success node-002:Success node-003:Success" \
   "$(json_get "$HIST" '" ".join(sorted(i["InstanceId"] + ":" + i["Status"] for i in d["Invocations"]))')"

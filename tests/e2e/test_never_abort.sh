@@ -107,7 +107,7 @@ if mount -t tmpfs -o size=640k tmpfs "$small"; then
     <<<"$err$(cat "$FLEET_DIR/statefull.json")" && echo yes || echo "no: $err")"
   SSHM_STATE_DIR=$small fleet_sshm -o json commands list >"$FLEET_DIR/statefull.list.json" 2>&1
   check_eq "history readable" 0 "$?"
-  id=$(json_get "$FLEET_DIR/statefull.list.json" 'd[0]["CommandId"]')
+  id=$(json_get "$FLEET_DIR/statefull.list.json" 'd["Commands"][0]["CommandId"]')
   SSHM_STATE_DIR=$small fleet_sshm -o json commands show "$id" >"$FLEET_DIR/statefull.show.json"
   check_eq "history: no host left Pending or InProgress" 0 \
     "$(json_get "$FLEET_DIR/statefull.show.json" 'sum(i["Status"] in ("Pending", "InProgress") for i in d["Invocations"])')"
@@ -165,9 +165,9 @@ kill -9 $pid
 wait $pid 2>/dev/null
 check_eq "killed half way" 2 "$(wc -l <"$shared/ran")"
 fleet_sshm -o json commands list --limit 1 >"$FLEET_DIR/killed.json"
-id=$(json_get "$FLEET_DIR/killed.json" 'd[0]["CommandId"]')
+id=$(json_get "$FLEET_DIR/killed.json" 'd["Commands"][0]["CommandId"]')
 check_eq "listed as interrupted, not Pending" "Failed Interrupted" \
-  "$(json_get "$FLEET_DIR/killed.json" 'd[0]["Status"] + " " + d[0]["StatusDetails"]')"
+  "$(json_get "$FLEET_DIR/killed.json" 'd["Commands"][0]["Status"] + " " + d["Commands"][0]["StatusDetails"]')"
 check_contains "text list too" "Failed" "$(fleet_sshm commands list --status Interrupted)"
 fleet_sshm commands resume "$id" --no-progress >/dev/null 2>"$FLEET_DIR/resume.err"
 check_eq "resume exit status: one host was in flight" 1 "$?"

@@ -151,7 +151,7 @@ for _ in $(seq 600); do [ -n "$(ls "$shared")" ] && break; sleep 0.05; done
 kill -9 $pid
 wait $pid 2>/dev/null
 touch "$shared/go"
-rid=$(fleet_sshm -o json commands list --limit 1 | jq -r '.[0].CommandId')
+rid=$(fleet_sshm -o json commands list --limit 1 | jq -r '.Commands[0].CommandId')
 fleet_sshm commands resume "$rid" --no-progress >"$out/resume.out" 2>"$out/resume.err"
 # Exit 1 by design: the host in flight when sshm was killed is not run again.
 check_eq "resume without --params-backend: not a refusal (exit 1 for the host in flight)" 1 "$?"

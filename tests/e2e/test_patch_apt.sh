@@ -216,8 +216,8 @@ out=$(sshm -o json patch scan -t debroot,debroot-nosudo --update)
 rc=$?; check "exit status (one host failed)" 1 "$rc"
 check "reports" "debroot-nosudo:Failed debroot:Success" "$(jq -r '[.[] | "\(.InstanceId):\(.Status)"] | sort | join(" ")' <<<"$out")"
 list=$(sshm -o json commands list --limit 1)
-check "commands list: the document" "AWS-RunPatchBaseline" "$(jq -r '.[0].DocumentName' <<<"$list")"
-id=$(jq -r '.[0].CommandId' <<<"$list")
+check "commands list: the document" "AWS-RunPatchBaseline" "$(jq -r '.Commands[0].DocumentName' <<<"$list")"
+id=$(jq -r '.Commands[0].CommandId' <<<"$list")
 show=$(sshm -o json commands show "$id")
 check "commands show: one invocation per host" "debroot-nosudo:Failed debroot:Success" \
   "$(jq -r '[.Invocations[] | "\(.InstanceId):\(.Status)"] | sort | join(" ")' <<<"$show")"

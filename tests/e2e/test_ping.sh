@@ -27,7 +27,7 @@ ping_fleet() {
 # Prints "host kind" for each host of a JSON ping result, sorted.
 kinds() {
   python3 -c 'import json,sys
-for r in json.load(open(sys.argv[1])): print(r["host"], r["failure"] or r["status"])' "$1" | sort
+for r in json.load(open(sys.argv[1])): print(r["Host"], r["Failure"] or r["Status"])' "$1" | sort
 }
 
 case_begin "healthy fleet: every host ok, exit 0"
@@ -43,7 +43,7 @@ check "kinds" "$(printf '%s\n' 'bastion ok' 'changed host_key_changed' 'inner1 o
   'new2 host_key_unknown' 'new3 host_key_unknown' 'refused connect_refused' 'silent connect_timeout' \
   'wrongkey auth_denied' | sort)" "$(kinds "$OUT" | grep -v '^web-')"
 msg() { python3 -c 'import json,sys
-print(next(r["message"] for r in json.load(open(sys.argv[1])) if r["host"] == sys.argv[2]))' "$OUT" "$1"; }
+print(next(r["Message"] for r in json.load(open(sys.argv[1])) if r["Host"] == sys.argv[2]))' "$OUT" "$1"; }
 check_contains "unknown key says how to fix" "ssh-keyscan -p ${FLEET_PORT[new1]} 127.0.0.1 >> $FLEET_KNOWN_HOSTS" "$(msg new1)"
 check_contains "unknown key suggests accept-new" "--host-key-policy accept-new" "$(msg new1)"
 old_fp=$(ssh-keygen -lf "$FLEET_DIR/oldkey_changed.pub" | cut -d' ' -f2)
@@ -55,17 +55,17 @@ check_contains "refused names the port" "port ${FLEET_PORT[refused]}" "$(msg ref
 check_contains "auth denied lists the key tried" "$FLEET_WRONG_KEY" "$(msg wrongkey)"
 
 case_begin "json shape"
-check "fields of every record" "connect_ms failure host message status" \
+check "fields of every record" "ConnectMs Failure Host Message Status" \
   "$(python3 -c 'import json,sys
 print(" ".join(sorted(set(k for r in json.load(open(sys.argv[1])) for k in r))))' "$OUT")"
 check "ok record" "ok None None True" "$(python3 -c 'import json,sys
-r = next(r for r in json.load(open(sys.argv[1])) if r["host"] == "web-001")
-print(r["status"], r["failure"], r["message"], isinstance(r["connect_ms"], int))' "$OUT")"
+r = next(r for r in json.load(open(sys.argv[1])) if r["Host"] == "web-001")
+print(r["Status"], r["Failure"], r["Message"], isinstance(r["ConnectMs"], int))' "$OUT")"
 check "failed record" "failed connect_refused None" "$(python3 -c 'import json,sys
-r = next(r for r in json.load(open(sys.argv[1])) if r["host"] == "refused")
-print(r["status"], r["failure"], r["connect_ms"])' "$OUT")"
+r = next(r for r in json.load(open(sys.argv[1])) if r["Host"] == "refused")
+print(r["Status"], r["Failure"], r["ConnectMs"])' "$OUT")"
 check "records in inventory order" "$(printf '%s\n' "${FLEET_HOSTS[@]}")" "$(python3 -c 'import json,sys
-for r in json.load(open(sys.argv[1])): print(r["host"])' "$OUT")"
+for r in json.load(open(sys.argv[1])): print(r["Host"])' "$OUT")"
 
 case_begin "nothing reachable: exit 4"
 ping_fleet ping -t refused,silent >"$OUT"
@@ -140,7 +140,7 @@ else
   check "exit status without a sudoers rule" 1 $?
   check "kinds without a rule" "$(printf '%s\n' 'web-001 sudo' 'web-002 sudo')" "$(kinds "$OUT")"
   check_contains "message says what to do" "NOPASSWD" "$(python3 -c 'import json,sys
-print(json.load(open(sys.argv[1]))[0]["message"])' "$OUT")"
+print(json.load(open(sys.argv[1]))[0]["Message"])' "$OUT")"
   rule=/etc/sudoers.d/sshm-e2e-ping-$$
   trap 'rm -f "$rule"; fleet_cleanup' EXIT
   echo "$FLEET_USER ALL=(ALL) NOPASSWD: ALL" >"$rule"

@@ -85,7 +85,7 @@ rc=$?
 check_eq "exit status" 130 "$rc"
 sleep 0.5
 check_eq "no sleep left on the host" "" "$(pgrep -af 'sleep 316' || true)"
-last=$(fleet_sshm -o json commands list --limit 1 | json_get - 'd[0]["CommandId"]')
+last=$(fleet_sshm -o json commands list --limit 1 | json_get - 'd["Commands"][0]["CommandId"]')
 check_eq "recorded Cancelled" Cancelled "$(fleet_sshm -o json commands show "$last" | json_get - 'd["Status"]')"
 
 case_begin "30,000 chars of stdout: truncated inline as SSM, whole in commands output"
@@ -114,7 +114,7 @@ check_eq "exit status" 0 "$?"
 limit_kb=$((120 * 1024))
 [ -n "${SSHM_SANITIZED:-}" ] && limit_kb=$((600 * 1024))
 check_le "peak RSS (KB)" $limit_kb "$peak"
-last=$(fleet_sshm -o json commands list --limit 1 | json_get - 'd[0]["CommandId"]')
+last=$(fleet_sshm -o json commands list --limit 1 | json_get - 'd["Commands"][0]["CommandId"]')
 check_eq "all bytes kept" "${mb}000000" "$(stat -c %s "$SSHM_STATE_DIR/outputs/$last/web-007/awsrunShellScript/0.awsrunShellScript/stdout")"
 rm -rf "$SSHM_STATE_DIR/outputs/$last"
 

@@ -184,7 +184,7 @@ kill -9 $pid
 wait $pid 2>/dev/null
 killed_at=$(ls "$shared/runs" | wc -l)
 check_eq "killed mid-run" yes "$([ "$killed_at" -ge 8 ] && [ "$killed_at" -lt 50 ] && echo yes || echo "no ($killed_at ran)")"
-id=$(fleet_sshm -o json commands list --limit 1 | json_get - 'd[0]["CommandId"]')
+id=$(fleet_sshm -o json commands list --limit 1 | json_get - 'd["Commands"][0]["CommandId"]')
 fleet_sshm commands resume "${id:0:8}" --no-progress >/dev/null 2>"$FLEET_DIR/resume.err"
 rc=$?
 fleet_sshm -o json commands show "$id" >"$FLEET_DIR/resumed.json"
@@ -223,7 +223,7 @@ sleep 0.1
 kill -INT $pid
 wait $pid
 check_eq "exit status 130" 130 "$?"
-id=$(fleet_sshm -o json commands list --limit 1 | json_get - 'd[0]["CommandId"]')
+id=$(fleet_sshm -o json commands list --limit 1 | json_get - 'd["Commands"][0]["CommandId"]')
 fleet_sshm commands resume "$id" --no-progress >/dev/null 2>"$FLEET_DIR/resume2.err"
 fleet_sshm -o json commands show "$id" >"$FLEET_DIR/resumed2.json"
 check_eq "nothing left pending" 0 "$(json_get "$FLEET_DIR/resumed2.json" 'sum(i["Status"] == "Pending" for i in d["Invocations"])')"

@@ -32,9 +32,9 @@ case_begin "a slow host is reached past --connect-timeout; a silent one fails at
 timeout 120 env SSH_AUTH_SOCK= "$SSHM" -i "$FLEET_INVENTORY" -F "$FLEET_SSH_CONFIG" --connect-timeout 1 \
   ping -t all -o json >"$OUT" 2>&1
 check "exit (one host failed)" 1 $?
-check "slow host" "ok" "$(jq -r '.[] | select(.host == "slow") | .status' "$OUT")"
-check "direct host" "ok" "$(jq -r '.[] | select(.host == "direct-001") | .status' "$OUT")"
-check "silent host" "connect_timeout" "$(jq -r '.[] | select(.host == "silent") | .failure' "$OUT")"
+check "slow host" "ok" "$(jq -r '.[] | select(.Host == "slow") | .Status' "$OUT")"
+check "direct host" "ok" "$(jq -r '.[] | select(.Host == "direct-001") | .Status' "$OUT")"
+check "silent host" "connect_timeout" "$(jq -r '.[] | select(.Host == "silent") | .Failure' "$OUT")"
 check_contains "silent host message" "did not finish the SSH handshake within 1 s" "$(cat "$OUT")"
 
 checks_done

@@ -65,7 +65,7 @@ before=$(sshd_lines)
 err=$(tick_at 2030-03-15T09:59:00Z 2>&1); rc=$?
 check_eq "tick exits 0" 0 "$rc"
 check_eq "no execution" 0 "$(w executions "$window" -o json | jq '.WindowExecutions | length')"
-check_eq "no command" 0 "$(fleet_sshm commands list -o json | jq length)"
+check_eq "no command" 0 "$(fleet_sshm commands list -o json | jq ".Commands | length")"
 check_eq "no connection to any host" "$before" "$(sshd_lines)"
 
 case_begin "the tick at the fire time runs the execution: both tasks, in priority order, SUCCESS"
@@ -118,11 +118,11 @@ t2=$(w register-targets "$dis" -t tag:PatchGroup=web -o json | jq -r .WindowTarg
 w register-task "$dis" --task-arn AWS-RunShellScript --targets "Key=WindowTargetIds,Values=$t2" \
   --max-concurrency 1 --max-errors 0 -p "commands=echo disabled >> $order" >/dev/null
 check_eq "Enabled false" "false" "$(w get "$dis" -o json | jq -r .Enabled)"
-before=$(fleet_sshm commands list -o json | jq length)
+before=$(fleet_sshm commands list -o json | jq ".Commands | length")
 err=$(tick_at 2030-03-15T11:00:30Z 2>&1)
 check_contains "the tick says it is disabled" "disabled" "$err"
 check_eq "no execution" 0 "$(w executions "$dis" -o json | jq '.WindowExecutions | length')"
-check_eq "no new command" "$before" "$(fleet_sshm commands list -o json | jq length)"
+check_eq "no new command" "$before" "$(fleet_sshm commands list -o json | jq ".Commands | length")"
 check_not_contains "nothing ran" "disabled" "$(cat "$order")"
 
 case_begin "overlapping, cancelled and abandoned executions"

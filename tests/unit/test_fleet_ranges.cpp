@@ -71,3 +71,20 @@ TEST_CASE("ClusterShell node sets") {
   CHECK_THROWS_WITH_AS(expand_nodeset("n[5-1]"), doctest::Contains("backwards"), InputError);
   CHECK_THROWS_WITH_AS(expand_nodeset("n[1-2000000]"), doctest::Contains("more than"), InputError);
 }
+
+TEST_CASE("fold_nodeset folds names as clush and dshbak -c show them") {
+  CHECK(fold_nodeset({"host002", "host004", "host005", "host006"}) == "host[002,004-006]");
+  CHECK(fold_nodeset({"web-001", "web-002"}) == "web-[001-002]");
+  CHECK(fold_nodeset({"web-003"}) == "web-003");
+  // Unpadded numbers fold together; padded ones only with the same width.
+  CHECK(fold_nodeset({"n1", "n10", "n2", "n9"}) == "n[1-2,9-10]");
+  CHECK(fold_nodeset({"n01", "n1"}) == "n01,n1");
+  // The last number folds; the rest of the name must match.
+  CHECK(fold_nodeset({"rack1-n1", "rack1-n2", "rack2-n1"}) == "rack1-n[1-2],rack2-n1");
+  CHECK(fold_nodeset({"db.lan", "web1.lan", "web2.lan"}) == "db.lan,web[1-2].lan");
+  CHECK(fold_nodeset({"a5", "a5"}) == "a5");
+  CHECK(fold_nodeset({}).empty());
+  // Folding then expanding gives the names back.
+  std::vector<std::string> names = {"node007", "node008", "node009", "node011"};
+  CHECK(expand_nodeset(fold_nodeset(names)) == names);
+}

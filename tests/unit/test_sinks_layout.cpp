@@ -58,7 +58,10 @@ TEST_CASE("notification events as SSM's NotificationEvents") {
   c.timeout_seconds = 600;
   c.status = "Success";
   auto m = command_message(c, "2026-11-28T06:01:00.000Z");
-  CHECK(m["expiresAfter"] == "2026-11-28T06:10:00.000Z");
+  // SSM: delivery timeout plus execution timeout (the agent's 3600 s when the document has none).
+  CHECK(m["expiresAfter"] == "2026-11-28T07:10:00.000Z");
+  c.parameters = {{"executionTimeout", {"60"}}};
+  CHECK(command_message(c, "2026-11-28T06:01:00.000Z")["expiresAfter"] == "2026-11-28T06:11:00.000Z");
   CHECK(m["status"] == "Success");
   CHECK(m.contains("outputS3BucketName"));
   store::InvocationRecord i;

@@ -152,7 +152,12 @@ TEST_CASE("command_to_json has SSM's Command keys and Targets in SSM's form") {
   CHECK(keys(j) == sorted({"CommandId", "DocumentName", "DocumentVersion", "Comment", "Parameters", "Targets",
                            "RequestedDateTime", "Status", "StatusDetails", "TargetCount", "CompletedCount",
                            "ErrorCount", "DeliveryTimedOutCount", "MaxConcurrency", "MaxErrors", "TimeoutSeconds",
-                           "OutputS3BucketName", "OutputS3KeyPrefix", "CloudWatchOutputConfig"}));
+                           "ExpiresAfter", "InstanceIds", "OutputS3BucketName", "OutputS3KeyPrefix",
+                           "CloudWatchOutputConfig", "ServiceRole", "NotificationConfig"}));
+  // The hosts named one by one are SSM's InstanceIds; the rest are Targets only.
+  CHECK(j["InstanceIds"] == nlohmann::json({"web-1", "web-2"}));
+  // Request time + TimeoutSeconds (0 here) + executionTimeout 3600.
+  CHECK(j["ExpiresAfter"] == "2026-01-02T04:04:05.678Z");
   CHECK(j["CommandId"] == c.command_id);
   CHECK(j["DocumentVersion"] == "$DEFAULT");
   CHECK(j["Parameters"]["commands"] == nlohmann::json({"uptime", "id"}));
@@ -211,7 +216,8 @@ TEST_CASE("invocation_to_json has GetCommandInvocation's keys and CommandPlugins
   r.plugins.push_back(p);
 
   nlohmann::json j = invocation_to_json(r, &c);
-  CHECK(keys(j) == sorted({"CommandId", "InstanceId", "Comment", "DocumentName", "DocumentVersion", "PluginName",
+  CHECK(keys(j) == sorted({"CommandId", "InstanceId", "InstanceName", "RequestedDateTime", "Comment", "DocumentName",
+                           "DocumentVersion", "PluginName",
                            "ResponseCode", "ExecutionStartDateTime", "ExecutionElapsedTime", "ExecutionEndDateTime",
                            "Status", "StatusDetails", "StandardOutputContent", "StandardOutputUrl",
                            "StandardErrorContent", "StandardErrorUrl", "CloudWatchOutputConfig", "CommandPlugins"}));
@@ -239,6 +245,36 @@ TEST_CASE("invocation_to_json has GetCommandInvocation's keys and CommandPlugins
   CHECK(report["Invocations"][0]["CommandPlugins"][0]["Name"] == "PatchLinux");
   CHECK(report["Invocations"][0]["InstanceId"] == "web-1");
   CHECK(report["CommandId"] == "cmd-1");
+
+  // ListCommandInvocations: plugins only with Details.
+  nlohmann::json listed = command_invocation_json(r, c, false);
+  CHECK(keys(listed) == sorted({"CommandId", "InstanceId", "InstanceName", "Comment", "DocumentName",
+                                "DocumentVersion", "RequestedDateTime", "Status", "StatusDetails", "TraceOutput",
+                                "StandardOutputUrl", "StandardErrorUrl", "CommandPlugins", "ServiceRole",
+                                "NotificationConfig", "CloudWatchOutputConfig"}));
+  CHECK(listed["CommandPlugins"].empty());
+  CHECK(command_invocation_json(r, c, true)["CommandPlugins"].size() == 1);
+
+  // GetCommandInvocation: flat; with a step, that step's status and streams, truncated as SSM.
+  nlohmann::json got = get_command_invocation_json(r, c, &r.plugins[0], std::string(30000, 'o'), "boom");
+  CHECK(!got.contains("CommandPlugins"));
+  CHECK(!got.contains("InstanceName"));
+  CHECK(got["PluginName"] == "PatchLinux");
+  CHECK(got["StandardErrorContent"] == "boom");
+  CHECK(got["StandardOutputContent"].get<std::string>().size() < 24010);
+}
+
+TEST_CASE("ExpiresAfter adds the document's executionTimeout to TimeoutSeconds") {
+  CommandRecord c;
+  c.requested_date_time = "2026-01-01T00:00:00.000Z";
+  c.timeout_seconds = 600;
+  CHECK(expires_after(c) == "2026-01-01T01:10:00.000Z");  // 600 + the agent's 3600
+  c.parameters = {{"executionTimeout", {"120"}}};
+  CHECK(expires_after(c) == "2026-01-01T00:12:00.000Z");
+  c.parameters = {{"executionTimeout", {"not a number"}}};
+  CHECK(expires_after(c) == "2026-01-01T01:10:00.000Z");
+  c.requested_date_time = "";
+  CHECK(expires_after(c).empty());
 }
 
 TEST_CASE("ExecutionElapsedTime is printed as SSM prints durations") {
