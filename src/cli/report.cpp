@@ -91,7 +91,8 @@ void setup_report(CLI::App& app, GlobalOptions& global, Action& action) {
       "report", "One self-contained HTML or Markdown page about the fleet from the state store (no host is contacted)");
   add_target_options(cmd, opts->targets, false);
   cmd->add_option("--since", opts->since, "Period: ISO 8601 time or age (7d, 24h, 30m); default 7d");
-  cmd->add_option("--package", opts->packages, "Show how many hosts run each version of this package (repeatable)");
+  cmd->add_option("--package", opts->packages, "Show how many hosts run each version of this package (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("file", opts->file, "FILE.html or FILE.md (the format follows the name); -o json prints the data");
   cmd->callback([&global, &action, opts] { action = [&global, opts] { return run_report(global, *opts); }; });
 }

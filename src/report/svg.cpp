@@ -55,8 +55,8 @@ std::string status_class(std::string_view status) {
 
 std::string_view status_symbol(std::string_view status) {
   std::string cls = status_class(status);
-  if (cls == "s-success" || cls == "s-compliant") return "\u2713";  // check mark
-  if (cls == "s-failed" || cls == "s-non-compliant") return "\u2717";  // ballot x
+  if (cls == "s-success" || cls == "s-compliant" || cls == "s-reachable") return "\u2713";  // check mark
+  if (cls == "s-failed" || cls == "s-non-compliant" || cls == "s-unreachable") return "\u2717";  // ballot x
   if (cls == "s-timed-out" || cls == "s-delivery-timed-out") return "\u29D6";  // hourglass
   if (cls == "s-undeliverable") return "\u2298";  // circled slash
   if (cls == "s-not-scanned" || cls == "s-unknown") return "?";

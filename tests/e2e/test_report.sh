@@ -12,7 +12,12 @@ source "$SSHM_SOURCE_DIR/tests/e2e/lib/fleet.sh"
 PAGE_PY=$SSHM_SOURCE_DIR/tests/e2e/report_page.py
 
 for tool in chromium tidy; do command -v "$tool" >/dev/null || fleet_skip "$tool is not installed (apt-get install $tool)"; done
-python3 -c 'import markdown' 2>/dev/null || fleet_skip "python3-markdown is not installed"
+# Debian's python3 has python3-markdown; a python3 earlier on PATH (pyenv, venv) may not.
+MD_PY=python3
+[ -x /usr/bin/python3 ] && MD_PY=/usr/bin/python3
+"$MD_PY" -c 'import markdown' 2>/dev/null || fleet_skip "python3-markdown is not installed (apt-get install python3-markdown)"
+# Debian's python3 first: json_get runs it often, and a pyenv shim costs a lot per call.
+export PATH=/usr/bin:$PATH
 ARTIFACTS=$(cd "$(dirname "$SSHM")" && pwd)/test-artifacts/report
 mkdir -p "$ARTIFACTS"
 
@@ -47,11 +52,11 @@ check_contains "runs empty state" "No command ran on these hosts in the period" 
 check_contains "associations empty state" "No State Manager association" "$page"
 check_contains "inventory empty state" "Give --package NAME" "$page"
 tidy -errors -q "$FLEET_DIR/empty.html" >"$OUT" 2>&1
-check "tidy: no errors" "0" "$?:$(cat "$OUT")"
+check "tidy: no errors" "0:" "$?:$(cat "$OUT")"
 
 case_begin "fill the store: runs (one fails with hostile stderr), inventory, a patch scan"
 sshm exec 'uname -r' -t all --no-progress >/dev/null 2>&1
-check "first run: one host unreachable (exit 4)" 4 $?
+check_match "first run: one host unreachable (exit 1 or 4)" '^[14]$' "$?"
 sshm exec "echo \"$EVIL_TAG\" >&2; echo '\"><img src=x onerror=document.body.dataset.pwned=2>' >&2; echo last line >&2; exit 3" \
   -t 'tag:Kind=ok' --no-progress >/dev/null 2>&1
 check "second run: every host fails (exit 1)" 1 $?
@@ -100,8 +105,8 @@ check "failed invocation: exit code 3" "3" \
   "$(json_get "$J" "[f['ResponseCode'] for f in d['RunCommand']['FailedInvocations'] if f['CommandId'] == '$failing'][0]")"
 check "stderr tail ends with the last line" "last line" \
   "$(json_get "$J" "[f['StandardErrorTail'] for f in d['RunCommand']['FailedInvocations'] if f['CommandId'] == '$failing'][0].splitlines()[-1]")"
-check "heat map: 4 hosts x 5 commands (problems first)" "4x5 down" \
-  "$(json_get "$J" '"%dx%d %s" % (len(d["RunCommand"]["HeatMap"]["Hosts"]), len(d["RunCommand"]["HeatMap"]["Commands"]), d["RunCommand"]["HeatMap"]["Hosts"][0])')"
+check "heat map: 4 hosts x 4 commands, down undeliverable in the first" "4x4 Undeliverable" \
+  "$(json_get "$J" '"%dx%d %s" % (len(d["RunCommand"]["HeatMap"]["Hosts"]), len(d["RunCommand"]["HeatMap"]["Commands"]), d["RunCommand"]["HeatMap"]["Cells"][d["RunCommand"]["HeatMap"]["Hosts"].index("down")][0])')"
 
 case_begin "Inventory version spread equals inventory query -o json"
 sshm -o json inventory query "AWS:Application.Name = $PKG" >"$OUT"
@@ -117,17 +122,17 @@ sshm report -t all --package "$PKG" --package no-such-package-here "$HTML" 2>/de
 check "exit status" 0 $?
 check_le "page under 1 MB" 1000000 "$(stat -c %s "$HTML")"
 check "no external asset (src= / href=http / @import)" "0" "$(grep -Eic 'src=\"http|href=\"http|@import|<link ' "$HTML")"
-browse() {  # FILE SCREENSHOT DUMP; Chromium's stderr goes to $FLEET_DIR/chromium.log
-  timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir="$FLEET_DIR/chrome" \
-    --enable-logging=stderr --v=0 --window-size=1200,4200 "--screenshot=$2" "file://$1" >/dev/null 2>>"$FLEET_DIR/chromium.log"
-  timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$FLEET_DIR/chrome" \
-    --enable-logging=stderr --v=0 --dump-dom "file://$1" >"$3" 2>>"$FLEET_DIR/chromium.log"
-}
+# One Chromium run: it lays the page out, runs its script, takes the screenshot and dumps the
+# DOM as the script left it. Its log (stderr) has every console message of the page.
 : >"$FLEET_DIR/chromium.log"
-browse "$HTML" "$ARTIFACTS/report.png" "$FLEET_DIR/dom.html"
+timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --disable-extensions \
+  --disable-background-networking --disable-component-update --disable-sync --disable-dev-shm-usage \
+  --user-data-dir="$FLEET_DIR/chrome" --enable-logging=stderr --v=0 --window-size=1200,4200 \
+  "--screenshot=$ARTIFACTS/report.png" --dump-dom "file://$HTML" >"$FLEET_DIR/dom.html" 2>"$FLEET_DIR/chromium.log"
+check "chromium exit status" 0 $?
 check "screenshot kept" "yes" "$([ -s "$ARTIFACTS/report.png" ] && echo yes)"
-check "no console error or uncaught exception" "" \
-  "$(grep -Ei 'CONSOLE.*(error|uncaught)|Uncaught|SyntaxError|TypeError|ReferenceError' "$FLEET_DIR/chromium.log")"
+# The page logs nothing itself: any console line is an error or an exception.
+check "no console message (error or uncaught exception)" "" "$(grep -E ':CONSOLE|Uncaught' "$FLEET_DIR/chromium.log")"
 python3 "$PAGE_PY" "$FLEET_DIR/dom.html" >"$FLEET_DIR/dom.json"
 D=$FLEET_DIR/dom.json
 check "the sorting script ran to its end" "ready" "$(json_get "$D" 'd["root"].get("data-script")')"
@@ -165,13 +170,13 @@ check_contains "stderr shown as text" "&lt;script&gt;document.title='PWNED'&lt;/
 
 case_begin "tidy validates the page"
 tidy -errors -q "$HTML" >"$OUT" 2>&1
-check "tidy: no errors" "0" "$?:$(cat "$OUT")"
+check "tidy: no errors" "0:" "$?:$(cat "$OUT")"
 
 case_begin "Markdown: the same numbers, renders, hostile text stays text"
 MD=$FLEET_DIR/report.md
 sshm report -t all --package "$PKG" "$MD" 2>/dev/null
 check "exit status" 0 $?
-python3 - "$MD" "$J" >"$OUT" 2>&1 <<'PY'
+"$MD_PY" - "$MD" "$J" >"$OUT" 2>&1 <<'PY'
 import json, sys, markdown
 from html.parser import HTMLParser
 text = open(sys.argv[1], encoding="utf-8").read()
@@ -191,7 +196,8 @@ p = P(); p.feed(html)
 print("h2", p.tags.get("h2", 0))
 print("tables", p.tags.get("table", 0) >= 10)
 print("script", p.tags.get("script", 0), "img", p.tags.get("img", 0))
-print("patch", " ".join(p.cells[4:7]) == "%d %d %d" % tuple(data["PatchCompliance"][k] for k in ("Compliant", "NonCompliant", "NotScanned")))
+row = text.split("## Patch compliance")[1].split("\n")[4]
+print("patch", row == "| %d | %d | %d |" % tuple(data["PatchCompliance"][k] for k in ("Compliant", "NonCompliant", "NotScanned")))
 print("evil host as text", any(c == '"><img src=x onerror=document.body.dataset.pwned=1>' for c in p.cells))
 PY
 check "rendered: 5 sections, tables, no script or img, numbers, hostile text" \
