@@ -2,6 +2,7 @@
 // PatchSummary), the patches still missing, scan ages and the trend over the period.
 #include "patch/compliance.hpp"
 #include "report/report.hpp"
+#include "store/patch_tables.hpp"
 #include "store/report_queries.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"

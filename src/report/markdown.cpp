@@ -10,22 +10,18 @@ namespace sshm::report {
 
 namespace {
 
+// Markdown punctuation is backslashed; the rest is escaped as for HTML (Markdown passes HTML
+// through), and a newline becomes a visible mark so a table row stays one line.
 std::string md_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\n': out += " \u23CE "; break;
-      case '\\': case '`': case '*': case '_': case '[': case ']': case '|': case '~': case '#':
-        out += '\\';
-        out += c;
-        break;
-      default:
-        if ((u < 0x20 && c != '\t') || u == 0x7f) out += "\xEF\xBF\xBD";
-        else out += c;
+    if (c == '\n') {
+      out += " \u23CE ";
+    } else if (std::string_view("\\`*_[]|~#").find(c) != std::string_view::npos) {
+      out += '\\';
+      out += c;
+    } else {
+      out += html_escape(std::string_view(&c, 1));
     }
   }
   return out;

@@ -33,16 +33,4 @@ std::vector<HostContact> last_contacts(const Store& store) {
   });
 }
 
-std::vector<PatchOperationRow> patch_operations_since(const Store& store, const std::string& since) {
-  return with_transaction(store, Access::read, [&](Transaction& tx) {
-    Statement s(tx,
-                "SELECT host, operation, status, error, start_time, end_time, summary_json FROM patch_operations "
-                "WHERE start_time >= ?1 ORDER BY id");
-    s.bind(1, since);
-    std::vector<PatchOperationRow> out;
-    while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), json_of(s.text(6))});
-    return out;
-  });
-}
-
 } // namespace sshm::store

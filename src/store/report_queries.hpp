@@ -1,7 +1,6 @@
 #pragma once
 // Reads for `sshm report` that the other tables' functions do not offer cheaply at fleet
 // scale: one statement each, no outputs read from disk.
-#include "store/patch_tables.hpp"
 #include "store/store.hpp"
 
 #include <string>
@@ -35,9 +34,5 @@ struct HostContact {
 
 // The latest invocation of every host that has one, by host name.
 std::vector<HostContact> last_contacts(const Store& store);
-
-// Every patch operation (scan or install) that started at or after `since` (ISO 8601;
-// "" for all), oldest first.
-std::vector<PatchOperationRow> patch_operations_since(const Store& store, const std::string& since);
 
 } // namespace sshm::store
