@@ -121,7 +121,7 @@ std::string html_table(std::string_view caption, const std::vector<Column>& colu
       std::string text = html_value(v);
       switch (c.kind) {
         case Column::Kind::number: out += "<td class=\"n\">" + text + "</td>"; break;
-        case Column::Kind::code: out += "<td><pre>" + text + "</pre></td>"; break;
+        case Column::Kind::code: out += text.empty() ? "<td></td>" : "<td><pre>" + text + "</pre></td>"; break;
         case Column::Kind::status:
           out += v.is_string() && !text.empty()
                      ? fmt::format("<td class=\"{}\"><span aria-hidden=\"true\">{}</span> {}</td>",

@@ -25,7 +25,7 @@ fleet_init
 fleet_add_hosts 2 web || exit 1
 fleet_add_refused down || exit 1
 fleet_write_files
-export SSHM_STATE_DIR=$FLEET_DIR/state
+export SSHM_STATE_DIR=$FLEET_DIR/state XDG_CONFIG_HOME=$FLEET_DIR/config
 OUT=$FLEET_DIR/out
 
 # A host whose name and tags are markup, on web-001's sshd (names may hold anything but '/'
@@ -65,6 +65,13 @@ check "inventory collect" 0 $?
 sshm patch scan -t web-001,web-002 >/dev/null 2>&1
 check_match "patch scan ran (0 compliant, 1 non-compliant)" '^[01]$' "$?"
 
+sshm -o json associations create --name AWS-RunShellScript --association-name nightly-check -t 'tag:Kind=ok' \
+  -p commands='test "$AWS_SSM_INSTANCE_ID" != web-002' --schedule-expression 'rate(1 day)' --compliance-severity HIGH \
+  >"$OUT" 2>&1
+check "association created" 0 $?
+sshm tick >/dev/null 2>&1
+check "a tick runs it (web-002 fails)" 0 $?
+
 case_begin "report -o json: the data behind the page"
 PKG=$(dpkg-query -W -f='${Package}\n' openssh-server libc6 2>/dev/null | head -1)
 sshm -o json report -t all --package "$PKG" --package no-such-package-here >"$FLEET_DIR/report.json"
@@ -96,7 +103,8 @@ case_begin "Run Command equals commands show -o json"
 sshm -o json commands list --limit 10 >"$OUT"
 check "commands in the period" "$(json_get "$OUT" 'len([c for c in d if c["DocumentName"] == "AWS-RunShellScript" or c["DocumentName"].startswith("AWS-")])')" \
   "$(json_get "$J" 'len(d["RunCommand"]["Commands"])')"
-failing=$(json_get "$J" '[c["CommandId"] for c in d["RunCommand"]["Commands"] if c["Status"] == "Failed"][0]')
+# The run that failed on every healthy host (the association's run fails on one).
+failing=$(json_get "$J" '[c["CommandId"] for c in d["RunCommand"]["Commands"] if c["InvocationStatus"].get("Failed") == 3][0]')
 sshm -o json commands show "$failing" >"$OUT"
 check "invocation states of the failing run" \
   "$(json_get "$OUT" 'json.dumps(dict(sorted(__import__("collections").Counter(i["Status"] for i in d["Invocations"]).items())))')" \
@@ -105,8 +113,16 @@ check "failed invocation: exit code 3" "3" \
   "$(json_get "$J" "[f['ResponseCode'] for f in d['RunCommand']['FailedInvocations'] if f['CommandId'] == '$failing'][0]")"
 check "stderr tail ends with the last line" "last line" \
   "$(json_get "$J" "[f['StandardErrorTail'] for f in d['RunCommand']['FailedInvocations'] if f['CommandId'] == '$failing'][0].splitlines()[-1]")"
-check "heat map: 4 hosts x 4 commands, down undeliverable in the first" "4x4 Undeliverable" \
+check "heat map: 4 hosts x 5 commands, down undeliverable in the first" "4x5 Undeliverable" \
   "$(json_get "$J" '"%dx%d %s" % (len(d["RunCommand"]["HeatMap"]["Hosts"]), len(d["RunCommand"]["HeatMap"]["Commands"]), d["RunCommand"]["HeatMap"]["Cells"][d["RunCommand"]["HeatMap"]["Hosts"].index("down")][0])')"
+
+case_begin "Associations equal compliance list -o json"
+sshm -o json compliance list --type Association >"$OUT"
+check "compliant / non-compliant hosts of the association" \
+  "$(json_get "$OUT" '"%d/%d" % tuple(sum(1 for i in (d if isinstance(d, list) else d["ComplianceItems"]) if i["Status"] == s) for s in ("COMPLIANT", "NON_COMPLIANT"))')" \
+  "$(json_get "$J" '"%d/%d" % (d["Associations"]["Associations"][0]["Compliant"], d["Associations"]["Associations"][0]["NonCompliant"])')"
+check "its name" "nightly-check" "$(json_get "$J" 'd["Associations"]["Associations"][0]["AssociationName"]')"
+check "last execution" "Failed" "$(json_get "$J" 'd["Associations"]["Associations"][0]["LastExecution"]["Status"]')"
 
 case_begin "Inventory version spread equals inventory query -o json"
 sshm -o json inventory query "AWS:Application.Name = $PKG" >"$OUT"
@@ -152,6 +168,9 @@ check "page: failed invocations (host, exit code)" \
 check "page: $PKG versions" \
   "$(json_get "$J" '" ".join("%s=%d" % (v["Version"], v["Count"]) for v in d["Inventory"]["Packages"][0]["Versions"])')" \
   "$(json_get "$D" '" ".join("%s=%s" % (r[0], r[1]) for r in d["tables"]["Inventory.Packages.0.Versions"][1:])')"
+check "page: association (name, compliant, non-compliant, last execution)" \
+  "$(json_get "$J" '"%s %d %d %s" % tuple([d["Associations"]["Associations"][0][k] for k in ("AssociationName", "Compliant", "NonCompliant")] + [d["Associations"]["Associations"][0]["LastExecution"]["Status"]])')" \
+  "$(json_get "$D" '" ".join(d["tables"]["Associations.Associations"][1][i].split()[-1] for i in (0, 2, 3, 4))')"
 check "page: kernels" \
   "$(json_get "$J" '" ".join("%s=%d" % (v["Value"], v["Count"]) for v in d["Fleet"]["ByKernel"])')" \
   "$(json_get "$D" '" ".join("%s=%s" % (r[0], r[1]) for r in d["tables"]["Fleet.ByKernel"][1:])')"
