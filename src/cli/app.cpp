@@ -125,6 +125,7 @@ int main(int argc, char** argv) {
   setup_associations(app, global, action);
   setup_windows(app, global, action);
   setup_tick(app, global, action);
+  setup_report(app, global, action);
 
   try {
     app.parse(argc, argv);

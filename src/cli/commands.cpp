@@ -1,6 +1,7 @@
 // sshm commands list | show ID | output ID HOST: the history of Run Command, as SSM's
 // list-commands and get-command-invocation show it, with the full outputs kept locally.
 #include "cli/common.hpp"
+#include "cli/since.hpp"
 #include "cli/run.hpp"
 #include "sinks/spool.hpp"
 #include "store/store.hpp"
@@ -70,7 +71,8 @@ std::string checked_status(const std::string& status) {
                    closest_match(status, k_status_filters));
 }
 
-// --since: an ISO 8601 time, or an age such as 30m, 24h, 7d, 2w (before now).
+} // namespace
+
 std::string since_time(const std::string& since) {
   std::string s = trim(since);
   if (s.size() >= 2 && s.size() <= 10 && s.find_first_not_of("0123456789") == s.size() - 1) {
@@ -95,6 +97,7 @@ std::string since_time(const std::string& since) {
   return iso8601_ms(parse_iso8601(s));
 }
 
+namespace {
 
 std::string targets_text(const std::vector<std::string>& targets) {
   return targets.empty() ? "-" : join(targets, " AND ");

@@ -15,6 +15,7 @@ target_sources(sshm_lib PRIVATE
   cli/output.cpp
   cli/outputs.cpp
   cli/params.cpp
+  cli/report.cpp
   cli/preflight.cpp
   cli/run.cpp
   cli/schedule.cpp

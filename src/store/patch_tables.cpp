@@ -7,6 +7,13 @@ namespace sshm::store {
 
 namespace {
 
+// The rows of a SELECT host, operation, status, error, start_time, end_time, summary_json.
+std::vector<PatchOperationRow> read_operations(Statement& s) {
+  std::vector<PatchOperationRow> out;
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), json_of(s.text(6))});
+  return out;
+}
+
 
 void insert_operation(Transaction& tx, const PatchOperationRow& op) {
   Statement s(tx,
@@ -70,9 +77,17 @@ std::vector<PatchOperationRow> patch_history(const Store& store, const std::stri
                 "SELECT host, operation, status, error, start_time, end_time, summary_json FROM patch_operations "
                 "WHERE host = ?1 ORDER BY id");
     s.bind(1, host);
-    std::vector<PatchOperationRow> out;
-    while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), json_of(s.text(6))});
-    return out;
+    return read_operations(s);
+  });
+}
+
+std::vector<PatchOperationRow> patch_operations_since(const Store& store, const std::string& since) {
+  return with_transaction(store, Access::read, [&](Transaction& tx) {
+    Statement s(tx,
+                "SELECT host, operation, status, error, start_time, end_time, summary_json FROM patch_operations "
+                "WHERE start_time >= ?1 ORDER BY id");
+    s.bind(1, since);
+    return read_operations(s);
   });
 }
 

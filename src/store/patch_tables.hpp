@@ -63,5 +63,7 @@ struct StoredPatchState {
 std::vector<StoredPatchState> load_patch_states(const Store& store);
 // The operations recorded for a host, oldest first.
 std::vector<PatchOperationRow> patch_history(const Store& store, const std::string& host);
+// Every operation (any host) that started at or after `since` (ISO 8601), oldest first.
+std::vector<PatchOperationRow> patch_operations_since(const Store& store, const std::string& since);
 
 } // namespace sshm::store

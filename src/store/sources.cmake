@@ -3,6 +3,7 @@ target_sources(sshm_lib PRIVATE
   store/compliance_tables.cpp
   store/inventory_tables.cpp
   store/patch_tables.cpp
+  store/report_queries.cpp
   store/schema.cpp
   store/sql.cpp
   store/ssm_json.cpp
