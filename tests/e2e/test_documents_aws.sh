@@ -37,6 +37,7 @@ run_json() { # FILE ARGS...: runs sshm -o json, keeps the CommandId for cleanup
   fleet_sshm -o json "$@" --no-progress >"$file" 2>"$file.err"
   local rc=$?
   ids="$ids $(json_get "$file" 'd.get("CommandId","")' 2>/dev/null)"
+  [ "${DEBUG_DOCS:-}" ] && { head -c 3000 "$file.err"; json_get "$file" '[i["StandardErrorContent"] for i in d["Invocations"]]'; } >&2
   return $rc
 }
 
@@ -82,6 +83,7 @@ http_port=$(free_port)
 http_pid=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$http_port/" && break; sleep 0.1; done
 wd=$FLEET_DIR/remote-wd
+mkdir -p "$wd" && chmod 777 "$wd"  # the hosts' user writes there
 cat >"$FLEET_DIR/http.yaml" <<DOC
 schemaVersion: "2.2"
 mainSteps:
@@ -119,15 +121,35 @@ mainSteps:
     runCommand: ["echo nested says {{ greeting }} x{{ times }}"]
 DOC
 awsm s3 cp "$work/nested.yaml" s3://scripts/docs/nested.yaml >/dev/null
-# documentParameters as YAML text, the agent's fallback when it is not JSON.
-cat >"$FLEET_DIR/params.json" <<'P'
-{"sourceType": "S3", "sourceInfo": {"path": "https://s3.amazonaws.com/scripts/docs/nested.yaml"},
- "documentParameters": "{greeting: hello-yaml, times: 2}"}
-P
-run_json "$out/nested.json" run AWS-RunDocument -t "$hosts" --parameters-file "$FLEET_DIR/params.json"
+run_json "$out/nested.json" run AWS-RunDocument -t "$hosts" -p sourceType=S3 \
+  -p 'sourceInfo={"path": "https://s3.amazonaws.com/scripts/docs/nested.yaml"}' -p 'documentParameters={"greeting": "hi-json"}'
+check_eq "exit status" 0 "$?"
+check_contains "AWS-RunDocument ran the nested document with its parameters" "nested says hi-json x1" \
+  "$(json_get "$out/nested.json" 'd["Invocations"][1]["StandardOutputContent"]')"
+# documentParameters written as YAML text into which a parameter is interpolated, as AWS's
+# own documents do: the agent reads it as YAML when it is not JSON.
+cat >"$FLEET_DIR/composite.yaml" <<'DOC'
+schemaVersion: "2.2"
+parameters:
+  who: {type: String, default: "hello-yaml"}
+mainSteps:
+- action: aws:downloadContent
+  name: fetch
+  inputs:
+    sourceType: S3
+    sourceInfo: '{"path": "https://s3.amazonaws.com/scripts/docs/nested.yaml"}'
+    destinationPath: nested
+- action: aws:runDocument
+  name: nested
+  inputs:
+    documentType: LocalPath
+    documentPath: nested
+    documentParameters: "{greeting: {{ who }}, times: 2}"
+DOC
+run_json "$out/yaml.json" run "$FLEET_DIR/composite.yaml" -t "$hosts"
 check_eq "exit status" 0 "$?"
 check_contains "the nested document ran with its YAML parameters" "nested says hello-yaml x2" \
-  "$(json_get "$out/nested.json" 'd["Invocations"][0]["StandardOutputContent"]')"
+  "$(json_get "$out/yaml.json" 'd["Invocations"][0]["StandardOutputContent"]')"
 
 case_begin "schema 2.2: a plugin Linux cannot run is skipped and the document succeeds; 1.2 fails it"
 cat >"$FLEET_DIR/mixed.yaml" <<'DOC'
