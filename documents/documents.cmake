@@ -3,6 +3,8 @@
 set(SSHM_BUILTIN_DOCUMENTS
   AWS-RunShellScript.json
   AWS-RunDocument.yaml
+  AWS-RunRemoteScript.json
+  AWS-Noop.json
   AWS-RunPatchBaseline.json
   AWS-GatherSoftwareInventory.json
 )

@@ -17,6 +17,9 @@ struct HttpRequest {
   std::string service;  // SigV4 service name ("s3", "logs"); "" sends the request unsigned
   long connect_timeout_ms = 5000;
   long timeout_ms = 120000;
+  // When set, a response whose announced body is larger fails (curl's CURLE_FILESIZE_EXCEEDED)
+  // instead of being read into memory.
+  long long max_body = 0;
 };
 
 struct HttpResponse {

@@ -53,8 +53,9 @@ std::string S3Client::request_url(const std::string& bucket, const std::string& 
 }
 
 std::optional<AwsError> S3Client::call(const std::string& method, const std::string& url, std::string body,
-                                       HttpResponse& response) {
+                                       HttpResponse& response, long long max_body) {
   HttpRequest request;
+  request.max_body = max_body;
   request.method = method;
   request.url = url;
   request.service = "s3";
@@ -62,7 +63,7 @@ std::optional<AwsError> S3Client::call(const std::string& method, const std::str
   request.headers = {"Content-Type: application/octet-stream"};
   auto error = send(m_context, request, m_policy, response);
   // CompleteMultipartUpload may answer 200 with an error document.
-  if (!error && response.body.find("<Error>") != std::string::npos) {
+  if (!error && method != "GET" && response.body.find("<Error>") != std::string::npos) {
     AwsError e = classify(HttpResponse{500, response.body, {}, ""});
     e.http_status = response.status;
     return e;
@@ -74,6 +75,16 @@ std::optional<AwsError> S3Client::put_object(const std::string& bucket, const st
                                              const std::string& body) {
   HttpResponse response;
   return call("PUT", request_url(bucket, key), body, response);
+}
+
+std::optional<AwsError> S3Client::get_object(const std::string& bucket, const std::string& key, std::string& body,
+                                             long long max_bytes) {
+  HttpResponse response;
+  if (auto error = call("GET", request_url(bucket, key), "", response, max_bytes)) return error;
+  if (max_bytes > 0 && static_cast<long long>(response.body.size()) > max_bytes)
+    return AwsError{response.status, "ObjectTooLarge", fmt::format("the object is larger than {} bytes", max_bytes), false};
+  body = std::move(response.body);
+  return std::nullopt;
 }
 
 std::optional<AwsError> S3Client::upload_file(const std::string& bucket, const std::string& key,

@@ -27,10 +27,15 @@ public:
                                       const std::filesystem::path& file, int* parts_used = nullptr,
                                       std::uint64_t part_size = k_multipart_part_size);
 
+  // GetObject: the object's bytes into `body`; an object larger than `max_bytes` fails
+  // without being read. nullopt on success.
+  std::optional<AwsError> get_object(const std::string& bucket, const std::string& key, std::string& body,
+                                     long long max_bytes);
+
 private:
   std::string request_url(const std::string& bucket, const std::string& key) const;
   std::optional<AwsError> call(const std::string& method, const std::string& url, std::string body,
-                               HttpResponse& response);
+                               HttpResponse& response, long long max_body = 0);
   AwsContext& m_context;
   RetryPolicy m_policy;
 };

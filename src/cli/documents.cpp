@@ -59,15 +59,27 @@ int run_documents_validate(const GlobalOptions& g, const DocumentsValidateOption
   for (const auto& file : o.files) {
     std::vector<InputError> errors = documents::validate_file(file);
     any = any || !errors.empty();
+    // SSM's DocumentType: Command, or Session for a Session Manager document.
+    std::string type, session_type;
+    if (errors.empty()) {
+      documents::Document doc = documents::load(file);
+      type = doc.document_type;
+      session_type = doc.session_type;
+    }
     if (structured_output(g)) {
       nlohmann::ordered_json entry = {{"File", file}, {"Valid", errors.empty()}, {"Errors", nlohmann::ordered_json::array()}};
+      if (!type.empty()) entry["DocumentType"] = type;
+      if (!session_type.empty()) entry["SessionType"] = session_type;
       for (const auto& e : errors)
         entry["Errors"].push_back({{"Line", e.where().line}, {"Column", e.where().column}, {"Message", e.formatted()}});
       report.push_back(entry);
       continue;
     }
     if (errors.empty()) {
-      SyncOut::instance().out(fmt::format("{}: valid\n", file));
+      SyncOut::instance().out(type == "Session" ? fmt::format("{}: valid Session document (sessionType {}): start it "
+                                                              "with `sshm session`, not `sshm run`\n",
+                                                              file, session_type)
+                                                : fmt::format("{}: valid\n", file));
     } else {
       std::string text;
       for (const auto& e : errors) text += e.formatted() + "\n";

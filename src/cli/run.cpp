@@ -9,6 +9,7 @@
 #include "sinks/layout.hpp"
 #include "sinks/spool.hpp"
 #include "documents/document.hpp"
+#include "documents/plugins.hpp"
 #include "documents/secrets.hpp"
 #include "cli/signals.hpp"
 #include "engine/rate.hpp"
@@ -22,6 +23,7 @@
 #include "util/ids.hpp"
 #include "util/safe_path.hpp"
 #include "util/strings.hpp"
+#include "util/terminal_safe.hpp"
 
 #include <chrono>
 #include <condition_variable>
@@ -282,6 +284,26 @@ nlohmann::json dry_run_steps(const engine::RunRequest& req, const documents::Doc
   return platforms;
 }
 
+// The steps a real run would skip as unsupported or fail without running, one warning line
+// each (with their platform), so a dry run of a document sshm cannot fully run says so.
+std::vector<std::string> dry_run_warnings(const engine::RunRequest& req) {
+  std::vector<std::string> out;
+  for (const auto& [platform, resolved] : req.documents) {
+    for (const auto& step : resolved.steps) {
+      std::string why = !step.failure_reason.empty() ? "would fail: " + step.failure_reason
+                        : step.skip_reason.find("unsupported plugin") != std::string::npos
+                            ? "would be skipped: " + step.skip_reason
+                        : documents::plugin_support(step.action) == documents::PluginSupport::agent_only && step.skip_reason.empty()
+                            ? "would fail: " + documents::agent_only_message(step.action, step.name)
+                            : "";
+      if (!why.empty())
+        out.push_back(fmt::format("sshm: warning: {} step {} ({}) {}\n", platform, terminal_safe(step.name),
+                                  terminal_safe(step.action), terminal_safe(why)));
+    }
+  }
+  return out;
+}
+
 // --dry-run: what the run would do, in host counts; connects to nothing, records nothing.
 int print_dry_run(const GlobalOptions& g, const engine::RunRequest& req, const documents::Document& doc,
                   const documents::ParameterValues& values) {
@@ -290,6 +312,7 @@ int print_dry_run(const GlobalOptions& g, const engine::RunRequest& req, const d
   nlohmann::json params = nlohmann::json::object();
   for (const auto& [name, v] : masked_values(values)) params[name] = v;
   nlohmann::json platforms = dry_run_steps(req, doc, values);
+  for (const auto& warning : dry_run_warnings(req)) SyncOut::instance().err(warning);
   std::vector<std::string> names;
   for (const auto& t : req.targets) names.push_back(t.name);
 
@@ -337,7 +360,9 @@ int print_dry_run(const GlobalOptions& g, const engine::RunRequest& req, const d
     for (const auto& st : steps) {
       out += fmt::format("  {}. {} ({}), timeout {} s{}\n", ++k, st["Name"].get<std::string>(), st["Action"].get<std::string>(),
                          st["TimeoutSeconds"].get<int>(),
-                         st.contains("Skipped") ? " - skipped: " + st["Skipped"].get<std::string>() : "");
+                         st.contains("Skipped")     ? " - skipped: " + st["Skipped"].get<std::string>()
+                         : st.contains("FailsWith") ? " - fails: " + st["FailsWith"].get<std::string>()
+                                                    : "");
       for (const auto& [key, v] : st["Inputs"].items())
         out += fmt::format("     {}: {}\n", key, v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
@@ -529,6 +554,7 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   std::set<std::string> platforms;
   for (const auto* h : hosts) platforms.insert(h->platform);
   resolve_documents(g, sink_options.aws, doc, values, platforms, req);
+  req.aws = sink_options.aws;
 
   auto ssh_config = load_ssh_config(g);
   auto endpoints = endpoints_for(hosts, ssh_config, resolve_options(g));
@@ -816,6 +842,7 @@ int resume_command(const GlobalOptions& global, const std::string& id_or_prefix,
   std::set<std::string> platforms;
   for (const auto* h : present) platforms.insert(h->platform);
   resolve_documents(g, so.aws, doc, values, platforms, req);
+  req.aws = so.aws;
   req.targets = resume_targets(invs, hosts, endpoints, spec.value("run_as", ""));
   req.command = cmd;
   req.resume = true;

@@ -3,6 +3,7 @@
 
 #include "documents/builtin.hpp"
 #include "documents/parameters.hpp"
+#include "documents/plugins.hpp"
 #include "documents/source.hpp"
 #include "util/bounded_parse.hpp"
 #include "util/spell.hpp"
@@ -163,6 +164,12 @@ void add_plugin_steps(const std::string& plugin, const nlohmann::json& config, c
   }
   nlohmann::json props = config["properties"];
   std::string props_pointer = pointer_child(pp, "properties");
+  if (plugin == "aws:cloudWatch" && props.is_string()) {
+    // aws:cloudWatch takes its configuration as one JSON text; the agent names its step
+    // after the plugin (runpluginutil's getStepName).
+    steps.push_back(RawStep{plugin, plugin, nlohmann::json{{"properties", props}}, nullptr, props_pointer});
+    return;
+  }
   bool single = props.is_object();
   if (single) props = nlohmann::json::array({props});
   if (!props.is_array() || props.empty()) {
@@ -277,6 +284,34 @@ std::vector<RawStep> raw_steps(const nlohmann::json& content, const std::string&
                                       : main_steps(content, version, map, errors);
 }
 
+const std::vector<std::string> k_session_keys = {"schemaVersion", "description", "sessionType", "inputs",
+                                                 "parameters",    "properties",  "outputs"};
+const std::vector<std::string> k_session_types = {"Standard_Stream", "InteractiveCommands", "NonInteractiveCommands",
+                                                  "Port"};
+
+// A Session Manager document (it names a sessionType): its shape as SSM's Session document
+// schema gives it (schemaVersion 1.0; inputs and properties are maps).
+void check_session_document(const nlohmann::json& c, const SourceMap& map, std::vector<InputError>& errors) {
+  for (const auto& [key, unused] : c.items())
+    if (!contains(k_session_keys, key))
+      errors.emplace_back(map.at(pointer_child("", key)), fmt::format("unknown top-level field '{}' in a Session document", key),
+                          closest_match(key, k_session_keys));
+  const auto& type = c["sessionType"];
+  if (!type.is_string() || !contains(k_session_types, type.get<std::string>()))
+    errors.emplace_back(map.at("/sessionType"),
+                        fmt::format("sessionType must be {}, got {}", join(k_session_types, ", "), as_text(type)),
+                        closest_match(as_text(type), k_session_types));
+  if (!c.contains("schemaVersion") || c["schemaVersion"] != "1.0")
+    errors.emplace_back(map.at(c.contains("schemaVersion") ? "/schemaVersion" : ""),
+                        "a Session document has schemaVersion \"1.0\"");
+  for (const char* key : {"inputs", "properties", "outputs"})
+    if (c.contains(key) && !c[key].is_object())
+      errors.emplace_back(map.at(pointer_child("", key)), fmt::format("{} must be a map, got {}", key, kind(c[key])));
+  if (c.contains("description") && !c["description"].is_string())
+    errors.emplace_back(map.at("/description"), "description must be a string");
+  read_parameter_defs(c, map, errors);
+}
+
 // schemaVersion, top-level fields, steps and parameter declarations; every problem found.
 std::vector<InputError> check_document(const ParsedSource& parsed, std::string* version_out) {
   std::vector<InputError> errors;
@@ -285,6 +320,11 @@ std::vector<InputError> check_document(const ParsedSource& parsed, std::string* 
   if (!c.is_object()) {
     errors.emplace_back(map.at(""), c.is_null() ? std::string("the document is empty")
                                                 : "a document must be a map with schemaVersion, got " + kind(c));
+    return errors;
+  }
+  if (c.contains("sessionType")) {
+    check_session_document(c, map, errors);
+    if (version_out) *version_out = "1.0";
     return errors;
   }
   for (const auto& [key, unused] : c.items())
@@ -340,11 +380,18 @@ bool contains_ssm_reference(const std::string& s) {
 }
 bool contains_secure_reference(const std::string& s) { return s.find("ssm-secure:") != std::string::npos; }
 
-// The agent's precondition rules (schema 2.2): the step runs, is skipped, or fails.
-void evaluate_precondition(Step& step, const nlohmann::json& pre, const ParameterValues& values,
-                           const std::string& platform) {
+// What a step's precondition came to (schema 2.2): whether it lets the step run, and the
+// agent's words for every clause that did not hold or that it did not recognise.
+struct PreconditionOutcome {
   bool allowed = true;
   std::vector<std::string> reasons;
+};
+
+// The agent's evaluatePreconditions (runpluginutil).
+PreconditionOutcome evaluate_precondition(const nlohmann::json& pre, const ParameterValues& values,
+                                          const std::string& platform) {
+  PreconditionOutcome o;
+  auto& reasons = o.reasons;
   for (const auto& [op, args] : pre.items()) {
     if (op != "StringEquals") {
       reasons.push_back(fmt::format("unrecognized operator: \"{}\"", op));
@@ -370,21 +417,59 @@ void evaluate_precondition(Step& step, const nlohmann::json& pre, const Paramete
         reasons.push_back(fmt::format(
             "\"{}\": the second argument for the platformType variable can't contain document parameters", op));
       } else if (to_lower(platform) != to_lower(initial)) {
-        allowed = false;
+        o.allowed = false;
         reasons.push_back(fmt::format("\"{}\": [{}, {}]", op, a0, a1));
       }
     } else if (a0 == r0 && a1 == r1) {
       reasons.push_back(fmt::format("\"{}\": at least one of operator's arguments must contain a valid document parameter", op));
     } else if (r0 != r1) {
-      allowed = false;
+      o.allowed = false;
       reasons.push_back(fmt::format("\"{}\": [{}, {}]", op, a0, a1));
     }
   }
-  if (!allowed) {
+  return o;
+}
+
+std::string unknown_plugin_message(const Step& step) {
+  return fmt::format("Plugin with name {} is not supported by this version of ssm agent, please update to latest "
+                     "version. Step name: {}",
+                     step.action, step.name);
+}
+
+std::string unsupported_plugin_skip(const Step& step) {
+  return fmt::format("Step execution skipped due to unsupported plugin: {}. Step name: {}", step.action, step.name);
+}
+
+// The agent's getStepExecutionOperation: whether a step runs, is skipped or fails, from
+// its plugin and precondition. Preconditions are evaluated from schema 2.2 on; before
+// that a precondition, an unknown plugin or one with no Linux implementation fails the
+// step, while from 2.2 the last is skipped and the document can still succeed.
+void apply_step_rules(Step& step, const std::string& version, const nlohmann::json& pre, const ParameterValues& values,
+                      const std::string& platform) {
+  PluginSupport support = plugin_support(step.action);
+  bool known = support != PluginSupport::unknown;
+  bool handler = support == PluginSupport::runs || support == PluginSupport::agent_only;
+  bool has_pre = !pre.is_null() && !pre.empty();
+  if (version != "2.2") {
+    if (!known) step.failure_reason = unknown_plugin_message(step);
+    else if (has_pre)
+      step.failure_reason =
+          fmt::format("Precondition is not supported for document schema version prior to 2.2. Step name: {}", step.name);
+    else if (!handler) step.failure_reason = fmt::format("Plugin with name {} not found. Step name: {}", step.action, step.name);
+    return;
+  }
+  PreconditionOutcome o = has_pre ? evaluate_precondition(pre, values, platform) : PreconditionOutcome{};
+  if (o.allowed && !known) {
+    step.failure_reason = unknown_plugin_message(step);
+  } else if (!handler) {
+    step.skip_reason = unsupported_plugin_skip(step);
+  } else if (!o.allowed) {
     step.skip_reason = fmt::format("Step execution skipped due to unsatisfied preconditions: '{}'. Step name: {}",
-                                   join(reasons, ", "), step.name);
-  } else if (!reasons.empty()) {
-    step.failure_reason = fmt::format("Unrecognized precondition(s): '{}'. Step name: {}", join(reasons, ", "), step.name);
+                                   join(o.reasons, ", "), step.name);
+  } else if (!o.reasons.empty()) {
+    step.failure_reason = fmt::format("Unrecognized precondition(s): '{}', please update agent to latest version. "
+                                      "Step name: {}",
+                                      join(o.reasons, ", "), step.name);
   }
 }
 
@@ -415,6 +500,10 @@ Document load_text(const std::string& text, const std::string& file, const std::
   doc.content = std::move(parsed.value);
   doc.source_text = text;
   doc.format = parsed.format;
+  if (doc.content.contains("sessionType")) {
+    doc.document_type = "Session";
+    doc.session_type = as_text(doc.content["sessionType"]);
+  }
   doc.source_map = std::make_shared<const SourceMap>(std::move(parsed.map));
   return doc;
 }
@@ -445,6 +534,11 @@ ResolvedDocument resolve(const Document& doc, const ParameterValues& values, con
   // A Document built by hand has no source map; errors then name only the document.
   SourceMap unlocated(doc.path.empty() ? doc.name : doc.path);
   const SourceMap& map = doc.source_map ? *doc.source_map : unlocated;
+  if (doc.document_type == "Session")
+    throw InputError(map.at("/sessionType"),
+                     fmt::format("{} is a Session document (sessionType {}): Session Manager starts it, not Run "
+                                 "Command; use `sshm session` with this document",
+                                 doc.name, doc.session_type));
   std::vector<InputError> errors;
   std::vector<ParameterDef> defs = read_parameter_defs(doc.content, map, errors);
   std::vector<std::string> declared;
@@ -505,14 +599,8 @@ ResolvedDocument resolve(const Document& doc, const ParameterValues& values, con
       if (std::string f = text_of("onFailure"); f == "exit" || f == "successAndExit") step.on_failure = f;
       if (text_of("onSuccess") == "exit") step.on_success = "exit";
       step.finally_step = text_of("finallyStep") == "true" && i + 1 == raw.size();
-      if (!raw[i].precondition.is_null() && !raw[i].precondition.empty()) {
-        if (doc.schema_version == "2.2")
-          evaluate_precondition(step, raw[i].precondition, effective, platform);
-        else
-          step.failure_reason = fmt::format(
-              "Precondition is not supported for document schema version prior to 2.2. Step name: {}", step.name);
-      }
     }
+    apply_step_rules(step, doc.schema_version, raw[i].precondition, effective, platform);
     out.steps.push_back(std::move(step));
   }
   return out;

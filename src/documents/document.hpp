@@ -25,6 +25,10 @@ struct Document {
   nlohmann::json content;      // the parsed document
   std::string source_text;     // for locations in later errors
   std::string format;          // "JSON" or "YAML", as the text was written
+  // "Command", or "Session" for a Session Manager document (it has sessionType): those are
+  // started by `sshm session`, and resolve() refuses them.
+  std::string document_type = "Command";
+  std::string session_type;  // Standard_Stream, InteractiveCommands, NonInteractiveCommands, Port
   // Where each key of `content` sits in source_text (for file:line:col in errors).
   std::shared_ptr<const SourceMap> source_map;
 };

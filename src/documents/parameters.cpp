@@ -111,6 +111,8 @@ InputError unknown_parameter(const Location& where, const std::string& name, con
 // values pass, text converts as -p does, SSM's wire form (a list of strings) unwraps.
 nlohmann::json coerce(const ParameterDef& def, const nlohmann::json& v) {
   if (type_problem(def, v).empty()) return v;
+  // YAML's empty value (`{SnapshotId: }` once an empty parameter is interpolated) is "".
+  if (v.is_null() && def.type == ParameterType::String) return "";
   bool list_type = def.type == ParameterType::StringList || def.type == ParameterType::MapList;
   if (def.type == ParameterType::StringList) {
     if (v.is_array()) {
@@ -447,9 +449,17 @@ ParameterValues typed_parameters(const Document& doc, const nlohmann::json& obje
   std::vector<InputError> errors;
   ParameterValues out;
   if (object.is_string()) {
-    // aws:runDocument's documentParameters often arrive as JSON text.
-    ParsedSource parsed = parse_source(object.get<std::string>(), where);
-    out = typed_from_object(doc, parsed.value.is_null() ? nlohmann::json::object() : parsed.value, nullptr, where, errors);
+    // aws:runDocument's documentParameters often arrive as JSON text; when that is not
+    // JSON, or is JSON with no parameters, the agent reads it again as YAML (rundocument's
+    // prepareDocumentForExecution), which AWS's own documents rely on.
+    const std::string& text = object.get_ref<const std::string&>();
+    nlohmann::json value;
+    try {
+      value = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception&) {
+    }
+    if (!value.is_object() || value.empty()) value = parse_yaml(text, where).value;
+    out = typed_from_object(doc, value.is_null() ? nlohmann::json::object() : value, nullptr, where, errors);
   } else {
     out = typed_from_object(doc, object, nullptr, where, errors);
   }

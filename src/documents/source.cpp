@@ -244,6 +244,8 @@ nlohmann::json yaml_to_json(const YAML::Node& node, const std::string& pointer, 
   }
 }
 
+} // namespace
+
 ParsedSource parse_yaml(const std::string& text, const std::string& file) {
   ParsedSource out{nlohmann::json(), SourceMap(file), "YAML"};
   try {
@@ -255,8 +257,6 @@ ParsedSource parse_yaml(const std::string& text, const std::string& file) {
   }
   return out;
 }
-
-} // namespace
 
 ParsedSource parse_source(const std::string& text, const std::string& file) {
   size_t i = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;

@@ -37,6 +37,8 @@ struct ParsedSource {
 // Parses `text` (named `file` in errors): JSON when it starts with '{' or '[' after
 // whitespace, YAML otherwise. Throws InputError with file:line:col on a syntax error.
 ParsedSource parse_source(const std::string& text, const std::string& file);
+// `text` as YAML whatever it starts with (YAML's flow maps look like JSON).
+ParsedSource parse_yaml(const std::string& text, const std::string& file);
 
 // "/a/b" + "c/d" -> "/a/b/c~1d" (RFC 6901 escaping).
 std::string pointer_child(const std::string& parent, const std::string& key);

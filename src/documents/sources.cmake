@@ -2,6 +2,7 @@ target_sources(sshm_lib PRIVATE
   documents/document.cpp
   documents/interpolate.cpp
   documents/parameters.cpp
+  documents/plugins.cpp
   documents/source.cpp
 )
 

@@ -193,6 +193,8 @@ const plugins::PluginTable& plugin_table() {
   static const plugins::PluginTable table = {
       {"aws:runShellScript", plugins::run_shell_script},
       {"aws:runDocument", plugins::run_document_plugin},
+      {"aws:runPowerShellScript", plugins::run_powershell_script},
+      {"aws:downloadContent", plugins::run_download_content},
       {k_patch_action, run_patch_baseline},
       {k_inventory_action, run_software_inventory},
   };

@@ -255,6 +255,8 @@ struct RunContext {
   RunObserver& observer;
   const std::atomic<bool>& cancel;
   BatchWriter& writer;
+  // What aws:downloadContent fetched, shared by every host of the command.
+  std::shared_ptr<plugins::ContentCache> content;
 };
 
 void fail_invocation(store::InvocationRecord& inv, const char* details, const std::string& kind,
@@ -333,6 +335,7 @@ void run_on_host(RunContext& rc, size_t i, Acknowledge& acknowledged) {
   for (const auto& s : request.secrets) ctx.secrets.push_back(s.value);
   ctx.plugins = request.plugins ? request.plugins : &plugin_table();
   ctx.transport = &rc.transport;
+  ctx.content = rc.content;
   ctx.vars = target.vars;
   ctx.run_settings = request.plugin_settings;
   ctx.on_progress = [&](const std::string& note) { rc.observer.on_progress(target.name, note); };
@@ -465,7 +468,9 @@ RunResult run_command(RunRequest request, ssh::Transport& transport, store::Stor
   observer.on_start(cmd, plan);
 
   BatchWriter writer(store, invs);
-  RunContext rc{request, invs, transport, store, sinks, observer, cancel, writer};
+  auto content = std::make_shared<plugins::ContentCache>(request.fetch ? request.fetch
+                                                                       : plugins::controller_fetch(request.aws));
+  RunContext rc{request, invs, transport, store, sinks, observer, cancel, writer, content};
   auto work = [&](size_t k, Acknowledge& acknowledged) { return work_on_host(rc, todo[k], acknowledged); };
   auto not_dispatched = [&](size_t k) {
     store::InvocationRecord& inv = invs[todo[k]];

@@ -4,6 +4,8 @@
 #include "documents/document.hpp"
 #include "engine/dispatch.hpp"
 #include "engine/rate.hpp"
+#include "aws/config.hpp"
+#include "plugins/content.hpp"
 #include "plugins/executor.hpp"
 #include "sinks/sink.hpp"
 #include "ssh/transport.hpp"
@@ -82,6 +84,11 @@ struct RunRequest {
     std::string reference;  // {{ssm-secure:NAME}}
   };
   std::vector<Secret> secrets;
+  // Where aws:downloadContent fetches S3 sources from (profile, region, endpoint).
+  aws::AwsOptions aws;
+  // How aws:downloadContent fetches, for the whole command; plugins::controller_fetch(aws)
+  // when null (tests bring their own).
+  plugins::ContentFetch fetch;
 };
 
 // The dispatch plan a request gets (window, threshold, ramp, caps), with targets[todo[k]]

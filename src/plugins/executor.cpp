@@ -1,5 +1,6 @@
 #include "plugins/executor.hpp"
 
+#include "documents/plugins.hpp"
 #include "store/store.hpp"
 #include "util/ids.hpp"
 #include "util/time.hpp"
@@ -43,11 +44,6 @@ void flatten_commands(const nlohmann::json& value, std::vector<std::string>& lin
   }
 }
 
-std::string remote_shell(const HostContext& ctx) {
-  if (ctx.run_as.empty()) return "sh -s";
-  return fmt::format("sudo -n -u {} sh -s", shell_quote(ctx.run_as));
-}
-
 StepResult failed(const std::string& message, int code = 1) {
   StepResult r;
   r.status = "Failed";
@@ -60,31 +56,15 @@ StepResult failed(const std::string& message, int code = 1) {
 
 } // namespace
 
-StepResult run_document_plugin(HostContext& ctx, const documents::Step& step, OutputCapture& capture) {
-  const auto& in = step.inputs;
-  std::string type = in.value("documentType", "SSMDocument");
-  std::string path = in.value("documentPath", "");
-  if (path.empty()) return failed("aws:runDocument needs documentPath");
-  if (type != "SSMDocument" && type != "LocalPath")
-    return failed(fmt::format("aws:runDocument documentType must be SSMDocument or LocalPath, not '{}'", type));
-  documents::ParameterValues values;
-  nlohmann::json params = in.value("documentParameters", nlohmann::json::object());
-  if (params.is_string()) {
-    try {
-      params = params.get<std::string>().empty() ? nlohmann::json::object() : nlohmann::json::parse(params.get<std::string>());
-    } catch (const nlohmann::json::exception&) {
-      return failed("aws:runDocument documentParameters is not a JSON object");
-    }
-  }
-  if (!params.is_object()) return failed("aws:runDocument documentParameters must be a map");
-  for (auto it = params.begin(); it != params.end(); ++it) values[it.key()] = it.value();
-  try {
-    documents::Document sub = documents::load(path);
-    documents::ResolvedDocument resolved = documents::resolve(sub, values, ctx.platform);
-    return run_steps_into(ctx, resolved.steps, capture);
-  } catch (const InputError& e) {
-    return failed(fmt::format("aws:runDocument {}: {}", path, e.formatted()));
-  }
+StepResult failed_step(const std::string& message) { return failed(message); }
+
+std::string remote_shell(const HostContext& ctx) {
+  if (ctx.run_as.empty()) return "sh -s";
+  return fmt::format("sudo -n -u {} sh -s", shell_quote(ctx.run_as));
+}
+
+std::string downloads_dir(const HostContext& ctx) {
+  return "\"$HOME\"/.sshm/orchestration/" + shell_quote(ctx.command_id) + "/downloads";
 }
 
 namespace {
@@ -129,6 +109,8 @@ StepResult execute_step(HostContext& ctx, const documents::Step& step, OutputCap
   StepResult r;
   if (!step.failure_reason.empty()) {
     r = failed(step.failure_reason);
+  } else if (!plugin && documents::plugin_support(step.action) == documents::PluginSupport::agent_only) {
+    r = failed(documents::agent_only_message(step.action, step.name));
   } else if (!plugin) {
     r = failed(fmt::format("unsupported plugin {}", step.action));
   } else {
@@ -165,7 +147,7 @@ bool wrapper_uses_file(const std::string& script) {
 
 std::string build_wrapper(const std::string& dir, const std::string& run_id, const std::string& script,
                           const std::string& working_directory, const std::map<std::string, std::string>& environment,
-                          int timeout_seconds) {
+                          int timeout_seconds, const std::string& default_directory) {
   const std::string delimiter = "SSHM_SCRIPT_END_" + random_hex(8);
   const bool use_file = wrapper_uses_file(script);
   std::string body = script;
@@ -186,6 +168,8 @@ std::string build_wrapper(const std::string& dir, const std::string& run_id, con
          delimiter + "\n";
   }
   for (const auto& [name, value] : environment) w += "export " + name + "=" + shell_quote(value) + "\n";
+  if (!default_directory.empty() && (working_directory.empty() || working_directory[0] != '/'))
+    w += "cd " + default_directory + " 2>/dev/null || :\n";
   if (!working_directory.empty()) {
     w += "cd " + shell_quote(working_directory) + " 2>/dev/null || { echo \"sshm: workingDirectory " +
          shell_quote(working_directory) + " does not exist\" >&2; " + cleanup + "exit 1; }\n";
@@ -315,7 +299,7 @@ StepResult run_shell_script(HostContext& ctx, const documents::Step& step, Outpu
 
   ssh::ExecRequest req;
   req.command = remote_shell(ctx);
-  req.stdin_data = build_wrapper(dir, run_id, script, wd, script_environment(ctx, step), timeout);
+  req.stdin_data = build_wrapper(dir, run_id, script, wd, script_environment(ctx, step), timeout, downloads_dir(ctx));
   req.timeout = std::chrono::seconds(timeout);
   req.cancel = ctx.cancel;
   bool sudo_prefix_checked = ctx.run_as.empty();
@@ -335,6 +319,20 @@ StepResult run_shell_script(HostContext& ctx, const documents::Step& step, Outpu
     return r;
   }
   return from_exit_status(x);
+}
+
+StepResult run_powershell_script(HostContext& ctx, const documents::Step& step, OutputCapture& capture) {
+  std::vector<std::string> lines;
+  flatten_commands(step.inputs.value("runCommand", nlohmann::json()), lines);
+  if (lines.empty()) return failed("aws:runPowerShellScript needs runCommand");
+  // The script reaches pwsh on its stdin, inside the shell script the shell plugin runs.
+  const std::string end = "SSHM_PWSH_END_" + random_hex(8);
+  std::string shell = "command -v pwsh >/dev/null 2>&1 || { echo 'exec: \"pwsh\": executable file not found in $PATH' "
+                      ">&2; exit 1; }\n";
+  shell += "pwsh -NoLogo -NoProfile -NonInteractive -Command - <<'" + end + "'\n" + join(lines, "\n") + "\n" + end + "\n";
+  documents::Step as_shell = step;
+  as_shell.inputs["runCommand"] = nlohmann::json::array({shell});
+  return run_shell_script(ctx, as_shell, capture);
 }
 
 StepResult run_steps_into(HostContext& ctx, const std::vector<documents::Step>& steps, OutputCapture& capture) {
@@ -376,9 +374,14 @@ store::PluginRecord not_run_record(const HostContext& ctx, const documents::Step
   store::PluginRecord rec;
   rec.name = step.name;
   rec.plugin = step.action;
-  rec.status = ctx.cancel && ctx.cancel->load() ? "Cancelled" : "Skipped";
-  rec.status_details = rec.status;
-  rec.output = stopped ? "Step was not run: an earlier step ended the document." : "";
+  bool cancelled = ctx.cancel && ctx.cancel->load();
+  // The agent marks such a step Skipped, a form of success; the API's plugin statuses
+  // (CommandPluginStatus) have no Skipped, so it is Success with StatusDetails Skipped.
+  rec.status = cancelled ? "Cancelled" : "Success";
+  rec.status_details = cancelled ? "Cancelled" : "Skipped";
+  rec.output = stopped ? fmt::format("Plugin with name {} and id {} skipped due to prior step with an exit condition",
+                                     step.action, step.name)
+                       : "";
   return rec;
 }
 
@@ -391,7 +394,8 @@ store::PluginRecord ran_record(const documents::Step& step, const StepResult& r,
   rec.plugin = step.action;
   rec.response_start_date_time = std::move(started);
   rec.response_finish_date_time = iso8601_ms(std::chrono::system_clock::now());
-  rec.status = r.status;
+  // A skipped step (the agent's Skipped) is Success with StatusDetails Skipped, as above.
+  rec.status = r.status == "Skipped" ? "Success" : r.status;
   rec.status_details = capture.lost() ? "OutputLost" : r.status_details;
   if (capture.lost() && rec.status == "Success") rec.status = "Failed";
   rec.response_code = r.status == "Skipped" ? 0 : r.response_code;
@@ -400,7 +404,7 @@ store::PluginRecord ran_record(const documents::Step& step, const StepResult& r,
   rec.stdout_bytes = capture.stdout_bytes();
   rec.stderr_bytes = capture.stderr_bytes();
   if (r.status == "Skipped") {
-    rec.output = "Step execution skipped due to unsatisfied preconditions: " + r.message;
+    rec.output = r.message;
   } else {
     rec.output = store::plugin_output(capture.stdout_head(), capture.stderr_head());
   }

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ namespace sshm::plugins {
 
 struct HostContext;
 struct StepResult;
+class ContentCache;
 
 // A plugin runs one step; output goes to `capture`.
 using Plugin = std::function<StepResult(HostContext&, const documents::Step&, OutputCapture&)>;
@@ -53,6 +55,11 @@ struct HostContext {
   ssh::Transport* transport = nullptr;
   // The host's inventory vars (e.g. patch_reboot_command), as JSON.
   nlohmann::json vars = nlohmann::json::object();
+  // What aws:downloadContent fetched for this command, shared by every host; null when the
+  // run fetches nothing (the plugin then fails).
+  std::shared_ptr<ContentCache> content;
+  // How deep in aws:runDocument this step runs (0 at the top); the agent allows 3 levels.
+  int document_depth = 0;
   // Settings of this run for plugins that take more than their step's inputs, by action
   // name (`sshm patch scan --baseline`, ...). Recorded with the command, so a resume has them.
   nlohmann::json run_settings = nlohmann::json::object();
@@ -79,7 +86,13 @@ struct StepResult {
   bool connection_lost = false;
 };
 
-// aws:runDocument: runs a document from a path through the same plugins as its caller.
+// A step that failed with `message` (shown on its stderr), exit code 1.
+StepResult failed_step(const std::string& message);
+
+// aws:runDocument: documentType SSMDocument runs a document sshm has (built-in by name, or a
+// file), LocalPath a document file on the host (relative paths under the command's downloads
+// directory, where aws:downloadContent put it), through the same plugins as its caller;
+// documentParameters as a map, JSON text or YAML text; at most 3 levels deep, as the agent.
 StepResult run_document_plugin(HostContext& ctx, const documents::Step& step, OutputCapture& capture);
 
 struct DocumentResult {
@@ -103,12 +116,32 @@ StepResult run_steps_into(HostContext& ctx, const std::vector<documents::Step>& 
 // The shell plugin, exposed for aws:runShellScript-like callers.
 StepResult run_shell_script(HostContext& ctx, const documents::Step& step, OutputCapture& capture);
 
+// aws:runPowerShellScript: the script runs in `pwsh` where the host has PowerShell; where it
+// has none the step fails as the agent's does on Linux ("pwsh" not found).
+StepResult run_powershell_script(HostContext& ctx, const documents::Step& step, OutputCapture& capture);
+
+// aws:downloadContent: the source is fetched once per command on the controller
+// (HostContext::content) and written to the host over the SSH connection. A relative
+// destinationPath is under the command's downloads directory, as the agent's
+// orchestrationDir/downloads.
+StepResult run_download_content(HostContext& ctx, const documents::Step& step, OutputCapture& capture);
+
+// The command's downloads directory on the host, as a shell word ("$HOME"/.sshm/...): where
+// aws:downloadContent puts what has a relative destination, and where scripts with no
+// workingDirectory start when it exists (the agent's default working directory).
+std::string downloads_dir(const HostContext& ctx);
+
+// The remote command that runs a shell script read from stdin, as the step's user.
+std::string remote_shell(const HostContext& ctx);
+
 // The remote program that runs a script: sent on stdin, never in argv. Exposed for tests.
 // Small scripts travel inside it; "#!" scripts and large ones are written to the private
 // directory `dir` (a shell word), which is removed afterwards. `run_id` marks the processes.
+// `default_directory` (a shell word, may be "") is entered first when it exists and the
+// working directory is empty or relative.
 std::string build_wrapper(const std::string& dir, const std::string& run_id, const std::string& script,
                           const std::string& working_directory, const std::map<std::string, std::string>& environment,
-                          int timeout_seconds);
+                          int timeout_seconds, const std::string& default_directory = "");
 // Whether build_wrapper writes `script` to a file on the host.
 bool wrapper_uses_file(const std::string& script);
 // The command that kills every process of the run `run_id` (its process group and anything

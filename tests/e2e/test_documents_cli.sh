@@ -24,7 +24,7 @@ check_same_file "show prints AWS-RunShellScript byte for byte" "$SSHM_SOURCE_DIR
 out=$("$SSHM" documents show AWS-RunShellScript -o yaml)
 check_contains "show -o yaml prints YAML" 'schemaVersion: "1.2"' "$out"
 out=$("$SSHM" documents show AWS-RunDocument -o json)
-check_eq "show converts a YAML built-in to JSON" "2.2 aws:runDocument" \
+check_eq "show converts a YAML built-in to JSON" "2.2 aws:downloadContent" \
   "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["schemaVersion"], d["mainSteps"][0]["action"])' <<<"$out")"
 err=$("$SSHM" documents show AWS-RunShelScript 2>&1 >/dev/null); rc=$?
 check_eq "show of an unknown name exits 2" 2 "$rc"

@@ -50,7 +50,7 @@ fleet_sshm -o json run "$FLEET_DIR/unsupported.yaml" -t node-001 --no-progress >
 check_eq "exit status" 1 "$?"
 check_eq "marker never written" no "$([ -e "$shared/installed-node-001" ] && echo yes || echo no)"
 check_eq "download failed" Failed "$(json_get "$FLEET_DIR/unsupported.json" 'd["Invocations"][0]["CommandPlugins"][0]["Status"]')"
-check_eq "install skipped" Skipped "$(json_get "$FLEET_DIR/unsupported.json" 'd["Invocations"][0]["CommandPlugins"][1]["Status"]')"
+check_eq "install skipped" Skipped "$(json_get "$FLEET_DIR/unsupported.json" 'd["Invocations"][0]["CommandPlugins"][1]["StatusDetails"]')"
 
 case_begin "full outputs dir: exit 1, OutputLost recorded, never a silent short output"
 fleet_sshm exec true -t node-001 --no-progress >/dev/null 2>&1  # the store exists

@@ -137,17 +137,20 @@ TEST_CASE("AWS's published AWS-RunShellScript JSON given as a file runs unchange
   CHECK(r.steps[0].inputs == json{{"runCommand", {"uname -a"}}, {"workingDirectory", "/tmp"}, {"timeoutSeconds", "3600"}});
 }
 
-TEST_CASE("built-ins: names, AWS-RunDocument resolves to aws:runDocument") {
+TEST_CASE("built-ins: names, AWS-RunDocument takes AWS's parameters and downloads then runs") {
   auto names = builtin_names();
   CHECK(std::find(names.begin(), names.end(), "AWS-RunShellScript") != names.end());
   CHECK(std::find(names.begin(), names.end(), "AWS-RunDocument") != names.end());
   Document doc = load("AWS-RunDocument");
   CHECK(doc.schema_version == "2.2");
   CHECK(doc.format == "YAML");
-  ResolvedDocument r = resolve(doc, {{"documentPath", "AWS-RunShellScript"}, {"documentParameters", {{"commands", "id"}}}}, "Linux");
-  REQUIRE(r.steps.size() == 1);
-  CHECK(r.steps[0].action == "aws:runDocument");
-  CHECK(r.steps[0].inputs == json{{"documentType", "SSMDocument"}, {"documentPath", "AWS-RunShellScript"},
+  ResolvedDocument r = resolve(doc, {{"sourceType", "SSMDocument"}, {"sourceInfo", {{"name", "AWS-RunShellScript"}}},
+                                     {"documentParameters", {{"commands", "id"}}}}, "Linux");
+  REQUIRE(r.steps.size() == 2);
+  CHECK(r.steps[0].action == "aws:downloadContent");
+  CHECK(r.steps[0].inputs["sourceInfo"] == json{{"name", "AWS-RunShellScript"}});
+  CHECK(r.steps[1].action == "aws:runDocument");
+  CHECK(r.steps[1].inputs == json{{"documentType", "LocalPath"}, {"documentPath", "runDocument"},
                                   {"documentParameters", {{"commands", "id"}}}});
   CHECK(r.parameters["documentParameters"] == json::array({"{\"commands\":\"id\"}"}));
   auto missing = errors_of([] { load("AWS-RunShelScript"); });
@@ -248,7 +251,7 @@ TEST_CASE("preconditions that fail: other operators, wrong argument counts, para
     {"action": "aws:runShellScript", "name": "g", "precondition": {"StringEquals": ["{{ os }} x", "Linux x"]}}
   ]})";
   ResolvedDocument r = resolve(load_text(text, "pre.json", "pre"), {}, "Linux");
-  CHECK(r.steps[0].failure_reason == "Unrecognized precondition(s): 'unrecognized operator: \"StringLike\"'. Step name: a");
+  CHECK(r.steps[0].failure_reason == "Unrecognized precondition(s): 'unrecognized operator: \"StringLike\"', please update agent to latest version. Step name: a");
   CHECK(r.steps[1].failure_reason.find("operator accepts exactly 2 arguments") != std::string::npos);
   CHECK(r.steps[2].failure_reason.find("can't contain document parameters") != std::string::npos);
   CHECK(r.steps[3].failure_reason.find("arguments can't be identical") != std::string::npos);

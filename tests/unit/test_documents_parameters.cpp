@@ -247,3 +247,14 @@ TEST_CASE("-p values: a 30,000-digit integer and JSON nested too deep are refuse
   CHECK(any_contains(errors_of([&] { parse_cli_parameters(doc, {"m=" + std::string(100000, '{')}, ""); }),
                      "is not a JSON map"));
 }
+
+TEST_CASE("typed_parameters reads documentParameters as YAML when they are not JSON, as the agent does") {
+  Document doc = load("AWS-RunShellScript");
+  ParameterValues y = typed_parameters(doc, "{commands: [a, b], workingDirectory: }", "documentParameters");
+  CHECK(y["commands"] == json::array({"a", "b"}));
+  CHECK(y["workingDirectory"] == "");
+  ParameterValues block = typed_parameters(doc, "commands: echo hi\nexecutionTimeout: 30\n", "documentParameters");
+  CHECK(block["commands"] == json::array({"echo hi"}));
+  CHECK(block["executionTimeout"] == "30");
+  CHECK(typed_parameters(doc, "{}", "documentParameters").empty());
+}

@@ -196,7 +196,8 @@ TEST_CASE("exit 168 ends the document as success; finallyStep still runs") {
   const auto& p = r.invocations[0].plugins;
   REQUIRE(p.size() == 3);
   CHECK(p[0].status == "Success");
-  CHECK(p[1].status == "Skipped");
+  CHECK(p[1].status == "Success");
+  CHECK(p[1].status_details == "Skipped");
   CHECK(p[2].status == "Success");
   CHECK(r.invocations[0].status == "Success");
 }
@@ -208,7 +209,8 @@ TEST_CASE("exit 169 ends the document as failure; onFailure exit stops; plain fa
   f.transport.hosts["h2"].step_exit = {{"a", 3}};
   auto r = f.run(1, "1", "5", {shell_step("a"), shell_step("b")});
   CHECK(r.invocations[0].status == "Failed");
-  CHECK(r.invocations[0].plugins[1].status == "Skipped");
+  CHECK(r.invocations[0].plugins[1].status == "Success");
+  CHECK(r.invocations[0].plugins[1].status_details == "Skipped");
 
   Fleet g;
   g.transport.hosts["h0"].step_exit = {{"a", 3}};
@@ -221,7 +223,8 @@ TEST_CASE("exit 169 ends the document as failure; onFailure exit stops; plain fa
   auto a = shell_step("a");
   a.on_failure = "exit";
   auto r3 = h.run(1, "1", "5", {a, shell_step("b")});
-  CHECK(r3.invocations[0].plugins[1].status == "Skipped");
+  CHECK(r3.invocations[0].plugins[1].status == "Success");
+  CHECK(r3.invocations[0].plugins[1].status_details == "Skipped");
 }
 
 TEST_CASE("exit 194 is reported as a reboot request, never as plain success") {
@@ -242,9 +245,10 @@ TEST_CASE("a skipped precondition and an unsupported plugin") {
   odd.action = "aws:domainJoin";
   auto r = f.run(1, "1", "0", {skipped, odd});
   const auto& p = r.invocations[0].plugins;
-  CHECK(p[0].status == "Skipped");
+  CHECK(p[0].status == "Success");
+  CHECK(p[0].status_details == "Skipped");
   CHECK(p[1].status == "Failed");
-  CHECK(r.invocations[0].standard_error_content.find("unsupported plugin aws:domainJoin") != std::string::npos);
+  CHECK(r.invocations[0].standard_error_content.find("Plugin aws:domainJoin is not run by sshm") != std::string::npos);
 }
 
 TEST_CASE("stdout is captured whole in files and inline") {
@@ -300,7 +304,8 @@ TEST_CASE("a plugin that throws fails its step, and onFailure applies") {
   const auto& p = r.invocations[0].plugins;
   REQUIRE(p.size() == 2);
   CHECK(p[0].status == "Failed");
-  CHECK(p[1].status == "Skipped");
+  CHECK(p[1].status == "Success");
+  CHECK(p[1].status_details == "Skipped");
   CHECK(r.invocations[0].standard_error_content.find("plugin broke") != std::string::npos);
 }
 
@@ -316,7 +321,8 @@ TEST_CASE("an unsupported plugin honours onFailure exit; finallyStep still runs"
   const auto& p = r.invocations[0].plugins;
   REQUIRE(p.size() == 3);
   CHECK(p[0].status == "Failed");
-  CHECK(p[1].status == "Skipped");
+  CHECK(p[1].status == "Success");
+  CHECK(p[1].status_details == "Skipped");
   CHECK(p[2].status == "Success");
   CHECK(r.invocations[0].status == "Failed");
 }
