@@ -38,6 +38,7 @@ ValueKind option_kind(const CLI::Option& opt, std::vector<std::string>& words) {
   if (opt.check_name("--output")) words = {"text", "json", "jsonl", "yaml", "table"};
   else if (opt.check_name("--host-key-policy")) words = {"strict", "accept-new", "off"};
   else if (opt.check_name("--params-backend")) words = {"local", "aws"};
+  else if (opt.check_name("--color")) words = {"auto", "always", "never"};
   if (!words.empty()) return ValueKind::words;
   if (opt.check_name("--targets") || opt.check_name("--exclude")) return ValueKind::targets;
   if (opt.check_name("--parameters")) return ValueKind::parameter;

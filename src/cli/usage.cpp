@@ -82,6 +82,16 @@ std::string with_suggestion(const std::string& message, const std::string& sugge
   return suggestion.empty() ? message : fmt::format("{} (did you mean '{}'?)", message, suggestion);
 }
 
+// "unknown command 'exce' for 'sshm' (did you mean 'exec'?)", or the list of commands
+// when none is close.
+std::string unknown_command(const CLI::App& app, const std::string& word) {
+  std::vector<std::string> names;
+  std::string list = subcommand_names(app, names);
+  std::string suggestion = closest_match(word, names);
+  std::string message = fmt::format("unknown command '{}' for '{}'", terminal_safe(word), command_path(app));
+  return suggestion.empty() ? fmt::format("{} (commands: {})", message, list) : with_suggestion(message, suggestion);
+}
+
 std::string unknown_option(const CLI::App* app, const std::string& name) {
   std::string suggestion = closest_match(name, option_names(app, name.rfind("--", 0) == 0));
   return with_suggestion(fmt::format("unknown option '{}' for '{}' (see {} --help)", terminal_safe(name), command_path(*app),
@@ -174,10 +184,7 @@ std::string diagnose_usage(const CLI::App& root, const std::vector<std::string>&
     }
     const bool takes_words = !cur->get_options([](const CLI::Option* o) { return !o->nonpositional(); }).empty();
     if (takes_words || cur->get_subcommands({}).empty()) continue;
-    std::vector<std::string> names;
-    std::string list = subcommand_names(*cur, names);
-    return with_suggestion(fmt::format("unknown command '{}' for '{}' (commands: {})", terminal_safe(arg), command_path(*cur), list),
-                           closest_match(arg, names));
+    return unknown_command(*cur, arg);
   }
   return {};
 }

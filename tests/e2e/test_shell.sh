@@ -55,7 +55,7 @@ case_begin "help topics"
 for topic in targets output config exit-codes documents inventory; do
   run help "$topic"
   check_eq "help $topic: exit" 0 "$rc"
-  check_match "help $topic: text" "^[A-Z][a-z-]+: " "$out"
+  check_match "help $topic: text" "^[A-Z][a-z -]+: " "$out"
 done
 run help
 check_contains "sshm help lists the topics" "exit-codes" "$out"
@@ -231,7 +231,7 @@ if command -v zsh >/dev/null; then
   # A real interactive zsh in a pseudo-terminal (zpty) with compinit; the completion
   # system's compadd is wrapped to print what it is given, one per line.
   zsh_complete() {
-    ZDOTDIR=$WORK/zdot zsh -f "$SSHM_SOURCE_DIR/tests/e2e/lib/zsh_complete.zsh" "$1" 2>/dev/null | tr -d '\r'
+    ZDOTDIR=$WORK/zdot zsh -f "$SSHM_SOURCE_DIR/tests/e2e/lib/zsh_complete.zsh" "$1" 2>/dev/null | tr -d '\r\0'
   }
   mkdir -p "$WORK/zdot/fpath"
   sshm completion zsh >"$WORK/zdot/fpath/_sshm"

@@ -3,15 +3,15 @@
 # functions in $SSHM_ZSH_FPATH; LINE and a TAB are typed, then the line is cleared and a
 # marker echoed, so everything up to the marker is the completion's own output.
 zmodload zsh/zpty || exit 125
-zpty -b z 'TERM=dumb zsh -f -i'
+zpty z 'TERM=vt100 zsh -f -i'
 zpty -w z "PS1='%% '; fpath=(${SSHM_ZSH_FPATH} \$fpath); autoload -Uz compinit; compinit -u -D; LISTMAX=10000; setopt nobeep"
 zpty -w z "print -r -- __READ''Y__"
-while zpty -r z out; do [[ $out == __READY__* ]] && break; done
+while zpty -r z out; do [[ $out == *__READY__* ]] && break; done
 zpty -wn z "$1"$'\t'
 zpty -wn z $'\C-e\C-u'
 zpty -w z "print -r -- __DO''NE__"
 while zpty -r z out; do
-  [[ $out == __DONE__* ]] && break
+  [[ $out == *__DONE__* ]] && break
   print -r -- "$out"
 done
 zpty -d z
