@@ -12,7 +12,8 @@ cd "$top"
 packages=(cmake make g++ pkg-config git libssh-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   libfmt-dev libcurl4-openssl-dev doctest-dev libsqlite3-dev libssl-dev libre2-dev openssh-server
   openssh-client sudo dash busybox procps iproute2 sqlite3 python3 curl jq mmdebstrap apt-utils
-  ansible-core ninja-build ccache libhowardhinnant-date-dev tzdata cron python3-yaml chromium tidy python3-markdown)
+  ansible-core ninja-build ccache libhowardhinnant-date-dev tzdata cron python3-yaml chromium tidy python3-markdown
+  scdoc man-db bash-completion zsh fish dpkg-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

@@ -2,9 +2,13 @@
 #include "util/spell.hpp"
 
 #include "cli/common.hpp"
+#include "cli/help.hpp"
 #include "util/bounded_parse.hpp"
 #include "cli/signals.hpp"
 #include "util/error.hpp"
+#include "util/spell.hpp"
+#include "util/strings.hpp"
+#include "util/terminal_safe.hpp"
 
 #include <cstdlib>
 #include <fmt/format.h>
@@ -15,14 +19,20 @@ namespace sshm::cli {
 
 namespace {
 
-constexpr const char* k_exit_help = R"(Exit status:
-  0    every invocation succeeded
-  1    some invocation failed or timed out
-  2    usage or input error (nothing was run)
-  3    stopped by the error threshold (--max-errors)
-  4    no host could be reached
-  130  interrupted
-)";
+// Warns about each key of config.yaml that no setting reads (a typo would otherwise be
+// ignored silently), naming the key it was probably meant to be.
+void warn_unknown_config_keys(const YAML::Node& config, const std::string& path, const std::vector<std::string>& known) {
+  if (!config || !config.IsMap()) return;
+  for (const auto& entry : config) {
+    const std::string key = entry.first.Scalar();
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    InputError warning(Location{path, entry.first.Mark().line + 1, entry.first.Mark().column + 1},
+                       fmt::format("unknown key '{}' in the config file is ignored (keys: {})", terminal_safe(key),
+                                   join(known, ", ")),
+                       closest_match(key, known));
+    std::cerr << "sshm: warning: " << warning.formatted() << "\n";
+  }
+}
 
 // Fills options the user did not give from the environment, then from the config file.
 void apply_fallbacks(CLI::App& app, GlobalOptions& g) {
@@ -52,6 +62,10 @@ void apply_fallbacks(CLI::App& app, GlobalOptions& g) {
   if (config && !config.IsMap() && !config.IsNull())
     throw InputError(Location{config_path, config.Mark().line + 1, config.Mark().column + 1},
                      "the config file must be a map of settings (inventory: PATH, state_dir: DIR, ...)");
+  // `log` is read by sshm tick (where it logs).
+  std::vector<std::string> known_keys = {"log"};
+  for (const auto& f : fallbacks) known_keys.insert(known_keys.end() - 1, f.config_key);
+  warn_unknown_config_keys(config, config_path, known_keys);
   for (auto& f : fallbacks) {
     if (app.count(f.flag) > 0) continue;
     if (const char* env = std::getenv(f.env); env && *env) {
@@ -85,7 +99,8 @@ void apply_fallbacks(CLI::App& app, GlobalOptions& g) {
 
 int main(int argc, char** argv) {
   CLI::App app{"sshm: Systems Manager over SSH, for fleets of Linux servers with no agent", "sshm"};
-  app.footer(k_exit_help);
+  // Set before any subcommand is added: CLI11 copies it into each one.
+  app.formatter(make_help_formatter());
   app.require_subcommand(1);
   // Global options may also follow the subcommand: `sshm ping -t all -o json`.
   app.fallthrough();
@@ -113,6 +128,7 @@ int main(int argc, char** argv) {
   setup_hosts(app, global, action);
   setup_ping(app, global, action);
   setup_help(app, global, action);
+  setup_completion(app, global, action);
   setup_outputs(app, global, action);
   setup_run(app, global, action);
   setup_commands(app, global, action);
@@ -136,7 +152,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "sshm: error: " << e.what() << "\n";
+    // A mistyped command or option is named (with a did-you-mean) rather than reported as
+    // whatever CLI11 found missing next ("A subcommand is required", "--targets is required").
+    std::string diagnosis = diagnose_usage(app, std::vector<std::string>(argv + 1, argv + argc));
+    std::cerr << "sshm: error: " << (diagnosis.empty() ? std::string(e.what()) : diagnosis) << "\n";
     return k_exit_usage;
   }
 

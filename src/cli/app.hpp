@@ -46,6 +46,7 @@ void setup_ping(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_outputs(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_run(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_help(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_completion(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_commands(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_documents(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_patch(CLI::App& app, GlobalOptions& global, Action& action);

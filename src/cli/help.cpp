@@ -1,10 +1,12 @@
 // sshm help TOPIC: references too long for --help (target expressions, inventory formats).
 #include "cli/common.hpp"
+#include "cli/help.hpp"
 #include "util/error.hpp"
 #include "util/spell.hpp"
+#include "util/terminal_safe.hpp"
 
 #include <fmt/format.h>
-#include <map>
+#include <algorithm>
 
 namespace sshm::cli {
 
@@ -104,36 +106,130 @@ YAML group (not hosts, children or vars) is an error, not a warning; inventory p
 configurations (plugin: ...) are not read: give sshm `ansible-inventory --list -y` output.
 )";
 
-const std::map<std::string, const char*>& topics() {
-  static const std::map<std::string, const char*> k_topics = {{"targets", k_targets}, {"inventory", k_inventory}};
+constexpr const char* k_output = R"(Output: what -o gives, and where it goes
+
+  -o text    for people (the default); host output and names are made terminal-safe
+  -o json    one JSON document; objects that mirror an AWS API shape use its PascalCase keys
+  -o jsonl   one JSON object per line, for jq -c, grep and streaming tools
+  -o yaml    the same data as YAML
+  -o table   aligned columns
+Also settable with SSHM_OUTPUT or `output:` in config.yaml (sshm help config).
+Progress and colour are for terminals only: --no-progress turns the progress line off,
+--no-color (or NO_COLOR set to anything) turns colour off; pipes get neither.
+Full outputs of every host stay in the state directory (sshm commands output ID HOST);
+--output-dir, --output-s3-bucket-name and the other sinks copy them elsewhere.
+)";
+
+constexpr const char* k_config = R"(Config: where settings come from
+
+Each global setting is taken from, in order: the flag, the environment, the config file
+$XDG_CONFIG_HOME/sshm/config.yaml (~/.config/sshm/config.yaml), the built-in default.
+
+  flag                 environment            config.yaml key
+  -i, --inventory      SSHM_INVENTORY         inventory
+  -F, --ssh-config     SSHM_SSH_CONFIG        ssh_config
+  --state-dir          SSHM_STATE_DIR         state_dir
+  -o, --output         SSHM_OUTPUT            output
+  --host-key-policy    SSHM_HOST_KEY_POLICY   host_key_policy
+  --params-backend     SSHM_PARAMS_BACKEND    params_backend
+  --no-color           NO_COLOR
+  (none)                                      log: syslog (where `sshm tick` logs)
+
+An unknown key in config.yaml is warned about, with the key it was probably meant to be.
+
+Files
+  inventory   -i, SSHM_INVENTORY, `inventory:`, else ./inventory.yaml, else
+              $XDG_CONFIG_HOME/sshm/inventory.yaml (sshm help inventory)
+  ssh config  -F, SSHM_SSH_CONFIG, else ~/.ssh/config then /etc/ssh/ssh_config, read as
+              `ssh -G` reads it; every host it names is also a target
+  state       --state-dir, SSHM_STATE_DIR, else $XDG_STATE_HOME/sshm (~/.local/state/sshm):
+              sshm.db (SQLite) and outputs/<CommandId>/<host>/<plugin>/<step>/stdout|stderr
+)";
+
+constexpr const char* k_documents = R"(Documents: what sshm run runs
+
+sshm runs SSM Command documents (schemaVersion 1.2, 2.0, 2.2; JSON or YAML): a built-in
+one by name or a file by path.
+  sshm documents list                       the built-in documents
+  sshm documents show AWS-RunShellScript    one document (-o yaml for YAML)
+  sshm documents validate FILE...           every problem, as FILE:LINE:COL
+  sshm run AWS-RunShellScript -t all -p commands='uptime'
+  sshm run ./my-doc.yaml -t web -p Name=value -p List=a -p List=b
+  sshm exec -t all 'uptime'                 AWS-RunShellScript, shorter
+Parameters (-p name=value, repeat for a StringList, or --parameters-file FILE) are typed and
+checked as SSM checks them: allowedValues, allowedPattern, min/max chars and items; a
+{{ssm:NAME}} value is read from the Parameter Store (sshm help config, sshm params).
+Plugins: aws:runShellScript, aws:runDocument, aws:downloadContent, aws:applications
+(where they apply), aws:softwareInventory, aws:runPatchBaseline ...; steps, preconditions
+(platformType), onFailure/onSuccess/finallyStep and timeoutSeconds as SSM does.
+)";
+
+} // namespace
+
+const std::vector<std::pair<std::string, std::string>>& help_topics() {
+  static const std::vector<std::pair<std::string, std::string>> k_topics = [] {
+    CLI::App all_statuses;
+    std::string exit_codes = "Exit codes: what sshm's exit status means\n\n" + exit_statuses_for(all_statuses) +
+                             "\nEach command's --help lists the ones it can return. A command that runs on hosts\n"
+                             "returns 1 when any invocation failed, even if others succeeded; scripts that want\n"
+                             "per-host results read -o json (sshm help output).\n";
+    return std::vector<std::pair<std::string, std::string>>{{"targets", k_targets},     {"output", k_output},
+                                                            {"config", k_config},       {"exit-codes", exit_codes},
+                                                            {"documents", k_documents}, {"inventory", k_inventory}};
+  }();
   return k_topics;
 }
 
-int run_help(const std::string& topic) {
-  if (topic.empty()) {
-    std::string text = "Help topics (sshm help TOPIC):\n";
-    text += "  targets     every -t form: SSM tags, Ansible patterns, ClusterShell node sets\n";
-    text += "  inventory   native and Ansible inventories, and how the format is detected\n";
-    SyncOut::instance().out(text);
+namespace {
+
+// The first line of each topic, after its name: "targets: which hosts -t ... select".
+std::string topic_list() {
+  std::string out;
+  for (const auto& [name, text] : help_topics()) {
+    std::string title = text.substr(0, text.find('\n'));
+    const size_t colon = title.find(": ");
+    out += fmt::format("  {:<12}{}\n", name, colon == std::string::npos ? title : title.substr(colon + 2));
+  }
+  return out;
+}
+
+// `sshm help`, `sshm help TOPIC`, `sshm help COMMAND [SUBCOMMAND...]` (= COMMAND --help).
+int run_help(const CLI::App& root, const std::vector<std::string>& words) {
+  if (words.empty()) {
+    // The formatter itself: root.help() would describe the chosen subcommand (this one).
+    SyncOut::instance().out(root.get_formatter()->make_help(&root, "sshm", CLI::AppFormatMode::Normal) +
+                            "\nHelp topics (sshm help TOPIC):\n" + topic_list());
     return k_exit_ok;
   }
-  auto it = topics().find(topic);
-  if (it == topics().end()) {
-    std::vector<std::string> names;
-    for (const auto& [name, text] : topics()) names.push_back(name);
-    throw InputError(fmt::format("no help topic '{}' (topics: targets, inventory)", topic), closest_match(topic, names));
-  }
-  SyncOut::instance().out(it->second);
+  for (const auto& [name, text] : help_topics())
+    if (words.size() == 1 && words[0] == name) {
+      SyncOut::instance().out(text);
+      return k_exit_ok;
+    }
+  std::vector<std::string> names;
+  for (const auto& [name, text] : help_topics()) names.push_back(name);
+  for (const CLI::App* sub : visible_subcommands(root)) names.push_back(sub->get_name());
+  const bool is_command = std::any_of(names.begin() + static_cast<long>(help_topics().size()), names.end(),
+                                      [&](const std::string& n) { return n == words[0]; });
+  if (!is_command)
+    throw InputError(fmt::format("no help topic or command '{}' (topics: targets, output, config, exit-codes, "
+                                 "documents, inventory; commands: sshm --help)",
+                                 terminal_safe(words[0])),
+                     closest_match(words[0], names));
+  const CLI::App& command = find_command(root, words);
+  SyncOut::instance().out(command.get_formatter()->make_help(&command, command_path(command), CLI::AppFormatMode::Normal));
   return k_exit_ok;
 }
 
 } // namespace
 
 void setup_help(CLI::App& app, GlobalOptions& /*global*/, Action& action) {
-  auto topic = std::make_shared<std::string>();
-  auto* help = app.add_subcommand("help", "Reference topics: sshm help targets, sshm help inventory");
-  help->add_option("topic", *topic, "targets or inventory");
-  help->callback([&action, topic] { action = [topic] { return run_help(*topic); }; });
+  auto words = std::make_shared<std::vector<std::string>>();
+  auto* help = app.add_subcommand("help", "Help on a command (sshm help run) or a topic (sshm help targets)");
+  help->add_option("topic", *words, "A command (as many words as it has) or a topic: targets, output, config, "
+                                    "exit-codes, documents, inventory");
+  const CLI::App* root = &app;
+  help->callback([&action, words, root] { action = [words, root] { return run_help(*root, *words); }; });
 }
 
 } // namespace sshm::cli

@@ -1,6 +1,7 @@
 // sshm hosts list | show: what the inventory and ssh config make of the fleet.
 #include "cli/common.hpp"
 #include "util/strings.hpp"
+#include "util/terminal_safe.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@ namespace {
 
 struct HostsListOptions {
   TargetOptions targets;
+  bool names = false;  // --names: one name a line, for xargs and other tools
 };
 
 struct HostsShowOptions {
@@ -34,7 +36,12 @@ int run_hosts_list(const GlobalOptions& g, const HostsListOptions& o) {
   TargetOptions t = o.targets;
   if (t.targets.empty()) t.targets = {"all"};
   auto hosts = select(g, inv, t);
-  if (structured_output(g)) {
+  if (o.names) {
+    // Host names are checked when the inventory is read (no control characters, no '/').
+    std::string text;
+    for (const auto* h : hosts) text += h->name + "\n";
+    SyncOut::instance().out(text);
+  } else if (structured_output(g)) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto* h : hosts) arr.push_back(host_json(*h));
     print_structured(g, arr);
@@ -77,6 +84,8 @@ int run_hosts_show(const GlobalOptions& g, const HostsShowOptions& o) {
   ssh::Overrides overrides;
   if (const auto* h = inv.find(o.name)) overrides = overrides_for(*h);
   ssh::Endpoint e = config.resolve(o.name, overrides, resolve_options(g));
+  // The host's merged variables, as `ansible-inventory --host NAME` prints them.
+  const nlohmann::json vars = inv.find(o.name) ? inv.find(o.name)->vars : nlohmann::json::object();
   if (structured_output(g)) {
     nlohmann::json j = {{"name", e.name},
                         {"hostname", e.hostname},
@@ -88,7 +97,8 @@ int run_hosts_show(const GlobalOptions& g, const HostsShowOptions& o) {
                         {"known_hosts_files", e.known_hosts_files},
                         {"host_key_policy", ssh::to_string(e.host_key_policy)},
                         {"connect_timeout", e.connect_timeout_s},
-                        {"in_inventory", inv.find(o.name) != nullptr}};
+                        {"in_inventory", inv.find(o.name) != nullptr},
+                        {"vars", vars}};
     print_structured(g, j);
     return k_exit_ok;
   }
@@ -100,6 +110,7 @@ int run_hosts_show(const GlobalOptions& g, const HostsShowOptions& o) {
   text += fmt::format("userknownhostsfile {}\n", join(e.known_hosts_files, " "));
   text += fmt::format("hostkeypolicy {}\n", ssh::to_string(e.host_key_policy));
   text += fmt::format("connecttimeout {}\n", e.connect_timeout_s);
+  text += fmt::format("vars {}\n", terminal_safe(vars.dump(), false));
   SyncOut::instance().out(text);
   return k_exit_ok;
 }
@@ -113,6 +124,7 @@ void setup_hosts(CLI::App& app, GlobalOptions& global, Action& action) {
   auto list_opts = std::make_shared<HostsListOptions>();
   auto* list = hosts->add_subcommand("list", "List the hosts a target selects (default: all)");
   add_target_options(list, list_opts->targets, false);
+  list->add_flag("--names", list_opts->names, "Only the host names, one a line (for xargs and other tools)");
   list->callback([&global, &action, list_opts] { action = [&global, list_opts] { return run_hosts_list(global, *list_opts); }; });
 
   auto keys_opts = std::make_shared<HostsListOptions>();

@@ -10,7 +10,9 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <regex>
+#include <utility>
 
 namespace sshm::cli {
 
@@ -65,13 +67,53 @@ std::vector<std::string> expand_retargets(const GlobalOptions& global, const std
   return out;
 }
 
+// Where load_inventory looked, for the error when it found no file and nothing matched.
+std::string inventory_search_places() {
+  std::error_code ec;
+  const std::filesystem::path cwd = std::filesystem::current_path(ec);
+  const std::string config_home = xdg_dir("XDG_CONFIG_HOME", ".config");
+  return fmt::format("no inventory file was found; sshm looked at -i/--inventory, $SSHM_INVENTORY and "
+                     "'inventory:' in {}/sshm/config.yaml (none set), {} and {}/sshm/inventory.yaml (neither "
+                     "exists); hosts the ssh config names are targets too (sshm help config)",
+                     config_home, (cwd / "inventory.yaml").string(), config_home);
+}
+
+// Adds the ssh-config-only hosts that the -t expressions name, one word at a time.
+void add_ssh_config_hosts(const GlobalOptions& global, fleet::Inventory& inv, const std::vector<std::string>& targets) {
+  static const std::regex plain_name("^[A-Za-z0-9_.-]+$");
+  std::optional<ssh::SshConfig> config;
+  for (const std::string& expression : targets)
+    for (const std::string& word : split(expression, ',')) {
+      if (!std::regex_match(word, plain_name) || word == "all" || inv.find(word) != nullptr ||
+          inv.groups().count(word) > 0)
+        continue;
+      if (!config) config = load_ssh_config(global);
+      if (!config->defines_host(word)) continue;
+      fleet::Host host;
+      host.name = word;
+      host.where = Location{config->files().empty() ? "ssh config" : config->files().front(), 0, 0};
+      inv.add_host(std::move(host));
+    }
+}
+
 } // namespace
+
+std::vector<const fleet::Host*> select(const GlobalOptions& global, fleet::Inventory& inv, const TargetOptions& opts) {
+  add_ssh_config_hosts(global, inv, opts.targets);
+  return select(global, std::as_const(inv), opts);
+}
 
 std::vector<const fleet::Host*> select(const GlobalOptions& global, const fleet::Inventory& inv,
                                            const TargetOptions& opts) {
   std::unique_ptr<store::Store> store;
   fleet::TargetSpec spec{expand_retargets(global, opts.targets, store), expand_retargets(global, opts.excludes, store)};
-  return fleet::select_hosts(inv, spec, &std::cin);
+  if (!inv.source().empty() || !inv.hosts().empty()) return fleet::select_hosts(inv, spec, &std::cin);
+  try {
+    return fleet::select_hosts(inv, spec, &std::cin);
+  } catch (const InputError& e) {
+    // Nothing to select from because no inventory file exists: say where sshm looked.
+    throw InputError(fmt::format("{}: {}", e.what(), inventory_search_places()), e.suggestion());
+  }
 }
 
 } // namespace sshm::cli

@@ -20,5 +20,8 @@ void add_target_options(CLI::App* cmd, TargetOptions& opts, bool required = true
 // that earlier command in that state; none in that state is an empty selection (InputError).
 std::vector<const fleet::Host*> select(const GlobalOptions& global, const fleet::Inventory& inv,
                                        const TargetOptions& opts);
+// The same, after adding to `inv` each name a -t expression lists (web1 or web1,web2) that is
+// neither a host nor a group of the inventory but a Host the ssh config names (`-t alias1`).
+std::vector<const fleet::Host*> select(const GlobalOptions& global, fleet::Inventory& inv, const TargetOptions& opts);
 
 } // namespace sshm::cli

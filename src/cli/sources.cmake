@@ -4,13 +4,16 @@ target_sources(sshm_lib PRIVATE
   cli/associations.cpp
   cli/associations_apply.cpp
   cli/commands.cpp
+  cli/completion.cpp
   cli/compliance.cpp
   cli/documents.cpp
   cli/global_options.cpp
   cli/help.cpp
+  cli/usage.cpp
   cli/hosts.cpp
   cli/patch.cpp
   cli/inventory.cpp
+  cli/manpage.cpp
   cli/ping.cpp
   cli/output.cpp
   cli/outputs.cpp

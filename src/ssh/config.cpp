@@ -11,7 +11,11 @@
 #include <glob.h>
 #include <optional>
 #include <pwd.h>
+#include <spawn.h>
 #include <sstream>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <cerrno>
 #include <unistd.h>
 
 namespace sshm::ssh {
@@ -20,11 +24,19 @@ namespace {
 
 constexpr int k_max_include_depth = 16;
 
+// One criterion of a `Match` line (ssh_config(5)): all, canonical, final, host,
+// originalhost, user, localuser, exec, localnetwork; `!` before it negates it.
+struct Criterion {
+  std::string kind;  // lower case
+  std::string arg;   // a comma-separated pattern list, or exec's command
+  bool negate = false;
+};
+
 // A `Host` or `Match` line: which host names the lines after it apply to.
 struct Condition {
-  std::vector<std::string> patterns;  // "!" prefix negates
-  bool always = false;                // `Match all`
-  bool never = false;                 // any other `Match`: out of scope, never applies
+  std::vector<std::string> patterns;  // Host's patterns; "!" prefix negates
+  bool is_match = false;              // a Match line: `criteria` decide (all AND'd)
+  std::vector<Criterion> criteria;
 };
 
 // One setting line with the conditions (outer Include contexts first) that gate it.
@@ -56,9 +68,7 @@ bool wildcard_match(std::string_view p, std::string_view s) {
   return pi == p.size();
 }
 
-bool condition_matches(const Condition& c, const std::string& name) {
-  if (c.always) return true;
-  if (c.never) return false;
+bool host_matches(const Condition& c, const std::string& name) {
   bool positive = false;
   for (const auto& p : c.patterns) {
     if (!p.empty() && p[0] == '!') {
@@ -68,6 +78,50 @@ bool condition_matches(const Condition& c, const std::string& name) {
     }
   }
   return positive;
+}
+
+// ssh's match_pattern_list: comma-separated patterns, `!` negating; true when one positive
+// pattern matches and no negated one does. Host names compare case-insensitively.
+bool pattern_list_matches(const std::string& value, const std::string& list, bool fold_case) {
+  const std::string v = fold_case ? to_lower(value) : value;
+  bool positive = false;
+  for (const std::string& raw : split(list, ',')) {
+    const bool negated = !raw.empty() && raw[0] == '!';
+    std::string p = negated ? raw.substr(1) : raw;
+    if (fold_case) p = to_lower(p);
+    if (!wildcard_match(p, v)) continue;
+    if (negated) return false;
+    positive = true;
+  }
+  return positive;
+}
+
+// The criteria of a `Match` line, checked as ssh checks them when it reads the file.
+std::vector<Criterion> parse_match(const std::vector<std::string>& args, const Location& where) {
+  static const std::vector<std::string> with_arg = {"host", "originalhost", "user", "localuser", "exec",
+                                                    "localnetwork", "tagged"};
+  std::vector<Criterion> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    Criterion c;
+    c.negate = !args[i].empty() && args[i][0] == '!';
+    c.kind = to_lower(c.negate ? args[i].substr(1) : args[i]);
+    if (c.kind == "all" || c.kind == "canonical" || c.kind == "final") {
+      if (c.kind == "all" && (c.negate || args.size() > 1) &&
+          !(args.size() <= 3 && std::all_of(args.begin(), args.end(), [](const std::string& a) {
+            std::string k = to_lower(a);
+            return k == "all" || k == "canonical" || k == "final";
+          })))
+        throw InputError(where, "Match all must appear alone or after canonical/final");
+    } else if (std::find(with_arg.begin(), with_arg.end(), c.kind) != with_arg.end()) {
+      if (i + 1 >= args.size()) throw InputError(where, fmt::format("Match {} needs an argument", c.kind));
+      c.arg = args[++i];
+    } else {
+      throw InputError(where, fmt::format("unsupported Match criterion '{}'", args[i]));
+    }
+    out.push_back(std::move(c));
+  }
+  if (out.empty()) throw InputError(where, "Match needs criteria (Match all, Match host NAME, ...)");
+  return out;
 }
 
 // Splits the arguments of a config line as ssh does: whitespace separated, double quotes
@@ -175,7 +229,9 @@ void take(HostSettings& s, const Entry& e) {
   } else if (e.keyword == "port") {
     if (!s.port) s.port = std::stoi(v);
   } else if (e.keyword == "identityfile") {
-    s.identity_files.push_back(v);
+    // ssh adds each file once (a final pass reads the same lines again).
+    if (std::find(s.identity_files.begin(), s.identity_files.end(), v) == s.identity_files.end())
+      s.identity_files.push_back(v);
   } else if (e.keyword == "identitiesonly") {
     if (!s.identities_only) s.identities_only = parse_yes_no(v, e.where, "IdentitiesOnly");
   } else if (e.keyword == "proxyjump") {
@@ -191,6 +247,60 @@ void take(HostSettings& s, const Entry& e) {
   } else if (e.keyword == "hostkeyalgorithms") {
     if (!s.host_key_algos) s.host_key_algos = v;
   }
+}
+
+// What a Match line is checked against while the config is read: the host as given, the
+// settings taken so far, and whether this is ssh's final pass (`Match final`/`canonical`).
+struct MatchState {
+  const std::string& original;
+  const HostSettings& so_far;
+  const LocalIdentity& local;
+  bool final_pass = false;
+};
+
+std::string expand_hostname(const std::string& hostname, const std::string& name);
+
+// `Match exec`: the command, its %-tokens expanded, run by /bin/sh with stdin and stdout on
+// /dev/null as ssh runs it; exit status 0 is a match.
+bool exec_matches(const std::string& command, const MatchState& st, const std::string& host) {
+  Endpoint ep;
+  ep.hostname = host;
+  ep.user = st.so_far.user.value_or(st.local.user);
+  ep.port = st.so_far.port.value_or(22);
+  const std::string cmd = expand_tokens(command, st.local, ep, st.original);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, "/bin/sh", &actions, nullptr, const_cast<char* const*>(argv), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return false;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+bool criterion_matches(const Criterion& c, const MatchState& st) {
+  // `host` is the HostName taken so far (%h expanded), else the name as given.
+  const std::string host = st.so_far.hostname ? expand_hostname(*st.so_far.hostname, st.original) : st.original;
+  bool r = false;
+  if (c.kind == "all") r = true;
+  else if (c.kind == "canonical" || c.kind == "final") r = st.final_pass;
+  else if (c.kind == "host") r = pattern_list_matches(host, c.arg, true);
+  else if (c.kind == "originalhost") r = pattern_list_matches(st.original, c.arg, true);
+  else if (c.kind == "user") r = pattern_list_matches(st.so_far.user.value_or(st.local.user), c.arg, false);
+  else if (c.kind == "localuser") r = pattern_list_matches(st.local.user, c.arg, false);
+  else if (c.kind == "exec") r = exec_matches(c.arg, st, host);
+  // localnetwork and tagged: sshm has no such facts here; they never match.
+  return c.negate ? !r : r;
+}
+
+bool condition_matches(const Condition& c, const MatchState& st) {
+  if (!c.is_match) return host_matches(c, st.original);
+  return std::all_of(c.criteria.begin(), c.criteria.end(), [&](const Criterion& k) { return criterion_matches(k, st); });
 }
 
 // HostName may carry %h (the name as given) and %%.
@@ -307,13 +417,12 @@ struct SshConfig::Impl {
           rest == std::string::npos ? std::vector<std::string>{} : split_args(std::string_view(line).substr(rest), where);
       if (keyword == "host") {
         if (args.empty()) throw InputError(where, "Host needs at least one pattern");
-        conditions.push_back(Condition{args, false, false});
+        conditions.push_back(Condition{args, false, {}});
         current = conditions.size() - 1;
         continue;
       }
       if (keyword == "match") {
-        bool all = args.size() == 1 && to_lower(args[0]) == "all";
-        conditions.push_back(Condition{{}, all, !all});
+        conditions.push_back(Condition{{}, true, parse_match(args, where)});
         current = conditions.size() - 1;
         continue;
       }
@@ -348,20 +457,36 @@ struct SshConfig::Impl {
     }
   }
 
-  HostSettings settings_for(const std::string& name) const {
+  // The settings for `name` as `ssh -G` reads them: in file order, first value wins, each
+  // condition checked (once) when its first line is reached, against what was taken so far;
+  // a second, final pass when a `Match final` asks for one.
+  HostSettings settings_for(const std::string& name, const std::optional<std::string>& user) const {
     HostSettings s;
-    // Each condition is evaluated at most once per host.
+    s.user = user;
+    read_pass(name, s, false);
+    if (wants_final_pass()) read_pass(name, s, true);
+    return s;
+  }
+
+  void read_pass(const std::string& name, HostSettings& s, bool final_pass) const {
     std::vector<signed char> verdict(conditions.size(), -1);
+    const MatchState st{name, s, local, final_pass};
     auto active = [&](const Entry& e) {
       for (size_t c : e.conditions) {
-        if (verdict[c] < 0) verdict[c] = condition_matches(conditions[c], name) ? 1 : 0;
+        if (verdict[c] < 0) verdict[c] = condition_matches(conditions[c], st) ? 1 : 0;
         if (verdict[c] == 0) return false;
       }
       return true;
     };
     for (const Entry& e : entries)
       if (!e.args.empty() && active(e)) take(s, e);
-    return s;
+  }
+
+  bool wants_final_pass() const {
+    for (const Condition& c : conditions)
+      for (const Criterion& k : c.criteria)
+        if (k.kind == "final" && !k.negate) return true;
+    return false;
   }
 
   // Rejects values ssh itself would reject, with the line they are on.
@@ -423,9 +548,16 @@ SshConfig SshConfig::parse(const std::string& text, const std::string& file_name
 
 const std::vector<std::string>& SshConfig::files() const { return m_impl->files; }
 
+bool SshConfig::defines_host(const std::string& name) const {
+  for (const Condition& c : m_impl->conditions)
+    for (const std::string& p : c.patterns)
+      if (p == name && p.find_first_of("*?!") == std::string::npos) return true;
+  return false;
+}
+
 Endpoint SshConfig::resolve(const std::string& name, const Overrides& overrides, const ResolveOptions& options) const {
   const Impl& impl = *m_impl;
-  HostSettings s = impl.settings_for(name);
+  HostSettings s = impl.settings_for(name, overrides.user);
   Endpoint ep;
   ep.name = name;
   ep.hostname = overrides.hostname.value_or(s.hostname ? expand_hostname(*s.hostname, name) : name);

@@ -51,6 +51,10 @@ public:
   // Effective settings for `name`, first-match-wins like OpenSSH.
   Endpoint resolve(const std::string& name, const Overrides& overrides, const ResolveOptions& options) const;
 
+  // Whether a `Host` line names `name` literally (no wildcard, not negated): such a name is
+  // a host the user reaches with `ssh name`, so sshm takes it as a target too.
+  bool defines_host(const std::string& name) const;
+
   // The config files that were read, in order (Includes included).
   const std::vector<std::string>& files() const;
 

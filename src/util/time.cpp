@@ -1,6 +1,10 @@
 #include "util/time.hpp"
 
 #include "util/error.hpp"
+#include "util/terminal_safe.hpp"
+
+#include <date/date.h>
+#include <sstream>
 
 #include <ctime>
 #include <fmt/format.h>
@@ -37,15 +41,18 @@ std::string iso8601_s(SystemTime t) {
 }
 
 SystemTime parse_iso8601(const std::string& s) {
-  std::tm tm{};
-  int ms = 0;
-  int n = std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                      &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms);
-  if (n != 3 && n < 6) throw InputError(fmt::format("'{}' is not an ISO 8601 time (YYYY-MM-DDTHH:MM:SSZ)", s));
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  std::time_t secs = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(secs) + std::chrono::milliseconds(n == 7 ? ms : 0);
+  // Each form whole or not at all, by Howard Hinnant's date library (C++20 <chrono>'s
+  // parse): an impossible date (2026-02-31) or trailing text (2026-12-02garbage) is refused,
+  // and an offset (+05:00) is applied, not ignored.
+  for (const char* format : {"%FT%TZ", "%FT%T%Ez", "%FT%T", "%F"}) {
+    date::sys_time<std::chrono::milliseconds> t;
+    std::istringstream in(s);
+    in >> date::parse(format, t);
+    if (!in.fail() && in.peek() == std::char_traits<char>::eof()) return SystemTime(t.time_since_epoch());
+  }
+  throw InputError(fmt::format("'{}' is not a valid date and time: use YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or "
+                               "YYYY-MM-DDTHH:MM:SS+HH:MM (a real calendar date, nothing after it)",
+                               terminal_safe(s)));
 }
 
 } // namespace sshm

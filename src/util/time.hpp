@@ -34,7 +34,7 @@ public:
 std::string iso8601_ms(SystemTime t);
 // "2026-11-28T06:44:48Z", as SSM's CaptureTime and patch times.
 std::string iso8601_s(SystemTime t);
-// Parses the two forms above (and a bare date); throws InputError on anything else.
+// Parses the forms above, a bare date, or +HH:MM offsets strictly; else throws InputError.
 SystemTime parse_iso8601(const std::string& s);
 
 } // namespace sshm

@@ -56,37 +56,7 @@ EOF
 
 # Prints the five compared settings from `ssh -G`, identity files expanded as ssh expands them.
 ssh_g() {
-  ssh -G -F "$WORK/config" "$1" 2>/dev/null | python3 -c '
-import pwd, os, sys
-home = pwd.getpwuid(os.geteuid()).pw_dir
-user = pwd.getpwuid(os.geteuid()).pw_name
-kv = {}
-ids = []
-for line in sys.stdin:
-    k, _, v = line.rstrip("\n").partition(" ")
-    if k == "identityfile":
-        ids.append(v)
-    else:
-        kv.setdefault(k, v)
-def expand(p):
-    out, i = "", 0
-    while i < len(p):
-        if p[i] == "%" and i + 1 < len(p):
-            t = p[i + 1]
-            out += {"d": home, "u": user, "h": kv["hostname"], "r": kv["user"], "p": kv["port"], "n": sys.argv[1], "%": "%"}.get(t, "%" + t)
-            i += 2
-        else:
-            out += p[i]
-            i += 1
-    if out == "~" or out.startswith("~/"):
-        out = home + out[1:]
-    return out
-print("hostname", kv["hostname"])
-print("port", kv["port"])
-print("user", kv["user"])
-print("identity_files", " ".join(expand(p) for p in ids))
-print("proxy_jump", kv.get("proxyjump", "none"))
-' "$1"
+  ssh -G -F "$WORK/config" "$1" 2>/dev/null | python3 "$SSHM_SOURCE_DIR/tests/e2e/lib/ssh_g.py" "$1"
 }
 
 # The same five settings from `sshm hosts show NAME -o json`.
@@ -118,7 +88,7 @@ check "identity file lines" 3 "$(grep -c '^identityfile ' <<<"$out")"
 check "host key policy" "hostkeypolicy strict" "$(grep '^hostkeypolicy ' <<<"$out")"
 
 case_begin "json form has every documented field"
-check "fields" "connect_timeout host_key_policy hostname identities_only identity_files in_inventory known_hosts_files name port proxy_jump user" \
+check "fields" "connect_timeout host_key_policy hostname identities_only identity_files in_inventory known_hosts_files name port proxy_jump user vars" \
   "$("$SSHM" -F "$WORK/config" hosts show web-01 -o json | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin))))')"
 
 case_begin "inventory settings win over the ssh config"

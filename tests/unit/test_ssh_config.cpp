@@ -103,11 +103,52 @@ TEST_CASE("tokens in IdentityFile and UserKnownHostsFile") {
   CHECK(e.known_hosts_files == std::vector<std::string>{"/home/alice/kh1", "/etc/kh2"});
 }
 
-TEST_CASE("Match is out of scope: its block never applies, except Match all") {
+TEST_CASE("Match host, originalhost, user, localuser and exec apply as ssh -G applies them") {
   const char* text = "Match host foo exec true\n  User matched\nMatch all\n  Port 2300\nHost *\n  User fallback\n";
   Endpoint e = resolve(text, "foo");
-  CHECK(e.user == "fallback");
+  CHECK(e.user == "matched");
   CHECK(e.port == 2300);
+  CHECK(resolve(text, "bar").user == "fallback");
+  CHECK(resolve("Match host foo exec false\n  User matched\n", "foo").user == "alice");
+  // `host` sees the HostName taken so far; `originalhost` the name as given.
+  const char* renamed = "Host alias1\n  HostName real.example\nMatch host real.example\n  User byhost\n"
+                        "Match originalhost alias1\n  Port 2201\n";
+  CHECK(resolve(renamed, "alias1").user == "byhost");
+  CHECK(resolve(renamed, "alias1").port == 2201);
+  CHECK(resolve(renamed, "real.example").port == 22);
+  // Pattern lists, negation of a pattern and of a criterion; host names fold case.
+  CHECK(resolve("Match host WEB*,!web9\n  Port 1\n", "web1").port == 1);
+  CHECK(resolve("Match host web*,!web9\n  Port 1\n", "web9").port == 22);
+  CHECK(resolve("Match !host web*\n  Port 1\n", "db1").port == 1);
+  // `user` is the remote user set so far (or given), `localuser` the local one.
+  CHECK(resolve("Host h\n  User deploy\nMatch user deploy\n  Port 7\n", "h").port == 7);
+  Overrides ops;
+  ops.user = "ops";
+  CHECK(resolve("Match user ops\n  Port 8\n", "h", ops).port == 8);
+  CHECK(resolve("Match localuser alice\n  Port 9\n", "h").port == 9);
+  CHECK(resolve("Match localuser bob\n  Port 9\n", "h").port == 22);
+  // exec expands %h and %n before the shell runs it.
+  CHECK(resolve("Match exec \"test %n = box\"\n  Port 10\n", "box").port == 10);
+  CHECK(resolve("Match exec \"test %n = box\"\n  Port 10\n", "other").port == 22);
+}
+
+TEST_CASE("Match final and canonical apply in the final pass a Match final asks for") {
+  const char* text = "Match canonical\n  User canon\nMatch final\n  Port 2022\nHost *\n  User early\n";
+  Endpoint e = resolve(text, "h");
+  CHECK(e.port == 2022);
+  CHECK(e.user == "early");  // the first pass set User before canonical could
+  CHECK(resolve("Match canonical\n  Port 5\n", "h").port == 22);  // no final pass asked for
+  CHECK(resolve("Match !final\n  Port 6\n", "h").port == 6);
+  CHECK_THROWS_AS(resolve("Match host\n  Port 1\n", "h"), InputError);
+  CHECK_THROWS_AS(resolve("Match bogus x\n  Port 1\n", "h"), InputError);
+}
+
+TEST_CASE("defines_host names literal Host patterns only") {
+  SshConfig c = SshConfig::parse("Host alias1 web-* !bad\n  User u\nMatch host x\n", "config", k_local);
+  CHECK(c.defines_host("alias1"));
+  CHECK_FALSE(c.defines_host("web-*"));
+  CHECK_FALSE(c.defines_host("web-1"));
+  CHECK_FALSE(c.defines_host("x"));
 }
 
 TEST_CASE("ProxyJump, none, and inventory overrides") {
