@@ -4,6 +4,7 @@ target_sources(sshm_lib PRIVATE
   store/inventory_tables.cpp
   store/patch_tables.cpp
   store/schema.cpp
+  store/session_tables.cpp
   store/sql.cpp
   store/ssm_json.cpp
   store/store.cpp
