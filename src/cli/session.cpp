@@ -114,9 +114,9 @@ int drive(ssh::Session& ssh_session, const session::SessionPlan& plan, store::Se
     rec.reason = channel.error().message;
     return k_exit_failed;
   }
-  if (!plan.shell_profile.empty()) (*channel)->write(plan.shell_profile + "\n");
   session::ShellIo io;
   io.pty = req.pty;
+  if (!plan.shell_profile.empty()) io.first_keys = plan.shell_profile + "\n";
   auto end = session::run_shell(**channel, io, plan.limits, transcript);
   rec.status = end.status;
   rec.reason = end.reason;

@@ -7,9 +7,7 @@ namespace sshm::session {
 
 namespace {
 
-const std::map<std::string, std::string_view>& table() {
-  static const std::map<std::string, std::string_view> docs = {
-      {"SSM-SessionManagerRunShell", R"json({
+constexpr std::string_view k_ssm_sessionmanagerrunshell = R"json({
   "schemaVersion": "1.0",
   "description": "Document to hold regional settings for Session Manager",
   "sessionType": "Standard_Stream",
@@ -27,8 +25,9 @@ const std::map<std::string, std::string_view>& table() {
     "runAsDefaultUser": "",
     "shellProfile": {"windows": "", "linux": ""}
   }
-})json"},
-      {"AWS-StartInteractiveCommand", R"json({
+})json";
+
+constexpr std::string_view k_aws_startinteractivecommand = R"json({
   "schemaVersion": "1.0",
   "description": "Document to run single interactive command on an instance",
   "sessionType": "InteractiveCommands",
@@ -40,8 +39,9 @@ const std::map<std::string, std::string_view>& table() {
     "linux": {"commands": "{{command}}", "runAsElevated": false},
     "macos": {"commands": "{{command}}", "runAsElevated": false}
   }
-})json"},
-      {"AWS-StartNonInteractiveCommand", R"json({
+})json";
+
+constexpr std::string_view k_aws_startnoninteractivecommand = R"json({
   "schemaVersion": "1.0",
   "description": "Document to run single non-interactive command on an instance",
   "sessionType": "NonInteractiveCommands",
@@ -53,8 +53,9 @@ const std::map<std::string, std::string_view>& table() {
     "linux": {"commands": "{{command}}", "runAsElevated": false},
     "macos": {"commands": "{{command}}", "runAsElevated": false}
   }
-})json"},
-      {"AWS-StartPortForwardingSession", R"json({
+})json";
+
+constexpr std::string_view k_aws_startportforwardingsession = R"json({
   "schemaVersion": "1.0",
   "description": "Document to start port forwarding session over Session Manager",
   "sessionType": "Port",
@@ -67,8 +68,9 @@ const std::map<std::string, std::string_view>& table() {
                         "default": "0"}
   },
   "properties": {"portNumber": "{{ portNumber }}", "type": "LocalPortForwarding", "localPortNumber": "{{ localPortNumber }}"}
-})json"},
-      {"AWS-StartPortForwardingSessionToRemoteHost", R"json({
+})json";
+
+constexpr std::string_view k_aws_startportforwardingsessiontoremotehost = R"json({
   "schemaVersion": "1.0",
   "description": "Document to start port forwarding session over Session Manager to a remote host",
   "sessionType": "Port",
@@ -83,8 +85,9 @@ const std::map<std::string, std::string_view>& table() {
                         "default": "0"}
   },
   "properties": {"portNumber": "{{ portNumber }}", "type": "LocalPortForwarding", "localPortNumber": "{{ localPortNumber }}", "host": "{{ host }}"}
-})json"},
-      {"AWS-StartSSHSession", R"json({
+})json";
+
+constexpr std::string_view k_aws_startsshsession = R"json({
   "schemaVersion": "1.0",
   "description": "Document to start SSH session over Session Manager",
   "sessionType": "Port",
@@ -94,7 +97,16 @@ const std::map<std::string, std::string_view>& table() {
                    "default": "22"}
   },
   "properties": {"portNumber": "{{ portNumber }}"}
-})json"},
+})json";
+
+const std::map<std::string, std::string_view>& table() {
+  static const std::map<std::string, std::string_view> docs = {
+      {"SSM-SessionManagerRunShell", k_ssm_sessionmanagerrunshell},
+      {"AWS-StartInteractiveCommand", k_aws_startinteractivecommand},
+      {"AWS-StartNonInteractiveCommand", k_aws_startnoninteractivecommand},
+      {"AWS-StartPortForwardingSession", k_aws_startportforwardingsession},
+      {"AWS-StartPortForwardingSessionToRemoteHost", k_aws_startportforwardingsessiontoremotehost},
+      {"AWS-StartSSHSession", k_aws_startsshsession},
   };
   return docs;
 }

@@ -76,6 +76,7 @@ private:
         if (m_on_output) m_on_output(piece);
         write_all(is_stderr ? m_io.err : m_io.out, piece);
         m_last_activity = SteadyClock::now();
+        if (!m_first_sent) send_first_keys();
       }
     }
     return true;
@@ -86,6 +87,13 @@ private:
     if (m_end->exit_status) m_end->reason = fmt::format("the shell exited with status {}", *m_end->exit_status);
     else if (!m_end->exit_signal.empty()) m_end->reason = fmt::format("the shell was killed by SIG{}", m_end->exit_signal);
     else m_end->reason = "the host closed the session";
+  }
+
+  void send_first_keys() {
+    m_first_sent = true;
+    if (m_io.first_keys.empty()) return;
+    m_gate.typed(m_io.first_keys);
+    if (!m_channel.write(m_io.first_keys)) end("Failed", "the connection to the host was lost");
   }
 
   void on_keys() {
@@ -167,6 +175,7 @@ private:
   EscapeReader m_escape;
   EchoGate m_gate;
   bool m_stdin_open = true;
+  bool m_first_sent = false;
   bool m_idle_warned = false, m_max_warned = false;
   std::optional<ShellEnd> m_end;
 };

@@ -27,6 +27,8 @@ struct ShellIo {
   int out = 1;      // output of the host
   int err = 2;      // stderr of a command without a terminal
   bool pty = true;  // false: the command's stdin gets EOF at once, nothing is read from `in`
+  // Typed for the user once the host has printed something (its prompt): shellProfile.
+  std::string first_keys;
 };
 
 struct ShellEnd {

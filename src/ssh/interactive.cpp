@@ -74,9 +74,20 @@ public:
 
   bool finished() override {
     if (ssh_channel_is_closed(m_channel)) return ssh_channel_poll(m_channel, 0) <= 0;
-    return ssh_channel_is_eof(m_channel) && ssh_channel_poll(m_channel, 0) <= 0 &&
-           ssh_channel_poll(m_channel, 1) <= 0;
+    // A shell's end is its exit status (sshd sends EOF when the terminal closes, the
+    // status after); a forwarded connection has none and ends with EOF.
+    if (!ssh_channel_is_eof(m_channel) || ssh_channel_poll(m_channel, 0) > 0 || ssh_channel_poll(m_channel, 1) > 0)
+      return false;
+    if (m_wants_exit && !m_exit_status && m_exit_signal.empty()) {
+      // Reading stops at EOF, so nothing else handles the packets behind it: wait for the
+      // status (or the close) here; sshd sends it right after.
+      int status = ssh_channel_get_exit_status(m_channel);
+      if (status >= 0 && m_exit_signal.empty()) m_exit_status = status;
+    }
+    return true;
   }
+
+  void wants_exit_status() { m_wants_exit = true; }
 
   std::optional<int> exit_status() const override { return m_exit_status; }
   std::string exit_signal() const override { return m_exit_signal; }
@@ -88,6 +99,7 @@ private:
   ssh_channel_callbacks_struct m_callbacks{};
   std::optional<int> m_exit_status;
   std::string m_exit_signal;
+  bool m_wants_exit = false;
 };
 
 // The libssh session under a Session from LibsshTransport, or a failure for other transports.
@@ -106,6 +118,7 @@ Expected<std::unique_ptr<Channel>, Failure> open_shell(Session& session, const S
   if (!s) return unexpected(s.error());
   auto channel = std::make_unique<LibsshChannel>((*s)->native(), (*s)->label());
   if (auto f = channel->create()) return unexpected(*f);
+  channel->wants_exit_status();
   ssh_channel c = channel->get();
   if (ssh_channel_open_session(c) != SSH_OK) return unexpected(channel->failure("cannot open a session channel"));
   if (request.pty &&

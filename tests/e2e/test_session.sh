@@ -180,4 +180,52 @@ check "document" AWS-StartPortForwardingSession "$(json_get "$FLEET_DIR/pf.json"
 check "connections counted" 20 "$(json_get "$FLEET_DIR/pf.json" 'd["Details"]["connections"]')"
 check "status" Terminated "$(json_get "$FLEET_DIR/pf.json" 'd["Status"]')"
 
+case_begin "AWS-StartNonInteractiveCommand runs without a terminal; its output is logged"
+out=$(fleet_sshm session web-001 --document AWS-StartNonInteractiveCommand -p command='echo "ni-$((1+1))"; tty || true' </dev/null 2>"$FLEET_DIR/ni.err")
+check "exit status" 0 "$?"
+check_contains "output" "ni-2" "$out"
+check_contains "no terminal on the host" "not a tty" "$out"
+idn=$(last_session)
+check "document" AWS-StartNonInteractiveCommand "$(fleet_sshm -o json sessions show "$idn" | json_get - 'd["DocumentName"]')"
+check_contains "transcript holds it" "ni-2" "$(cat "$SSHM_STATE_DIR/sessions/$idn.transcript")"
+
+if [ "$(id -u)" -eq 0 ] && command -v sudo >/dev/null; then
+  case_begin "--run-as USER runs the session's command as that user (sudo -n)"
+  echo "$FLEET_USER ALL=(nobody) NOPASSWD: ALL" >/etc/sudoers.d/sshm-test-session-$$
+  chmod 440 /etc/sudoers.d/sshm-test-session-$$
+  out=$(fleet_sshm session web-001 --run-as nobody --document AWS-StartNonInteractiveCommand -p command='id -un' </dev/null 2>/dev/null)
+  rm -f /etc/sudoers.d/sshm-test-session-$$
+  check "user on the host" nobody "$(tr -d '\r' <<<"$out")"
+  check "recorded" nobody "$(fleet_sshm -o json sessions show "$(last_session)" | json_get - 'd["RunAs"]')"
+fi
+
+case_begin "AWS-StartInteractiveCommand and a preferences file's shellProfile"
+cat >"$FLEET_DIR/prefs.json" <<'JSON'
+{"schemaVersion": "1.0", "sessionType": "Standard_Stream",
+ "inputs": {"idleSessionTimeout": "5", "shellProfile": {"linux": "export GREETING=from-profile", "windows": ""}}}
+JSON
+fresh
+type_line "$sshm_cmd session web-001 --document AWS-StartInteractiveCommand -p command='read -p \"name? \" N; echo \"hi-\$N\"'; echo \"rc=\$?\""
+check "the command asks on the terminal" 0 "$(screen_has '^name\? ')"
+type_line "bob"
+check "and answers" 0 "$(screen_has '^hi-bob')"
+check "sshm ended" 0 "$(screen_has '^rc=0')"
+fresh
+type_line "$sshm_cmd session web-001 --preferences $FLEET_DIR/prefs.json; echo \"rc=\$?\""
+check "the profile is typed first" 0 "$(screen_has 'export GREETING=from-profile')"
+wait_screen '^\$ $' >/dev/null
+type_line 'echo "g=$GREETING"'
+check "shell profile ran first" 0 "$(screen_has '^g=from-profile')"
+type_line 'exit'
+check "sshm ended" 0 "$(screen_has '^rc=0')"
+
+case_begin "bad documents and parameters are input errors"
+err=$(fleet_sshm session web-001 --document AWS-StartPortForwardingSession -p portnumber=80 </dev/null 2>&1)
+check "exit status" 2 "$?"
+check_contains "did you mean" "portNumber" "$err"
+echo '{"schemaVersion": "1.0", "sessionType": "Standard_Stream", "inputs": {"idleSessionTimout": "5"}}' >"$FLEET_DIR/bad.json"
+err=$(fleet_sshm session web-001 --preferences "$FLEET_DIR/bad.json" </dev/null 2>&1)
+check "exit status" 2 "$?"
+check_contains "names the file and key" "bad.json:1:" "$err"
+
 checks_done
