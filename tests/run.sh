@@ -9,7 +9,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-packages=(cmake make g++ pkg-config git libssh-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
+packages=(cmake make g++ pkg-config git tmux libssh-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   libfmt-dev libcurl4-openssl-dev doctest-dev libsqlite3-dev libssl-dev libre2-dev openssh-server
   openssh-client sudo dash busybox procps iproute2 sqlite3 python3 curl jq mmdebstrap apt-utils
   ansible-core ninja-build ccache libhowardhinnant-date-dev tzdata cron python3-yaml chromium tidy python3-markdown

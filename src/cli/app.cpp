@@ -142,6 +142,7 @@ int main(int argc, char** argv) {
   setup_windows(app, global, action);
   setup_tick(app, global, action);
   setup_report(app, global, action);
+  setup_session(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -25,6 +25,8 @@ target_sources(sshm_lib PRIVATE
   cli/scheduler_install.cpp
   cli/run_output.cpp
   cli/select.cpp
+  cli/session.cpp
+  cli/sessions.cpp
   cli/signals.cpp
   cli/sink_options.cpp
   cli/tick.cpp

@@ -21,6 +21,10 @@ public:
 
   Expected<ExecResult, Failure> exec(const ExecRequest& request) override;
 
+  // The libssh session, for channels other than exec (ssh/interactive.hpp).
+  ssh_session native() const { return m_session; }
+  const std::string& label() const { return m_label; }
+
 private:
   // What the channel callbacks learn about how the command ended.
   struct ExitState {

@@ -3,6 +3,7 @@ target_sources(sshm_lib PRIVATE
   ssh/bastion.cpp
   ssh/config.cpp
   ssh/dial.cpp
+  ssh/interactive.cpp
   ssh/known_hosts.cpp
   ssh/libssh_common.cpp
   ssh/libssh_session.cpp

@@ -242,6 +242,25 @@ CREATE TABLE IF NOT EXISTS window_records (
 );
 CREATE INDEX IF NOT EXISTS window_records_parent ON window_records (kind, parent, sort_key);
 )sql",
+    // 6 -> 7 (sessions): Session Manager sessions (store/session_tables.hpp): one row per session,
+    // its SSM-shaped fields, and the process that drives it (to mark a killed one).
+    R"sql(
+CREATE TABLE IF NOT EXISTS sessions (
+  session_id TEXT PRIMARY KEY,
+  target TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  document_name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  start_date TEXT NOT NULL,
+  end_date TEXT NOT NULL,
+  run_as TEXT NOT NULL,
+  transcript TEXT NOT NULL,
+  controller TEXT NOT NULL,
+  details TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_start ON sessions (start_date);
+)sql",
 };
 constexpr int k_schema_version = static_cast<int>(sizeof(k_migrations) / sizeof(k_migrations[0]));
 

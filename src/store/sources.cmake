@@ -5,6 +5,7 @@ target_sources(sshm_lib PRIVATE
   store/patch_tables.cpp
   store/report_queries.cpp
   store/schema.cpp
+  store/session_tables.cpp
   store/sql.cpp
   store/ssm_json.cpp
   store/store.cpp

@@ -1,0 +1,13 @@
+target_sources(sshm_lib PRIVATE
+  session/builtin_documents.cpp
+  session/document.cpp
+  session/keys.cpp
+  session/plan.cpp
+  session/port_forward.cpp
+  session/replay.cpp
+  session/session_id.cpp
+  session/shell.cpp
+  session/terminal.cpp
+  session/transcript.cpp
+  session/upload.cpp
+)
