@@ -95,18 +95,8 @@ void apply_fallbacks(CLI::App& app, GlobalOptions& g) {
     throw InputError(fmt::format("unknown Parameter Store backend '{}' (use local or aws)", g.params_backend));
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"sshm: Systems Manager over SSH, for fleets of Linux servers with no agent", "sshm"};
-  // Set before any subcommand is added: CLI11 copies it into each one.
-  app.formatter(make_help_formatter());
-  app.require_subcommand(1);
-  // Global options may also follow the subcommand: `sshm ping -t all -o json`.
-  app.fallthrough();
-  app.set_version_flag("--version", "sshm 0.1.0");
-
-  GlobalOptions global;
+// The options every command takes (before or after the subcommand).
+void add_global_options(CLI::App& app, GlobalOptions& global) {
   app.add_option("-i,--inventory", global.inventory, "Inventory file (native YAML or Ansible INI/YAML)")
       ->envname("SSHM_INVENTORY");
   app.add_option("-F,--ssh-config", global.ssh_config, "OpenSSH client config to read, as ssh -F");
@@ -124,7 +114,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "always", "never"}));
   app.add_flag("--no-progress", global.no_progress, "No progress line");
 
-  Action action;
+}
+
+// Every command group, in the order `sshm --help` lists them.
+void add_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   setup_hosts(app, global, action);
   setup_ping(app, global, action);
   setup_help(app, global, action);
@@ -143,6 +136,23 @@ int main(int argc, char** argv) {
   setup_tick(app, global, action);
   setup_report(app, global, action);
   setup_session(app, global, action);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sshm: Systems Manager over SSH, for fleets of Linux servers with no agent", "sshm"};
+  // Set before any subcommand is added: CLI11 copies it into each one.
+  app.formatter(make_help_formatter());
+  app.require_subcommand(1);
+  // Global options may also follow the subcommand: `sshm ping -t all -o json`.
+  app.fallthrough();
+  app.set_version_flag("--version", "sshm 0.1.0");
+
+  GlobalOptions global;
+  add_global_options(app, global);
+  Action action;
+  add_commands(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -97,8 +97,8 @@ int drive(ssh::Session& ssh_session, const session::SessionPlan& plan, store::Se
     });
     rec.status = end.status;
     rec.reason = end.reason;
-    rec.details["connections"] = end.connections;
-    rec.details["failed_connections"] = end.failed;
+    rec.details["Connections"] = end.connections;
+    rec.details["FailedConnections"] = end.failed;
     return exit_status_of(end.status, end.reason, std::nullopt);
   }
   ssh::ShellRequest req;
@@ -120,8 +120,8 @@ int drive(ssh::Session& ssh_session, const session::SessionPlan& plan, store::Se
   auto end = session::run_shell(**channel, io, plan.limits, transcript);
   rec.status = end.status;
   rec.reason = end.reason;
-  if (end.exit_status) rec.details["exit_status"] = *end.exit_status;
-  if (!end.exit_signal.empty()) rec.details["exit_signal"] = end.exit_signal;
+  if (end.exit_status) rec.details["ExitStatus"] = *end.exit_status;
+  if (!end.exit_signal.empty()) rec.details["ExitSignal"] = end.exit_signal;
   return exit_status_of(end.status, end.reason, end.exit_status);
 }
 
@@ -149,7 +149,7 @@ int run_session(const GlobalOptions& g, const SessionOptions& o) {
   rec.run_as = plan.run_as;
   rec.transcript = "sessions/" + rec.session_id + ".transcript";
   rec.controller = engine::owner_of_this_process();
-  rec.details["parameters"] = plan.parameters;
+  rec.details["Parameters"] = plan.parameters;
   store::save_session(*store, rec);
   session::TranscriptWriter transcript(state_dir(g) / rec.transcript);
 

@@ -46,7 +46,7 @@ int run_list(const GlobalOptions& g, const ListOptions& o) {
   if (!o.status.empty() && o.status != "Connected" && o.status != "Terminated" && o.status != "Failed")
     throw InputError(fmt::format("unknown session status '{}' (use Connected, Terminated or Failed)", o.status));
   auto sessions = store::list_sessions(*store, o.status, o.limit);
-  if (g.output == "json" || g.output == "yaml") {
+  if (structured_output(g)) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& s : sessions) arr.push_back(session_json(s));
     print_structured(g, {{"Sessions", arr}});
@@ -65,7 +65,7 @@ int run_show(const GlobalOptions& g, const std::string& id) {
   auto store = open_state_store(g);
   mark_orphaned_sessions(*store);
   store::SessionRecord r = store::get_session(*store, id);
-  if (g.output == "json" || g.output == "yaml") {
+  if (structured_output(g)) {
     print_structured(g, session_json(r));
     return k_exit_ok;
   }

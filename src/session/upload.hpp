@@ -10,7 +10,7 @@
 namespace sshm::session {
 
 // Uploads the finished session's log where the plan's preferences say; records what was
-// done (or spooled) in rec.details["uploads"]. Never throws: a failure is reported on stderr
+// done (or spooled) in rec.details["Uploads"]. Never throws: a failure is reported on stderr
 // and spooled for `sshm outputs flush`.
 void finish_uploads(const SessionPlan& plan, store::SessionRecord& rec, const std::filesystem::path& state_dir);
 

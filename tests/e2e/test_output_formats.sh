@@ -60,6 +60,9 @@ associations:
     Parameters: {commands: ["echo applied"]}
     ScheduleExpression: rate(1 day)
 YAML
+s session web-001 --document AWS-StartNonInteractiveCommand -p command='echo hi' </dev/null >/dev/null 2>&1
+SID=$(s -o json sessions list | jq -r '.Sessions[0].SessionId')
+check_match "a session" '^[a-z0-9_.-]+-[0-9a-f]{17}$' "$SID"
 HOST=web-001
 
 # What each subcommand is run with. @F@ is the format (for names that must differ per run).
@@ -72,6 +75,9 @@ declare -A CASE=(
   ["outputs list"]=""
   ["run"]="AWS-RunShellScript -p commands=uptime -t all"
   ["exec"]="'echo hi' -t all"
+  ["report"]="$work/report-@F@.md"
+  ["sessions list"]=""
+  ["sessions show"]="$SID"
   ["commands list"]=""
   ["commands show"]="$ID"
   ["commands resume"]="$ID"
@@ -135,6 +141,9 @@ declare -A EXEMPT=(
   ["windows deregister-targets"]="its -o json is checked in test_windows.sh"
   ["windows deregister-task"]="its -o json is checked in test_windows.sh"
   ["scheduler run"]="runs ticks in the foreground until stopped"
+  ["completion"]="prints a shell script (checked in test_shell.sh)"
+  ["session"]="a terminal session: the host's bytes (checked in test_session.sh)"
+  ["sessions replay"]="a transcript's bytes, replayed at its pace (checked in test_session.sh)"
   ["scheduler install"]="prints a crontab line or systemd units: their own formats"
   ["tick"]="a cron job: its log goes to stderr or --log, nothing to stdout (test_associations.sh, test_windows.sh)"
   ["params copy"]="needs two stores (local and AWS): checked in test_params_aws.sh"

@@ -177,7 +177,7 @@ check "nothing listens there" "" "$(ss -Hltn "sport = :$local_port" 2>/dev/null)
 idp=$(last_session)
 fleet_sshm -o json sessions show "$idp" >"$FLEET_DIR/pf.json"
 check "document" AWS-StartPortForwardingSession "$(json_get "$FLEET_DIR/pf.json" 'd["DocumentName"]')"
-check "connections counted" 20 "$(json_get "$FLEET_DIR/pf.json" 'd["Details"]["connections"]')"
+check "connections counted" 20 "$(json_get "$FLEET_DIR/pf.json" 'd["Details"]["Connections"]')"
 check "status" Terminated "$(json_get "$FLEET_DIR/pf.json" 'd["Status"]')"
 
 case_begin "AWS-StartNonInteractiveCommand runs without a terminal; its output is logged"

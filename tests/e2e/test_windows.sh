@@ -170,6 +170,10 @@ SSH_AUTH_SOCK= SSHM_TEST_NOW=2030-03-23T00:00:10Z "$SSHM" -i "$FLEET_INVENTORY" 
 tick_pid=$!
 wait_in_progress
 exec3=$(w executions "$long" -o json | jq -r '.WindowExecutions[] | select(.Status == "IN_PROGRESS") | .WindowExecutionId')
+# Killed once its task runs too (on a loaded machine the execution's row comes well before the task's).
+until [ "$(w execution-tasks "$exec3" -o json | jq -r '.WindowExecutionTaskIdentities[0].Status')" = IN_PROGRESS ]; do
+  sleep 0.2
+done
 kill -9 "$tick_pid"
 wait "$tick_pid" 2>/dev/null
 err=$(tick_at 2030-03-23T00:30:00Z 2>&1)
