@@ -197,4 +197,33 @@ for format in json jsonl yaml text; do
   done
 done
 
+case_begin "colour: --color always paints failed hosts and statuses; NO_COLOR and pipes stay plain"
+s --color always exec 'exit 3' -t "$HOST" >/dev/null 2>"$work/colour.err"
+check_eq "the failed host in red" yes "$(grep -q $'\033\[31m'"$HOST" "$work/colour.err" && echo yes || echo no)"
+s exec 'exit 3' -t "$HOST" >/dev/null 2>"$work/plain.err"
+check_eq "no escape in a pipe (auto)" no "$(grep -q $'\033' "$work/plain.err" && echo yes || echo no)"
+NO_COLOR=1 s exec 'exit 3' -t "$HOST" >/dev/null 2>"$work/nocolor.err"
+check_eq "NO_COLOR: plain" no "$(grep -q $'\033' "$work/nocolor.err" && echo yes || echo no)"
+s --color purple exec 'true' -t "$HOST" >/dev/null 2>&1
+check_eq "--color purple exits 2" 2 "$?"
+
+case_begin "progress on a terminal: redrawn while hosts run, naming the ones still running"
+if command -v tmux >/dev/null; then
+  sock=sshm-fmt-$$
+  tmux -L "$sock" new-session -d -x 200 -y 10 \
+    "env SSH_AUTH_SOCK= '$SSHM' -i '$FLEET_INVENTORY' -F '$FLEET_SSH_CONFIG' exec 'sleep 30' -t all; sleep 60"
+  seen=""
+  for _ in $(seq 1 100); do
+    seen=$(tmux -L "$sock" capture-pane -p 2>/dev/null | grep -o 'running: web-00[12] [0-9]*s.*' | head -1)
+    # Two redraws with different elapsed times prove the timer (no host finished in between).
+    case $seen in *"running: web-00"*" "[2-9]s*) break ;; esac
+    sleep 0.5
+  done
+  tmux -L "$sock" send-keys C-c 2>/dev/null
+  tmux -L "$sock" kill-server 2>/dev/null
+  check_match "the line names a running host and counts its seconds" 'running: web-00[12] [2-9]s' "$seen"
+else
+  check_eq "tmux is installed (tests/run.sh installs it)" yes no
+fi
+
 checks_done
