@@ -3,6 +3,7 @@
 // main store later without touching the rules.
 #include "params/backend.hpp"
 #include "params/crypto.hpp"
+#include "util/safe_path.hpp"
 
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -188,10 +189,9 @@ Local::Local(const std::filesystem::path& db_file, std::filesystem::path key_fil
     : m_key_file(std::move(key_file)), m_clock(clock), m_user(current_user()) {
   std::error_code ec;
   if (db_file.has_parent_path()) std::filesystem::create_directories(db_file.parent_path(), ec);
-  // Created 0600 before SQLite opens it, so no other user can ever read it.
-  int fd = ::open(db_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) throw RuntimeError(fmt::format("cannot open {}: {}", db_file.string(), std::strerror(errno)));
-  ::close(fd);
+  // Created 0600 before SQLite opens it, so no other user can ever read it (and never opened
+  // here when it exists: see create_private_file_if_missing).
+  create_private_file_if_missing(db_file);
   if (sqlite3_open_v2(db_file.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
     std::string why = m_db ? sqlite3_errmsg(m_db) : "out of memory";
     sqlite3_close(m_db);

@@ -4,6 +4,7 @@
 
 #include "store/sql.hpp"
 #include "util/error.hpp"
+#include "util/safe_path.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
@@ -254,10 +255,9 @@ std::unique_ptr<Store> Store::open(const std::filesystem::path& state_dir) {
   make_private_dir(state_dir / "outputs");
   std::filesystem::path path = state_dir / "sshm.db";
   // Create the file ourselves so it is 0600 whatever the umask; SQLite gives the -wal and
-  // -shm files the database file's permissions.
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) throw RuntimeError(fmt::format("cannot open state store '{}': {}", path.string(), std::strerror(errno)));
-  ::close(fd);
+  // -shm files the database file's permissions. An existing file is never opened here: its
+  // close() would drop the locks of another Store of this process on it.
+  create_private_file_if_missing(path);
 
   std::unique_ptr<Store> store;
   try {

@@ -1,6 +1,9 @@
 #include "util/safe_path.hpp"
 
+#include "util/error.hpp"
+
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -70,6 +73,16 @@ std::FILE* open_private_file(const std::filesystem::path& path) {
   std::FILE* f = ::fdopen(fd, "wb");
   if (!f) ::close(fd);
   return f;
+}
+
+void create_private_file_if_missing(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);  // a file made just now: no SQLite connection can hold a lock on it yet
+    return;
+  }
+  if (errno == EEXIST) return;
+  throw RuntimeError(fmt::format("cannot create '{}': {}", path.string(), std::strerror(errno)));
 }
 
 } // namespace sshm

@@ -30,4 +30,12 @@ void create_private_dirs(const std::filesystem::path& dir, std::error_code& ec);
 // nullptr on failure (errno set).
 std::FILE* open_private_file(const std::filesystem::path& path);
 
+// Creates `path` empty with mode 0600 when it does not exist, and never opens an existing file:
+// an SQLite database gets its mode this way before SQLite opens it. Opening and closing a file
+// this process already has open through SQLite would drop SQLite's POSIX locks on it (any
+// close() releases them all), and another process could then checkpoint or rewrite the WAL
+// under a live connection ("How To Corrupt An SQLite Database File", section 2.2).
+// Throws RuntimeError when it cannot be created.
+void create_private_file_if_missing(const std::filesystem::path& path);
+
 } // namespace sshm

@@ -117,7 +117,7 @@ kill -9 $pid
 wait $pid 2>/dev/null
 killed_at=$(ls "$shared/runs" | wc -l)
 check_eq "killed mid-run" yes "$([ "$killed_at" -ge 2 ] && [ "$killed_at" -lt 6 ] && echo yes || echo "no ($killed_at ran)")"
-rid=$(fleet_sshm -o json commands list --limit 1 | json_get - 'd[0]["CommandId"]')
+rid=$(fleet_sshm -o json commands list --limit 1 | json_get - 'd["Commands"][0]["CommandId"]')
 fleet_sshm commands resume "$rid" --no-progress >"$out/resume.out" 2>"$out/resume.err"
 check_eq "refuses: exit 2" 2 "$?"
 check_contains "asks for the value" "--parameters-file" "$(cat "$out/resume.err")"
@@ -180,12 +180,12 @@ mainSteps:
     inputs:
       runCommand: ["touch $shared/ran-secure; echo {{ssm-secure:db-password}}"]
 YAML
-before=$(fleet_sshm -o json commands list --limit 0 | json_get - 'len(d)')
+before=$(fleet_sshm -o json commands list --limit 0 | json_get - 'len(d["Commands"])')
 fleet_sshm run "$FLEET_DIR/secure.yaml" -t all >"$out/secure.out" 2>"$out/secure.err"
 check_eq "exit status 2" 2 "$?"
 check_contains "clear message" "parameter db-password not found" "$(cat "$out/secure.err")"
 check_eq "nothing ran" no "$([ -e "$shared/ran-secure" ] && echo yes || echo no)"
-check_eq "nothing recorded" "$before" "$(fleet_sshm -o json commands list --limit 0 | json_get - 'len(d)')"
+check_eq "nothing recorded" "$before" "$(fleet_sshm -o json commands list --limit 0 | json_get - 'len(d["Commands"])')"
 fleet_sshm exec 'echo {{ssm:/app/missing}}' -t all >/dev/null 2>"$out/ssm.err"
 check_eq "{{ssm:...}} too: exit 2" 2 "$?"
 check_contains "clear message" "parameter /app/missing not found" "$(cat "$out/ssm.err")"

@@ -46,7 +46,7 @@ inventory_hosts() {
   sshm_in "$1" -o json inventory query --count-by AWS:InstanceInformation.PlatformType | json_get - 'sum(v["Count"] for v in d)'
 }
 # How many commands of the store ended in Success.
-successful_commands() { sshm_in "$1" -o json commands list | json_get - 'sum(1 for c in d if c["Status"] == "Success")'; }
+successful_commands() { sshm_in "$1" -o json commands list | json_get - 'sum(1 for c in d["Commands"] if c["Status"] == "Success")'; }
 
 case_begin "AWS-RunPatchBaseline Operation=Scan on fresh state directories ($RUNS runs)"
 for i in $(seq 1 "$RUNS"); do
