@@ -108,16 +108,19 @@ configurations (plugin: ...) are not read: give sshm `ansible-inventory --list -
 
 constexpr const char* k_output = R"(Output: what -o gives, and where it goes
 
-  -o text    for people (the default); host output and names are made terminal-safe
-  -o json    one JSON document; objects that mirror an AWS API shape use its PascalCase keys
-  -o jsonl   one JSON object per line, for jq -c, grep and streaming tools
-  -o yaml    the same data as YAML
-  -o table   aligned columns
+  -o text    for people (the default): columns as wide as their data; host output and names
+             are made terminal-safe (`table` is the same as text)
+  -o json    one JSON document; where sshm answers what the AWS CLI answers, the AWS API's
+             shape ({"Commands": [...]}, list-command-invocations, get-command-invocation)
+  -o jsonl   one JSON object per line, always: a list prints one element per line
+  -o yaml    the same data as block YAML
+Keys are PascalCase, except in `hosts show`, which names ssh's own settings.
 Also settable with SSHM_OUTPUT or `output:` in config.yaml (sshm help config).
-Progress and colour are for terminals only: --no-progress turns the progress line off,
---no-color (or NO_COLOR set to anything) turns colour off; pipes get neither.
+Progress and colour are for terminals only: --no-progress turns the progress line off;
+--color always|never|auto (the default: a terminal only), --no-color or NO_COLOR set to
+anything turn colour off; pipes get neither unless --color always.
 Full outputs of every host stay in the state directory (sshm commands output ID HOST);
---output-dir, --output-s3-bucket-name and the other sinks copy them elsewhere.
+--output-dir, --s3-bucket, --cloudwatch and --notify copy them elsewhere.
 )";
 
 constexpr const char* k_config = R"(Config: where settings come from
