@@ -101,7 +101,7 @@ check "trend: the scan's day" "2" "$(json_get "$J" 'd["PatchCompliance"]["Trend"
 
 case_begin "Run Command equals commands show -o json"
 sshm -o json commands list --limit 10 >"$OUT"
-check "commands in the period" "$(json_get "$OUT" 'len([c for c in d if c["DocumentName"] == "AWS-RunShellScript" or c["DocumentName"].startswith("AWS-")])')" \
+check "commands in the period" "$(json_get "$OUT" 'len([c for c in d["Commands"] if c["DocumentName"] == "AWS-RunShellScript" or c["DocumentName"].startswith("AWS-")])')" \
   "$(json_get "$J" 'len(d["RunCommand"]["Commands"])')"
 # The run that failed on every healthy host (the association's run fails on one).
 failing=$(json_get "$J" '[c["CommandId"] for c in d["RunCommand"]["Commands"] if c["InvocationStatus"].get("Failed") == 3][0]')
