@@ -268,7 +268,8 @@ constexpr int k_schema_version = static_cast<int>(sizeof(k_migrations) / sizeof(
 
 int schema_version() { return k_schema_version; }
 
-void migrate(const Store& store) {
+bool migrate(const Store& store) {
+  bool changed = false;
   with_transaction(store, Access::write, [&](Transaction& tx) {
     int current = 0;
     {
@@ -281,7 +282,9 @@ void migrate(const Store& store) {
                                      (store.state_dir() / "sshm.db").string(), current, k_schema_version));
     for (int v = current; v < k_schema_version; ++v) tx.exec(k_migrations[v]);
     if (current != k_schema_version) tx.exec(fmt::format("PRAGMA user_version={}", k_schema_version).c_str());
+    changed = current != k_schema_version;
   });
+  return changed;
 }
 
 } // namespace sshm::store

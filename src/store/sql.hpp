@@ -160,7 +160,7 @@ inline nlohmann::json json_of(const std::string& text) {
 }
 
 // Creates or migrates the schema to the version this sshm knows (store/schema.cpp).
-void migrate(const Store& store);
+bool migrate(const Store& store);  // true when it changed the schema
 // The schema version this sshm writes: the number of migrations it knows.
 int schema_version();
 

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_map>
@@ -245,8 +246,12 @@ Store::~Store() { close_connection(m_db); }
 
 std::unique_ptr<Store> Store::connect(const std::filesystem::path& state_dir, const std::filesystem::path& path) {
   std::unique_ptr<Store> store(new Store(state_dir, open_connection(path)));  // closes it on any throw below
-  // Every table of every folder exists before any command runs.
-  migrate(*store);
+  // Every table of every folder exists before any command runs. A new schema is a few hundred
+  // KB of pages in the WAL: folded into the database file and the WAL emptied at once, so a
+  // run on a nearly full disk does not carry them (best effort: another connection may hold
+  // the WAL, and then its last close does it).
+  if (migrate(*store))
+    (void)sqlite3_wal_checkpoint_v2(store->m_db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
   return store;
 }
 
