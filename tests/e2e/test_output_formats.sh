@@ -179,23 +179,26 @@ if text.lstrip()[:1] in ("{", "[") and text.strip().count("\n") > 0: sys.exit("J
   check_eq "sshm -o $format $path" "" "$bad"
 }
 
-for format in json jsonl yaml text; do
+# Each format on its own (the names a format creates carry its name), the four at once.
+format_case() {
+  local format=$1 path args rc out=$work/out-$1 err=$work/err-$1
   case_begin "-o $format"
   # Deletions last, so the other verbs still find what they work on.
   for path in $(printf '%s\n' "${all[@]}" | grep -v delete | tr ' ' '+') $(printf '%s\n' "${all[@]}" | grep delete | tr ' ' '+'); do
     path=${path//+/ }
     [ -n "${CASE[$path]+x}" ] || continue
     args=${CASE[$path]//@F@/$format}
-    eval "s -o $format $path $args" >"$work/out" 2>"$work/err"
+    eval "s -o $format $path $args" >"$out" 2>"$err"
     rc=$?
     # 0 success, 1 a failed invocation or NON_COMPLIANT: both print their result.
     if [ "$rc" -gt 1 ]; then
-      check_eq "sshm -o $format $path exits 0 or 1 ($(head -c 300 "$work/err"))" "0 or 1" "$rc"
+      check_eq "sshm -o $format $path exits 0 or 1 ($(head -c 300 "$err"))" "0 or 1" "$rc"
       continue
     fi
-    check_format "$path" "$format" "$work/out"
+    check_format "$path" "$format" "$out"
   done
-done
+}
+check_parallel "format_case json" "format_case jsonl" "format_case yaml" "format_case text"
 
 case_begin "colour: --color always paints failed hosts and statuses; NO_COLOR and pipes stay plain"
 s --color always exec 'exit 3' -t "$HOST" >/dev/null 2>"$work/colour.err"

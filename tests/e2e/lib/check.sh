@@ -8,6 +8,8 @@
 #   check_le WHAT LIMIT ACTUAL      expects ACTUAL <= LIMIT (integers)
 #   check_match WHAT ERE HAYSTACK   expects HAYSTACK to match the extended regex ERE (bash =~)
 #   check_same_file WHAT EXPECTED_FILE ACTUAL_FILE  expects the two files byte for byte equal
+#   check_parallel CMD...           runs each CMD (a function call, as one string) at once, for
+#                                   cases that share nothing; prints their outputs in order
 #   checks_done                     prints the tally and exits 0 or 1
 #   json_get FILE|- PYTHON_EXPR     reads JSON (as `d`) and prints the expression
 
@@ -59,6 +61,31 @@ check_same_file() {
     _check_result 0 "$1" "the bytes of $2 ($(wc -c 2>/dev/null <"$2" || echo missing) bytes)" \
       "$3 differs ($(wc -c 2>/dev/null <"$3" || echo missing) bytes)"
   fi
+}
+
+check_parallel() {
+  local dir i=0 n cmd passed failed cmds=("$@") pids=()
+  dir=$(mktemp -d /tmp/sshm-check.XXXXXX)
+  for cmd in "$@"; do
+    ( CHECK_PASSED=0 CHECK_FAILURES=0
+      eval "$cmd"
+      echo "$CHECK_PASSED $CHECK_FAILURES" >"$dir/$i.tally" ) >"$dir/$i.out" 2>&1 &
+    pids+=($!)
+    i=$((i + 1))
+  done
+  # Only these: a bare wait would also wait for the suite's servers.
+  wait "${pids[@]}"
+  for ((n = 0; n < i; n++)); do
+    cat "$dir/$n.out"
+    if read -r passed failed <"$dir/$n.tally" 2>/dev/null; then
+      CHECK_PASSED=$((CHECK_PASSED + passed))
+      CHECK_FAILURES=$((CHECK_FAILURES + failed))
+    else
+      CHECK_CASE="parallel: $n"
+      _check_result 0 "'${cmds[n]}' ended with its tally" "a tally" "none (it exited early)"
+    fi
+  done
+  rm -rf "$dir"
 }
 
 checks_done() {
