@@ -89,6 +89,22 @@ private:
   shard::Publisher& m_publisher;
 };
 
+// What a resumed shard runs and what it leaves, on stderr (as `commands resume` says it).
+void announce(const std::string& id, const std::optional<shard::ShardSpec>& spec,
+              const std::vector<store::InvocationRecord>& rows, const char* from) {
+  size_t pending = 0, in_flight = 0, done = 0;
+  for (const auto& r : rows) {
+    if (engine::never_started(r)) ++pending;
+    else if (engine::is_terminal(r.status)) ++done;
+    else ++in_flight;
+  }
+  SyncOut::instance().err(fmt::format(
+      "sshm: resuming {}command {} from {}: {} host(s) finished, {} never started run now, {} were in flight and "
+      "are NOT run again\n",
+      spec ? fmt::format("shard {}/{} of ", spec->index, spec->count) : "", id,
+      from, done, pending, in_flight));
+}
+
 } // namespace
 
 std::optional<shard::ShardSpec> shard_spec(const ShardOptions& o) {
@@ -149,6 +165,7 @@ ShardRun begin_shard(const ShardOptions& o, const std::optional<shard::ShardSpec
                               remote ? remote->invocations : std::vector<store::InvocationRecord>{});
     request.resume = true;
     request.recorded = rows;
+    announce(cmd.command_id, spec, rows, !local ? "its record in S3" : remote ? "the local history and S3" : "the local history");
     cmd.target_count = targets;
     cmd.status = cmd.status_details = "InProgress";
     if (local) store.save_invocations(rows);

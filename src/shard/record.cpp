@@ -187,7 +187,7 @@ std::vector<store::InvocationRecord> resume_rows(const std::vector<std::string>&
     else if ((l && !engine::never_started(*l)) || (r && r->status != "Pending")) {
       row = l && !engine::never_started(*l) ? *l : *r;
       row.status = "InProgress";
-      if (row.status_details != engine::k_in_flight_at_interruption) row.status_details = "InProgress";
+      row.status_details = engine::k_in_flight_at_interruption;
       // A start the S3 record holds may lack its time: it still may have run.
       if (row.execution_start_date_time.empty()) row.execution_start_date_time = command.requested_date_time;
     } else {

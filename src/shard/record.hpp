@@ -43,7 +43,7 @@ ShardRecord record_from_json(const std::string& body, const std::string& where);
 
 // The rows a shard starts from, one per target in order: a finished host as either record
 // has it; one that started in either (the S3 record marks a host before it is dialled) as
-// InProgress, which a resume reports and never runs again; the others Pending.
+// InProgress (InFlightAtInterruption), reported and never run again; the others Pending.
 std::vector<store::InvocationRecord> resume_rows(const std::vector<std::string>& targets,
                                                  const store::CommandRecord& command,
                                                  const std::vector<store::InvocationRecord>& local,

@@ -75,6 +75,7 @@ TEST_CASE("a restarted shard runs only hosts that never started in either record
   REQUIRE(rows.size() == 5);
   CHECK(rows[0].status == "Success");
   CHECK_FALSE(engine::never_started(rows[1]));  // started per S3: never run again
+  CHECK(rows[1].status_details == engine::k_in_flight_at_interruption);
   CHECK(engine::never_started(rows[2]));
   CHECK_FALSE(engine::never_started(rows[3]));  // started per the local store
   CHECK(engine::never_started(rows[4]));        // new in the shard
