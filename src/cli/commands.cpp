@@ -4,7 +4,6 @@
 #include "cli/since.hpp"
 #include "cli/run.hpp"
 #include "cli/run_shard.hpp"
-#include "cli/sink_options.hpp"
 #include "sinks/spool.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
@@ -37,11 +36,6 @@ struct CommandsShowOptions {
 struct ResumeOptions {
   std::string id;
   ResumeDisplay display;
-};
-
-struct ImportOptions {
-  std::string url;
-  aws::AwsOptions aws;
 };
 
 struct InvocationsOptions {
@@ -397,15 +391,7 @@ void setup_commands(CLI::App& app, GlobalOptions& global, Action& action) {
     action = [&global, output_opts] { return run_commands_output(global, *output_opts); };
   });
 
-  auto import_opts = std::make_shared<ImportOptions>();
-  auto* import = commands->add_subcommand(
-      "import", "Join a command run as shards (--shard-from-env) from their records in S3 into the local history");
-  import->add_option("url", import_opts->url, "s3://BUCKET/PREFIX/COMMANDID (the runs' --s3-bucket and --s3-prefix)")
-      ->required();
-  add_aws_options(import, import_opts->aws);
-  import->callback([&global, &action, import_opts] {
-    action = [&global, import_opts] { return import_command(global, import_opts->url, import_opts->aws); };
-  });
+  add_commands_import(commands, global, action);
 
   auto resume_opts = std::make_shared<ResumeOptions>();
   auto* resume = commands->add_subcommand(

@@ -4,6 +4,7 @@
 #include "cli/run_shard.hpp"
 
 #include "cli/output.hpp"
+#include "cli/sink_options.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/terminal_safe.hpp"
@@ -36,6 +37,11 @@ int shard_count(aws::S3Client& s3, const std::string& bucket, const std::string&
     throw RuntimeError(fmt::format("s3://{}/{} is not an sshm command record", bucket, key));
   return j["Shards"].get<int>();
 }
+
+struct ImportOptions {
+  std::string url;
+  aws::AwsOptions aws;
+};
 
 } // namespace
 
@@ -88,6 +94,17 @@ int import_command(const GlobalOptions& g, const std::string& url, const aws::Aw
       "imported command {}: {} invocations from {} of {} shard(s); {} ({})\n", id, all.invocations.size(),
       count - static_cast<int>(all.missing.size()), count, cmd.status, cmd.status_details)));
   return k_exit_ok;
+}
+
+void add_commands_import(CLI::App* commands, GlobalOptions& global, Action& action) {
+  auto o = std::make_shared<ImportOptions>();
+  auto* import = commands->add_subcommand(
+      "import", "Join a command run as shards (--shard-from-env) from their records in S3 into the local history");
+  import->add_option("url", o->url, "s3://BUCKET/PREFIX/COMMANDID (the runs' --s3-bucket and --s3-prefix)")->required();
+  add_aws_options(import, o->aws);
+  import->callback([&global, &action, o] {
+    action = [&global, o] { return import_command(global, o->url, o->aws); };
+  });
 }
 
 } // namespace sshm::cli

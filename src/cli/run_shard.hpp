@@ -2,6 +2,7 @@
 // `run`/`exec` split over controllers (--shard, --shard-from-env, --command-id,
 // --global-errors): which hosts this controller runs, where its command resumes from (the
 // local store and the shard's record in S3), and the S3 writes while it runs.
+#include "cli/app.hpp"
 #include "cli/global_options.hpp"
 #include "cli/run_output.hpp"
 #include "documents/document.hpp"
@@ -62,5 +63,7 @@ void end_shard(ShardRun& run, engine::RunResult& result, store::Store& store, bo
 // sshm commands import s3://BUCKET/PREFIX/COMMANDID: the shards' records joined into one
 // command of the local history (a second import updates it).
 int import_command(const GlobalOptions& g, const std::string& url, const aws::AwsOptions& options);
+// Registers `commands import` under `commands`.
+void add_commands_import(CLI::App* commands, GlobalOptions& global, Action& action);
 
 } // namespace sshm::cli
