@@ -226,6 +226,8 @@ DispatchReport dispatch(const DispatchPlan& plan, const Work& work, const std::f
         const bool stop = plan.stop_check(errors);
         lock.lock();
         if (stop && !s.stop) s.stop = s.stop_by_errors = true;
+        // A result came in meanwhile: ask again with it before using the slot it freed.
+        if (!s.stop && s.errors != errors) continue;
       }
       if (s.stop || order.exhausted()) break;
       bool room = s.in_flight < concurrency && (!s.ramping || report.dispatched < s.allowed);
