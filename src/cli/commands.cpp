@@ -3,6 +3,7 @@
 #include "cli/common.hpp"
 #include "cli/since.hpp"
 #include "cli/run.hpp"
+#include "cli/run_shard.hpp"
 #include "sinks/spool.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
@@ -389,6 +390,8 @@ void setup_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   output->callback([&global, &action, output_opts] {
     action = [&global, output_opts] { return run_commands_output(global, *output_opts); };
   });
+
+  add_commands_import(commands, global, action);
 
   auto resume_opts = std::make_shared<ResumeOptions>();
   auto* resume = commands->add_subcommand(

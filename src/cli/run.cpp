@@ -4,6 +4,7 @@
 
 #include "cli/common.hpp"
 #include "cli/run_output.hpp"
+#include "cli/run_shard.hpp"
 #include "cli/sink_options.hpp"
 #include "sinks/sinks.hpp"
 #include "sinks/layout.hpp"
@@ -62,7 +63,7 @@ struct RunOptions {
   std::string run_as;
   bool gather = false;
   bool raw = false;
-  std::string shard;
+  ShardOptions shard;  // --shard, --shard-from-env, --command-id, --global-errors
   sinks::SinkOptions sinks;
   // exec only
   std::string command;
@@ -83,22 +84,6 @@ struct RunOptions {
 
 
 std::string read_all(std::istream& in) { return std::string(std::istreambuf_iterator<char>(in), {}); }
-
-// --shard I/N keeps every N-th host starting at the I-th (1-based), for splitting a fleet
-// across several controllers.
-std::vector<const fleet::Host*> apply_shard(std::vector<const fleet::Host*> hosts, const std::string& shard) {
-  if (shard.empty()) return hosts;
-  unsigned i = 0, n = 0;
-  char slash = 0;
-  std::istringstream in(shard);
-  if (!(in >> i >> slash >> n) || slash != '/' || n == 0 || i == 0 || i > n || !in.eof())
-    throw InputError(fmt::format("--shard '{}' must be I/N with 1 <= I <= N, e.g. 2/4", shard));
-  std::vector<const fleet::Host*> out;
-  for (size_t k = 0; k < hosts.size(); ++k)
-    if (k % n == i - 1) out.push_back(hosts[k]);
-  if (out.empty()) throw InputError(fmt::format("--shard {} selects no host of {}", shard, hosts.size()));
-  return out;
-}
 
 int exit_status(const engine::RunResult& r) {
   if (r.dispatch.cancelled || r.command.status == "Cancelled") return k_exit_interrupted;
@@ -462,7 +447,7 @@ private:
 int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOptions& sink_options, RunDisplay display,
             const std::string& output_dir, const ssh::SshConfig& ssh_config, store::Store& store, size_t to_run,
             const ObserverFactory& make_observer = {}, std::chrono::seconds deadline = std::chrono::seconds(0),
-            const std::atomic<bool>* external_cancel = nullptr) {
+            const std::atomic<bool>* external_cancel = nullptr, ShardRun* shard = nullptr) {
   // A resumed front-end run (`sshm patch install`) runs with the plugin settings it was recorded with.
   if (req.resume)
     if (auto saved = store.find_run_spec(req.command.command_id))
@@ -479,6 +464,8 @@ int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOpt
   CancelWatch watch(cancel, deadline, external_cancel);
   std::unique_ptr<CliRunObserver> observer =
       make_observer ? make_observer(to_run) : make_run_observer(g, display, to_run);
+  // A shard writes each host's start and result to its S3 record as well.
+  if (shard && shard->publisher) observer = shard_observer(std::move(observer), *shard->publisher);
   const store::CommandRecord cmd = req.command;
   if (guard) guard->on_second([&store, cmd] {
     // Best effort: the command row says it was interrupted. Hosts not started stay Pending
@@ -494,6 +481,7 @@ int execute(const GlobalOptions& g, engine::RunRequest req, const sinks::SinkOpt
   });
 
   engine::RunResult result = engine::run_command(std::move(req), *transport, store, sinks, *observer, cancel);
+  if (shard) end_shard(*shard, result, store, g.verbosity < 0);
   if (!output_dir.empty()) copy_outputs(store.outputs_dir(), output_dir, result.invocations);
   observer->finish(result);
   return observer->exit_code(result).value_or(exit_status(result));
@@ -548,7 +536,9 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   sinks::validate(sink_options);
 
   auto inv = load_inventory(g);
-  auto hosts = apply_shard(select(g, inv, o.targets), o.shard);
+  std::optional<shard::ShardSpec> part = shard_spec(o.shard);
+  auto selected = select(g, inv, o.targets);
+  auto hosts = hosts_of_shard(selected, part);
 
   engine::RunRequest req;
   std::set<std::string> platforms;
@@ -562,7 +552,7 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   req.plugin_settings = o.plugin_settings;
 
   store::CommandRecord& cmd = req.command;
-  cmd.command_id = new_uuid();
+  cmd.command_id = o.shard.command_id.empty() ? new_uuid() : shard::validate_command_id(o.shard.command_id);
   cmd.document_name = doc.name;
   cmd.comment = o.comment;
   // The record never holds a secret: the resolved steps above carry the real values.
@@ -592,9 +582,12 @@ int run_document_on_fleet(const GlobalOptions& g, const RunOptions& o, const doc
   prepare_key_passphrase(endpoints);
   if (o.on_command_id) o.on_command_id(cmd.command_id);
   auto store = open_state_store(g);
-  store->save_run_spec(cmd.command_id, {run_spec(g, o, doc, values, sink_options), engine::owner_of_this_process()});
+  nlohmann::json spec = run_spec(g, o, doc, values, sink_options);
+  // One command over several controllers: its share of the errors, a resume of what ran.
+  ShardRun sharded = begin_shard(o.shard, part, selected.size(), doc, sink_options, req, *store, spec);
+  store->save_run_spec(cmd.command_id, {spec, engine::owner_of_this_process()});
   return execute(g, std::move(req), sink_options, {o.gather, o.raw}, o.output_dir, ssh_config, *store, hosts.size(),
-                 o.make_observer, o.deadline, o.cancel);
+                 o.make_observer, o.deadline, o.cancel, &sharded);
 }
 
 int run_run(const GlobalOptions& g, const RunOptions& o) {
@@ -662,7 +655,13 @@ void add_run_options(CLI::App* cmd, RunOptions& o) {
   cmd->add_flag("--gather", o.gather, "Print each distinct output once with its hosts (like dshbak -c)");
   cmd->add_flag("--raw", o.raw,
                 "Print the hosts' output bytes as they came (default: control characters shown as \\xNN)");
-  cmd->add_option("--shard", o.shard, "Run only shard I of N of the selected hosts (I/N)");
+  cmd->add_option("--shard", o.shard.shard, "Run only shard I of N (1-based) of the selected hosts, by a hash of the name");
+  cmd->add_flag("--shard-from-env", o.shard.from_env,
+                "Shard JOB_COMPLETION_INDEX+1 of SSHM_SHARDS (a Kubernetes Indexed Job); needs --command-id");
+  cmd->add_option("--command-id", o.shard.command_id,
+                  "The command's ID (a UUID): shards of one command share it; an existing one resumes");
+  cmd->add_option("--global-errors", o.shard.global_errors,
+                  "s3://BUCKET/PREFIX where shards share error counts; stop when the fleet's passes --max-errors");
   cmd->add_flag("--no-ramp", o.no_ramp, "Start at full concurrency (default: SSM's ramp-up 1, 2, 4, ... hosts)");
   cmd->add_flag("--dry-run", o.dry_run, "Print targets, ramp, thresholds in host counts and the resolved steps; run nothing");
   cmd->add_flag("--preflight", o.preflight, "Check every host key first; refuse to start (exit 2) if any is unknown or changed");

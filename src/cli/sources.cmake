@@ -4,6 +4,7 @@ target_sources(sshm_lib PRIVATE
   cli/associations.cpp
   cli/associations_apply.cpp
   cli/commands.cpp
+  cli/commands_import.cpp
   cli/completion.cpp
   cli/compliance.cpp
   cli/documents.cpp
@@ -24,6 +25,7 @@ target_sources(sshm_lib PRIVATE
   cli/schedule.cpp
   cli/scheduler_install.cpp
   cli/run_output.cpp
+  cli/run_shard.cpp
   cli/select.cpp
   cli/session.cpp
   cli/sessions.cpp

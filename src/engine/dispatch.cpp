@@ -220,6 +220,15 @@ DispatchReport dispatch(const DispatchPlan& plan, const Work& work, const std::f
         deadline_hit = true;
         s.stop = true;
       }
+      if (!s.stop && plan.stop_check) {
+        const int errors = s.errors;
+        lock.unlock();
+        const bool stop = plan.stop_check(errors);
+        lock.lock();
+        if (stop && !s.stop) s.stop = s.stop_by_errors = true;
+        // A result came in meanwhile: ask again with it before using the slot it freed.
+        if (!s.stop && s.errors != errors) continue;
+      }
       if (s.stop || order.exhausted()) break;
       bool room = s.in_flight < concurrency && (!s.ramping || report.dispatched < s.allowed);
       std::optional<size_t> index =

@@ -38,6 +38,9 @@ struct DispatchPlan {
   std::optional<SystemTime> deadline;
   // The time the deadline is read from; null means the system clock.
   const Clock* clock = nullptr;
+  // Asked before each dispatch (without the dispatcher's lock) with the errors so far; true
+  // stops dispatching as the error threshold does (--global-errors: the fleet-wide count).
+  std::function<bool(int errors)> stop_check;
 };
 
 struct DispatchReport {

@@ -172,6 +172,7 @@ PlannedRun plan_run(const RunRequest& request, const std::vector<store::Invocati
   plan.error_threshold = error_threshold_for(cmd.max_errors, total);
   plan.ramp = request.ramp;
   plan.reserve_batch = std::clamp<size_t>(2 * plan.concurrency, 8, 256);
+  plan.stop_check = request.stop_dispatch;
   for (const TagCap& tc : request.caps) {
     ConcurrencyCap cap;
     cap.tag = tc.tag;

@@ -89,6 +89,8 @@ struct RunRequest {
   // How aws:downloadContent fetches, for the whole command; plugins::controller_fetch(aws)
   // when null (tests bring their own).
   plugins::ContentFetch fetch;
+  // DispatchPlan::stop_check: stop dispatching for a reason outside this command's hosts.
+  std::function<bool(int errors)> stop_dispatch;
 };
 
 // The dispatch plan a request gets (window, threshold, ramp, caps), with targets[todo[k]]

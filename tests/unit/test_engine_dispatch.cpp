@@ -420,3 +420,31 @@ TEST_CASE("fake clock: a sleep moves time to its end at once") {
   clock.sleep_until(start);  // already past: time never goes back
   CHECK(clock.now() - start == std::chrono::minutes(5));
 }
+
+TEST_CASE("stop_check (--global-errors) stops dispatching between hosts, as the threshold does") {
+  engine::DispatchPlan plan;
+  plan.targets = 10;
+  plan.concurrency = 1;
+  plan.error_threshold = 100;
+  std::atomic<bool> cancel{false};
+  std::atomic<int> done{0};
+  std::vector<int> seen;
+  // The fleet's sum passes the threshold with this shard's third error: the fourth host is
+  // never started (a slot frees only together with its error being counted).
+  plan.stop_check = [&](int errors) {
+    seen.push_back(errors);
+    return errors >= 3;
+  };
+  std::vector<size_t> left;
+  auto work = [&](size_t, engine::Acknowledge&) {
+    ++done;
+    return true;
+  };
+  engine::DispatchReport r = engine::dispatch(plan, work, [&](size_t i) { left.push_back(i); }, cancel);
+  CHECK(done.load() == 3);
+  CHECK(r.stopped_by_threshold);
+  CHECK(left.size() == 7);
+  CHECK(r.errors == 3);
+  REQUIRE_FALSE(seen.empty());
+  CHECK(seen.back() == 3);
+}

@@ -1,0 +1,5 @@
+target_sources(sshm_lib PRIVATE
+  shard/shard.cpp
+  shard/record.cpp
+  shard/publisher.cpp
+)
