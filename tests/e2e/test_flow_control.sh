@@ -61,6 +61,7 @@ if [ -z "${SSHM_SANITIZED:-}" ]; then
   # concurrency, not the output.
   check_le "peak RSS (KB)" $((40 * 1024)) "$(cat "$work/peak_kb")"
 fi
+echo "  (peak RSS $(cat "$work/peak_kb") KB)"
 
 case_begin "${big_mb} MB from one host: bounded memory, sha256 of commands output matches the host's"
 measured_sshm exec "i=0; while [ \$i -lt $big_mb ]; do head -c 1000000 /dev/zero | tr '\\0' 'x'; printf 'MB %d\n' \$i; i=\$((i+1)); done" \
@@ -72,5 +73,6 @@ check_eq "sha256 of the full output" "$want" "$(fleet_sshm commands output "$id"
 if [ -z "${SSHM_SANITIZED:-}" ]; then
   check_le "peak RSS (KB)" $((32 * 1024)) "$(cat "$work/peak_kb")"
 fi
+echo "  (peak RSS $(cat "$work/peak_kb") KB)"
 
 checks_done
