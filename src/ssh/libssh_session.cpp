@@ -42,13 +42,18 @@ Expected<ExecResult, Failure> LibsshSession::exec(const ExecRequest& request) {
   ssh_callbacks_init(&callbacks);
   ssh_channel channel = ssh_channel_new(m_session);
   if (!channel) return unexpected(channel_failure("cannot create a channel"));
+  // The callbacks go first: a channel freed before the host closed it stays in libssh's list
+  // until it does, and its late packets (output of a step that timed out) must not reach
+  // this call's state after it returned.
   struct ChannelGuard {
     ssh_channel c;
+    ssh_channel_callbacks cb;
     ~ChannelGuard() {
+      ssh_remove_channel_callbacks(c, cb);
       ssh_channel_close(c);
       ssh_channel_free(c);
     }
-  } guard{channel};
+  } guard{channel, &callbacks};
 
   ssh_set_channel_callbacks(channel, &callbacks);
 
