@@ -139,6 +139,57 @@ std::string setsid_prefix() {
   return "if command -v setsid >/dev/null 2>&1; then __sshm_x=setsid; else __sshm_x=; fi\n";
 }
 
+// coreutils' timeout is the process group and the host-side timer in one process: it puts
+// itself and the script in a process group of its own (setpgid) and, when the time is up,
+// SIGKILLs the script and then that whole group, on the host, whether or not the controller
+// is still there. busybox's timeout (a symlink to busybox) kills only its child, so only a
+// regular file is trusted. Found by builtins alone (test), with no process started.
+std::string timeout_probe() {
+  return "__sshm_t=; for __sshm_c in /usr/bin/timeout /bin/timeout; do "
+         "if [ -f $__sshm_c ] && [ ! -h $__sshm_c ]; then __sshm_t=$__sshm_c; break; fi; done\n";
+}
+
+// How the script starts: `sh -c` that evals it from the environment (inline), the "#!" file
+// itself, or sh on the file.
+std::string script_launch(const std::string& script, bool use_file) {
+  if (!use_file) return "sh -c 's=$__sshm_s; unset __sshm_s; eval \"$s\"'";
+  if (script.rfind("#!", 0) == 0) return "\"$d/_script.sh\"";
+  return "sh \"$d/_script.sh\"";
+}
+
+// The launch under timeout. Inline, the shell becomes timeout (exec: no fork, nothing to
+// clean up after); with a file, timeout runs in the background so the shell can remove the
+// directory once it ends.
+std::string launch_with_timeout(const std::string& launch, const std::string& marker, bool use_file, int kill_after) {
+  const std::string timed = fmt::format("\"$__sshm_t\" -s KILL {} {} </dev/null", kill_after, launch);
+  std::string w = "if [ -n \"$__sshm_t\" ]; then\n";
+  if (!use_file) {
+    w += "  __sshm_s=$__sshm_s " + marker + " exec " + timed + "\n";
+  } else {
+    w += "  " + marker + " " + timed + " &\n";
+    w += "  wait $!; rc=$?; rm -rf \"$d\"; exit $rc\n";
+  }
+  return w + "fi\n";
+}
+
+// Without coreutils' timeout: setsid for the group, and a watchdog subshell with `sleep`.
+std::string launch_with_watchdog(const std::string& launch, const std::string& marker, bool use_file, int kill_after) {
+  const std::string cleanup = use_file ? "rm -rf \"$d\"; " : "";
+  std::string w = setsid_prefix();
+  w += (use_file ? "" : "__sshm_s=$__sshm_s ") + marker + " $__sshm_x " + launch + " </dev/null &\n";
+  w += "p=$!\n";
+  // A watchdog on the host kills the group even if the controller goes away.
+  w += fmt::format("( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep {} & s=$!; wait $s; "
+                   "kill -KILL -$p 2>/dev/null; kill -KILL $p 2>/dev/null; {}) </dev/null >/dev/null 2>&1 &\n",
+                   kill_after, cleanup);
+  w += "wd=$!\n";
+  w += "wait $p; rc=$?\n";
+  w += "kill -TERM $wd 2>/dev/null\n";
+  if (use_file) w += "rm -rf \"$d\"\n";
+  w += "exit $rc\n";
+  return w;
+}
+
 } // namespace
 
 bool wrapper_uses_file(const std::string& script) {
@@ -174,28 +225,14 @@ std::string build_wrapper(const std::string& dir, const std::string& run_id, con
     w += "cd " + shell_quote(working_directory) + " 2>/dev/null || { echo \"sshm: workingDirectory " +
          shell_quote(working_directory) + " does not exist\" >&2; " + cleanup + "exit 1; }\n";
   }
-  // The script runs with stdin from /dev/null, in a session and process group of its own when
-  // setsid exists, marked by SSHM_RUN_ID so the kill command finds it and all it started.
-  w += setsid_prefix();
+  // The script runs with stdin from /dev/null, in a process group of its own, marked by
+  // SSHM_RUN_ID so the kill command finds it and all it started; the host kills the group
+  // 10 s after the step's timeout even if the controller is gone by then.
   const std::string marker = "SSHM_RUN_ID=" + run_id;
-  if (!use_file) {
-    w += "__sshm_s=$__sshm_s " + marker +
-         " $__sshm_x sh -c 's=$__sshm_s; unset __sshm_s; eval \"$s\"' </dev/null &\n";
-  } else if (script.rfind("#!", 0) == 0) {
-    w += marker + " $__sshm_x \"$d/_script.sh\" </dev/null &\n";
-  } else {
-    w += marker + " $__sshm_x sh \"$d/_script.sh\" </dev/null &\n";
-  }
-  w += "p=$!\n";
-  // A watchdog on the host kills the group even if the controller goes away.
-  w += fmt::format("( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep {} & s=$!; wait $s; "
-                   "kill -KILL -$p 2>/dev/null; kill -KILL $p 2>/dev/null; {}) </dev/null >/dev/null 2>&1 &\n",
-                   timeout_seconds + 10, cleanup);
-  w += "wd=$!\n";
-  w += "wait $p; rc=$?\n";
-  w += "kill -TERM $wd 2>/dev/null\n";
-  if (use_file) w += "rm -rf \"$d\"\n";
-  w += "exit $rc\n";
+  const std::string launch = script_launch(script, use_file);
+  w += timeout_probe();
+  w += launch_with_timeout(launch, marker, use_file, timeout_seconds + 10);
+  w += launch_with_watchdog(launch, marker, use_file, timeout_seconds + 10);
   return w;
 }
 

@@ -41,8 +41,18 @@ void OutputCapture::append(Stream& s, std::string_view data) {
     errno = 0;
     if (std::fwrite(data.data(), 1, data.size(), s.file) != data.size()) fail(s, errno);
   }
-  if (s.head.size() < k_head_bytes) s.head.append(data.substr(0, k_head_bytes - s.head.size()));
+  append_head(s, data);
   s.bytes += static_cast<long long>(data.size());
+}
+
+void OutputCapture::append_head(Stream& s, std::string_view data) {
+  const size_t limit = s.is_stderr ? k_stderr_head_chars : k_stdout_head_chars;
+  // Every character, valid or not, holds at most one byte that is not a continuation byte
+  // (10xxxxxx), so counting those never counts more characters than SSM's truncation does.
+  size_t i = 0;
+  for (; i < data.size() && s.head_chars < limit; ++i)
+    if ((static_cast<unsigned char>(data[i]) & 0xC0) != 0x80) ++s.head_chars;
+  s.head.append(data.substr(0, i));
 }
 
 void OutputCapture::pass_on(Stream& s, std::string_view data) {

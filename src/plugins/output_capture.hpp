@@ -1,7 +1,9 @@
 #pragma once
 // Captures one step's stdout and stderr as they stream: full copies to files (created only
 // when the first byte arrives, so empty outputs leave no file), a bounded head for SSM's
-// inline content, and a callback for live display and streaming sinks. Resolved secret
+// inline content (StandardOutputContent 24,000 characters, StandardErrorContent 8,000: the
+// head keeps just enough characters for those, so a chatty host costs tens of KB of memory
+// while it runs, whatever it prints), and a callback for live display and streaming sinks. Resolved secret
 // values ({{ssm-secure:}}) are masked before the bytes reach any of them.
 #include "util/secret_mask.hpp"
 
@@ -37,7 +39,8 @@ public:
   // PATH: No space left on device", one line per stream; "" when nothing was.
   std::string loss_message() const;
 
-  // The first bytes of each stream (enough for SSM's 24000/8000-char inline copies).
+  // The start of each stream: at least k_stdout_head_chars / k_stderr_head_chars characters
+  // (the whole stream when shorter), enough for SSM's 24000/8000-char inline copies.
   const std::string& stdout_head() const { return m_out.head; }
   const std::string& stderr_head() const { return m_err.head; }
   long long stdout_bytes() const { return m_out.bytes; }
@@ -55,6 +58,7 @@ private:
     std::filesystem::path path;
     std::FILE* file = nullptr;
     std::string head;
+    size_t head_chars = 0;  // UTF-8 lead bytes in head: a lower bound of its characters
     long long bytes = 0;
     bool failed = false;
     std::string error;  // strerror of the first failure
@@ -64,6 +68,7 @@ private:
   // Masks, then writes to the file, the head and the listener.
   void pass_on(Stream& s, std::string_view data);
   void append(Stream& s, std::string_view data);
+  static void append_head(Stream& s, std::string_view data);
   // Records the failure (errno), closes and removes the partial file.
   static void fail(Stream& s, int error);
 
@@ -71,7 +76,14 @@ private:
   Listener m_listener;
 };
 
-// Bytes kept in memory per stream: 24000 characters of up to 4 UTF-8 bytes each, plus slack.
+// Characters kept in memory per stream: SSM's inline limits (StandardOutputContent 24000,
+// StandardErrorContent 8000) and a few more, so that the first `limit` characters of the head
+// are the stream's own (a UTF-8 sequence cut at the end of the head lies past them) and a
+// head longer than the limit says the stream is too.
+constexpr size_t k_stdout_head_chars = 24000 + 8;
+constexpr size_t k_stderr_head_chars = 8000 + 8;
+// Bytes the inline output of an invocation may hold: 24000 characters of up to 4 UTF-8
+// bytes each, plus slack.
 constexpr size_t k_head_bytes = 24000 * 4 + 16;
 
 } // namespace sshm::plugins

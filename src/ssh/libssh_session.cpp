@@ -14,8 +14,20 @@ Expected<ExecResult, Failure> LibsshSession::exec(const ExecRequest& request) {
   // freed) and are installed before the exec request: a command that ends at once (sudo
   // refusing, `true` without stdin) sends exit-status while libssh waits for the reply.
   ExitState state;
+  state.request = &request;
   ssh_channel_callbacks_struct callbacks{};
   callbacks.userdata = &state;
+  // Output goes to the request's sinks from inside libssh's packet handling, as each packet is
+  // read, so it never waits in the channel's buffer: memory per channel stays at one packet
+  // however fast the host writes (libssh pulls from the socket only when this thread polls,
+  // and the SSH window holds the rest in the kernel and on the host).
+  callbacks.channel_data_function = [](ssh_session, ssh_channel, void* data, uint32_t len, int is_stderr,
+                                       void* ud) -> int {
+    auto* s = static_cast<ExitState*>(ud);
+    const auto& sink = is_stderr ? s->request->on_stderr : s->request->on_stdout;
+    if (sink) sink(std::string_view(static_cast<const char*>(data), len));
+    return static_cast<int>(len);
+  };
   callbacks.channel_exit_status_function = [](ssh_session, ssh_channel, int status, void* ud) {
     auto* s = static_cast<ExitState*>(ud);
     s->exit_status = status;
@@ -30,13 +42,18 @@ Expected<ExecResult, Failure> LibsshSession::exec(const ExecRequest& request) {
   ssh_callbacks_init(&callbacks);
   ssh_channel channel = ssh_channel_new(m_session);
   if (!channel) return unexpected(channel_failure("cannot create a channel"));
+  // The callbacks go first: a channel freed before the host closed it stays in libssh's list
+  // until it does, and its late packets (output of a step that timed out) must not reach
+  // this call's state after it returned.
   struct ChannelGuard {
     ssh_channel c;
+    ssh_channel_callbacks cb;
     ~ChannelGuard() {
+      ssh_remove_channel_callbacks(c, cb);
       ssh_channel_close(c);
       ssh_channel_free(c);
     }
-  } guard{channel};
+  } guard{channel, &callbacks};
 
   ssh_set_channel_callbacks(channel, &callbacks);
 

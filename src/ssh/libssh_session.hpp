@@ -31,6 +31,7 @@ private:
     int exit_status = -1;
     std::string exit_signal;
     bool got_exit = false;
+    const ExecRequest* request = nullptr;  // its sinks take the output as it arrives
   };
 
   // Runs the command on an open exec channel until it ends, times out or is cancelled.

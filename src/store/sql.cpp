@@ -110,6 +110,7 @@ void Transaction::commit() {
   int rc = sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) fail(rc, m_access == Access::write ? "cannot write" : "cannot read");
   m_open = false;
+  if (m_release_cache) sqlite3_db_release_memory(m_db);
 }
 
 void Transaction::exec(const char* sql) {

@@ -42,6 +42,10 @@ public:
   // The rowid of the last INSERT on this connection.
   std::int64_t last_insert_rowid() const;
   Access access() const { return m_access; }
+  // Drops the connection's cached pages once this transaction commits. For rows written once
+  // and not read back by this process (a run's invocations, with up to 24,000 characters of
+  // output each): the 64 MB page cache would otherwise keep every one of them in memory.
+  void release_cache_on_commit() { m_release_cache = true; }
 
   // Throws StoreError (BusyError when the database is locked) for an SQLite result code.
   [[noreturn]] void fail(int rc, std::string_view what) const;
@@ -57,6 +61,7 @@ private:
   std::unique_lock<std::mutex> m_lock;
   sqlite3* m_db;
   bool m_open = false;
+  bool m_release_cache = false;
 };
 
 // A prepared statement of one transaction, finalized on scope exit. Parameters are 1-based

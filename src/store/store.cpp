@@ -140,6 +140,7 @@ PluginRecord read_plugin(const Statement& st) {
 
 // Writes invocations and their plugins inside an open transaction, reusing statements.
 void write_invocations(Transaction& tx, const std::vector<InvocationRecord>& invocations) {
+  tx.release_cache_on_commit();
   Statement upsert(tx, R"sql(
 INSERT INTO invocations (command_id, instance_id, document_name, status, status_details, response_code,
   requested_date_time, execution_start_date_time, execution_end_date_time, standard_output_content,
