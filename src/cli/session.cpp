@@ -92,6 +92,12 @@ int exit_status_of(const std::string& status, const std::string& reason, std::op
 // Runs the plan on a connected session; fills in how it ended.
 int drive(ssh::Session& ssh_session, const session::SessionPlan& plan, store::SessionRecord& rec,
           session::TranscriptWriter& transcript, session::SessionLogger& logger) {
+  if (plan.type == session::SessionType::port && plan.forward.stdio) {
+    auto end = session::run_stdio_forward(ssh_session, plan.forward, transcript);
+    rec.status = end.status;
+    rec.reason = end.reason;
+    return exit_status_of(end.status, end.reason, std::nullopt);
+  }
   if (plan.type == session::SessionType::port) {
     auto end = session::run_port_forward(ssh_session, plan.forward, transcript, [&](int port) {
       say(fmt::format("Port {} opened for sessionId {}.", port, rec.session_id));
@@ -136,7 +142,7 @@ std::unique_ptr<session::SessionLogger> make_logger(const GlobalOptions& g, cons
                                                     const std::string& login_user) {
   session::Preferences prefs = plan.preferences;
   if (plan.type == session::SessionType::port && (!prefs.s3_bucket.empty() || !prefs.log_group.empty())) {
-    rec.details["Uploads"] = "none: Session Manager does not log port forwarding sessions";
+    rec.details["Uploads"] = "none: Session Manager does not log port forwarding or SSH sessions";
     prefs.s3_bucket.clear();
     prefs.log_group.clear();
   }

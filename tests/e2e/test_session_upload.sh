@@ -99,7 +99,7 @@ type_line 'exit'
 check "sshm ended" 0 "$(screen_has '^rc=0')"
 events=$(events_of "$id")
 check_contains "events hold the command's output" "marker-42" "$events"
-check_contains "events hold the echoed command" 'echo "marker-$((6*7))"' "$events"
+check_contains "events hold the echoed command" 'inner> echo "marker-$((6*7))"' "$(jq -r '.sessionData[]' <<<"$events")"
 check_not_contains "no password in the events" "hunter2" "$events"
 shape=$(jq -sr --arg id "$id" '[.[] | (keys == ["awsRegion","eventTime","eventVersion","runAsUser","sessionData","sessionId","target","userIdentity"])
   and .eventVersion == "1.0" and .sessionId == $id and .target.id == "web-001" and .awsRegion == "us-east-1"
@@ -164,5 +164,27 @@ check "flush exits 0" 0 "$?"
 check "flushed object" kept-for-later "$(object_of "$id4")"
 check "flushed events" kept-for-later "$(events_of "$id4" | jq -r '.sessionData[]')"
 check_eq "spool empty" "0 pending" "$(fleet_sshm outputs list | tail -1)"
+
+case_begin "AWS-StartSSHSession as ssh's ProxyCommand: stdin and stdout to the host's sshd, not logged"
+proxy="env SSH_AUTH_SOCK= $SSHM -i $FLEET_INVENTORY -F $FLEET_SSH_CONFIG session %n --document AWS-StartSSHSession"
+proxy+=" -p portNumber=%p --preferences $FLEET_DIR/stream.json --endpoint-url $endpoint"
+out=$(SSH_AUTH_SOCK= ssh -F "$FLEET_SSH_CONFIG" -o BatchMode=yes -o ProxyCommand="$proxy" web-001 'echo "via-$((40+2))"' \
+  </dev/null 2>"$FLEET_DIR/proxy.err")
+check "ssh exit status" 0 "$?"
+check "the command ran through the proxy" via-42 "$out"
+id5=$(last_session)
+# ssh hangs up on its ProxyCommand when it is done; wait (never a timed assertion) for its record.
+for _ in $(seq 1 600); do
+  fleet_sshm -o json sessions show "$id5" >"$FLEET_DIR/show5.json"
+  [ "$(json_get "$FLEET_DIR/show5.json" 'd["Status"]')" != Connected ] && break
+  sleep 0.1
+done
+check "recorded" AWS-StartSSHSession "$(json_get "$FLEET_DIR/show5.json" 'd["DocumentName"]')"
+check "ended" Terminated "$(json_get "$FLEET_DIR/show5.json" 'd["Status"]')"
+check_contains "not logged, and the record says why" "does not log" "$(json_get "$FLEET_DIR/show5.json" 'd["Details"]["Uploads"]')"
+check "no object" "" "$(object_of "$id5")"
+big=$(SSH_AUTH_SOCK= ssh -F "$FLEET_SSH_CONFIG" -o BatchMode=yes -o ProxyCommand="$proxy" web-001 'head -c 3000000 /dev/zero | tr "\\0" x' \
+  </dev/null 2>/dev/null | wc -c)
+check "3 MB through the proxy intact" 3000000 "$big"
 
 checks_done
