@@ -1,5 +1,7 @@
 #include "session/log_text.hpp"
 
+#include "util/strings.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -9,24 +11,6 @@ namespace {
 
 constexpr char32_t k_replacement = 0xFFFD;
 constexpr char32_t k_esc = 0x1b;
-
-void append_utf8(std::string& out, char32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
-}
 
 // The CSI sequence's numeric parameters ("" or missing ones as 0).
 std::vector<size_t> numbers(const std::string& params) {
@@ -170,7 +154,7 @@ void LogText::end_line(std::vector<std::string>& lines) {
   while (end > 0 && (m_line[end - 1] == U' ' || m_line[end - 1] == U'\t')) --end;
   std::string line;
   line.reserve(end);
-  for (size_t i = 0; i < end; ++i) append_utf8(line, m_line[i]);
+  for (size_t i = 0; i < end; ++i) append_utf8(line, static_cast<unsigned>(m_line[i]));
   lines.push_back(std::move(line));
   m_line.clear();
   m_cursor = 0;

@@ -26,6 +26,8 @@ constexpr size_t k_flush_bytes = 256 * 1024;
 // An event's lines stop here, well under the service's 256 KiB per event (a line of
 // LogText::k_max_line, JSON-escaped, still fits).
 constexpr size_t k_event_budget = 96 * 1024;
+// After a failed send, unsent events go to the spool whenever this much is held.
+constexpr size_t k_spool_part_bytes = 8 * 1024 * 1024;
 
 SystemTime time_of(long long ms) { return SystemTime(std::chrono::milliseconds(ms)); }
 
@@ -168,17 +170,31 @@ void SessionLogger::run_streamer() {
 void SessionLogger::send_stream(const std::vector<std::string>& lines) {
   std::vector<aws::LogEvent> events = stream_events(m_who, lines, now_ms());
   if (events.empty()) return;
-  if (!m_stream_error.empty()) {  // failed before: keep them for the spool, do not wait on the network again
-    m_unsent.insert(m_unsent.end(), events.begin(), events.end());
-    return;
-  }
-  size_t count = events.size();
-  if (auto error = sinks::deliver_logs(*m_context, m_prefs.log_group, m_who.session_id, events)) {
+  if (m_stream_error.empty()) {
+    auto error = sinks::deliver_logs(*m_context, m_prefs.log_group, m_who.session_id, events);
+    if (!error) {
+      m_events_sent += events.size();
+      return;
+    }
     m_stream_error = error->text();
-    m_unsent.insert(m_unsent.end(), events.begin(), events.end());
-    return;
   }
-  m_events_sent += count;
+  // Failed now or before: keep them for the spool, without waiting on the network again; a
+  // long session's events go to the spool in parts rather than all held in memory.
+  for (auto& e : events) {
+    m_unsent_bytes += e.message.size();
+    m_unsent.push_back(std::move(e));
+  }
+  if (m_unsent_bytes >= k_spool_part_bytes) spool_unsent();
+}
+
+void SessionLogger::spool_unsent() {
+  if (m_unsent.empty()) return;
+  bool kept = sinks::Spool(m_state_dir).add_logs(m_who.session_id, m_who.target, m_prefs.log_group, m_who.session_id,
+                                                 m_unsent, m_context->region(), m_context->logs_endpoint(),
+                                                 m_stream_error);
+  ++(kept ? m_spooled_parts : m_lost_parts);
+  m_unsent.clear();
+  m_unsent_bytes = 0;
 }
 
 nlohmann::json SessionLogger::spool_logs(const std::vector<aws::LogEvent>& events, const std::string& error) {
@@ -248,8 +264,14 @@ void SessionLogger::finish(const fs::path& transcript, store::SessionRecord& rec
     }
     if (!m_prefs.log_group.empty() && m_prefs.streaming) {
       std::string destination = fmt::format("logs:{}:{}", m_prefs.log_group, m_who.session_id);
-      uploads["CloudWatchLogs"] = m_unsent.empty() ? outcome(destination, "Streamed")
-                                                   : spool_logs(m_unsent, m_stream_error);
+      spool_unsent();
+      if (m_stream_error.empty()) {
+        uploads["CloudWatchLogs"] = outcome(destination, "Streamed");
+      } else {
+        uploads["CloudWatchLogs"] = outcome(destination, m_lost_parts ? "Failed" : "Spooled", m_stream_error);
+        warn(fmt::format("sending the session log to CloudWatch Logs {} failed: {}{}", destination, m_stream_error,
+                         m_lost_parts ? "; some of it could not be spooled either" : "; spooled for `sshm outputs flush`"));
+      }
       uploads["CloudWatchLogs"]["EventsSent"] = m_events_sent;
     } else if (!m_prefs.log_group.empty()) {
       uploads["CloudWatchLogs"] = upload_logs_at_end(text);

@@ -67,6 +67,7 @@ public:
 private:
   void run_streamer();
   void send_stream(const std::vector<std::string>& lines);
+  void spool_unsent();
   nlohmann::json upload_s3(const std::filesystem::path& log_file);
   nlohmann::json upload_logs_at_end(const std::string& text);
   nlohmann::json spool_logs(const std::vector<aws::LogEvent>& events, const std::string& error);
@@ -88,8 +89,10 @@ private:
   // Touched only by the streaming thread until it is joined.
   bool m_stream_ready = false;              // group and stream created
   std::string m_stream_error;               // the first failure; later events are kept, not sent
-  std::vector<aws::LogEvent> m_unsent;      // events to spool at the end
+  std::vector<aws::LogEvent> m_unsent;      // events not sent, for the spool
+  size_t m_unsent_bytes = 0;
   size_t m_events_sent = 0;
+  int m_spooled_parts = 0, m_lost_parts = 0;
 };
 
 } // namespace sshm::session
