@@ -161,7 +161,11 @@ void SessionLogger::run_streamer() {
     m_pending.clear();
     m_pending_bytes = 0;
     lock.unlock();
-    send_stream(lines);
+    try {  // nothing may escape a thread (std::terminate): a failure is the stream's error
+      send_stream(lines);
+    } catch (const std::exception& e) {
+      if (m_stream_error.empty()) m_stream_error = e.what();
+    }
     lock.lock();
     if (final) return;
   }
@@ -268,9 +272,10 @@ void SessionLogger::finish(const fs::path& transcript, store::SessionRecord& rec
       if (m_stream_error.empty()) {
         uploads["CloudWatchLogs"] = outcome(destination, "Streamed");
       } else {
-        uploads["CloudWatchLogs"] = outcome(destination, m_lost_parts ? "Failed" : "Spooled", m_stream_error);
+        bool kept = m_spooled_parts > 0 && m_lost_parts == 0;
+        uploads["CloudWatchLogs"] = outcome(destination, kept ? "Spooled" : "Failed", m_stream_error);
         warn(fmt::format("sending the session log to CloudWatch Logs {} failed: {}{}", destination, m_stream_error,
-                         m_lost_parts ? "; some of it could not be spooled either" : "; spooled for `sshm outputs flush`"));
+                         kept ? "; spooled for `sshm outputs flush`" : "; some of it could not be spooled"));
       }
       uploads["CloudWatchLogs"]["EventsSent"] = m_events_sent;
     } else if (!m_prefs.log_group.empty()) {
