@@ -61,6 +61,13 @@ std::optional<AwsError> S3Client::call(const std::string& method, const std::str
   request.service = "s3";
   request.body = std::move(body);
   request.headers = {"Content-Type: application/octet-stream"};
+  // An object's encryption is asked for where it is created: PutObject and CreateMultipartUpload.
+  bool creates = (method == "PUT" && url.find("partNumber=") == std::string::npos) ||
+                 (method == "POST" && url.find("?uploads=") != std::string::npos);
+  if (creates && !m_sse.empty()) {
+    request.headers.push_back("x-amz-server-side-encryption: " + m_sse);
+    if (!m_sse_kms_key.empty()) request.headers.push_back("x-amz-server-side-encryption-aws-kms-key-id: " + m_sse_kms_key);
+  }
   auto error = send(m_context, request, m_policy, response);
   // CompleteMultipartUpload may answer 200 with an error document.
   if (!error && method != "GET" && response.body.find("<Error>") != std::string::npos) {
@@ -84,6 +91,21 @@ std::optional<AwsError> S3Client::get_object(const std::string& bucket, const st
   if (max_bytes > 0 && static_cast<long long>(response.body.size()) > max_bytes)
     return AwsError{response.status, "ObjectTooLarge", fmt::format("the object is larger than {} bytes", max_bytes), false};
   body = std::move(response.body);
+  return std::nullopt;
+}
+
+std::optional<AwsError> S3Client::get_bucket_encryption(const std::string& bucket, std::string& algorithm,
+                                                        std::string& kms_key_id) {
+  algorithm.clear();
+  kms_key_id.clear();
+  HttpResponse response;
+  std::string url = request_url(bucket, "");
+  if (auto error = call("GET", url + "?encryption=", "", response, 1024 * 1024)) {
+    if (error->code == "ServerSideEncryptionConfigurationNotFoundError") return std::nullopt;
+    return error;
+  }
+  algorithm = xml_value(response.body, "SSEAlgorithm");
+  kms_key_id = xml_value(response.body, "KMSMasterKeyID");
   return std::nullopt;
 }
 

@@ -3,13 +3,14 @@
 // ProxyJump as `sshm run`, with a transcript of every byte kept in the state dir.
 #include "cli/common.hpp"
 #include "cli/session.hpp"
-#include "session/upload.hpp"
+#include "cli/sink_options.hpp"
 #include "engine/recovery.hpp"
 #include "session/document.hpp"
 #include "session/port_forward.hpp"
 #include "session/session_id.hpp"
 #include "session/shell.hpp"
 #include "session/terminal.hpp"
+#include "session/upload.hpp"
 #include "ssh/interactive.hpp"
 #include "store/session_tables.hpp"
 #include "util/error.hpp"
@@ -35,6 +36,7 @@ struct SessionOptions {
   std::string preferences;
   std::string idle_timeout;
   std::string max_duration;
+  aws::AwsOptions aws;  // where the session log goes: --profile, --region, --endpoint-url
 };
 
 void say(const std::string& line) {
@@ -89,7 +91,13 @@ int exit_status_of(const std::string& status, const std::string& reason, std::op
 
 // Runs the plan on a connected session; fills in how it ended.
 int drive(ssh::Session& ssh_session, const session::SessionPlan& plan, store::SessionRecord& rec,
-          session::TranscriptWriter& transcript) {
+          session::TranscriptWriter& transcript, session::SessionLogger& logger) {
+  if (plan.type == session::SessionType::port && plan.forward.stdio) {
+    auto end = session::run_stdio_forward(ssh_session, plan.forward, transcript);
+    rec.status = end.status;
+    rec.reason = end.reason;
+    return exit_status_of(end.status, end.reason, std::nullopt);
+  }
   if (plan.type == session::SessionType::port) {
     auto end = session::run_port_forward(ssh_session, plan.forward, transcript, [&](int port) {
       say(fmt::format("Port {} opened for sessionId {}.", port, rec.session_id));
@@ -117,12 +125,32 @@ int drive(ssh::Session& ssh_session, const session::SessionPlan& plan, store::Se
   session::ShellIo io;
   io.pty = req.pty;
   if (!plan.shell_profile.empty()) io.first_keys = plan.shell_profile + "\n";
-  auto end = session::run_shell(**channel, io, plan.limits, transcript);
+  auto end = session::run_shell(**channel, io, plan.limits, transcript,
+                                [&logger](std::string_view piece) { logger.output(piece); });
   rec.status = end.status;
   rec.reason = end.reason;
   if (end.exit_status) rec.details["ExitStatus"] = *end.exit_status;
   if (!end.exit_signal.empty()) rec.details["ExitSignal"] = end.exit_signal;
   return exit_status_of(end.status, end.reason, end.exit_status);
+}
+
+// Where the session's log goes. SSM logs neither port forwarding nor SSH sessions (their
+// bytes are another program's protocol), so those upload nothing. Throws RuntimeError when
+// s3EncryptionEnabled names a bucket without default encryption, as SSM refuses such a session.
+std::unique_ptr<session::SessionLogger> make_logger(const GlobalOptions& g, const SessionOptions& o,
+                                                    const session::SessionPlan& plan, store::SessionRecord& rec,
+                                                    const std::string& login_user) {
+  session::Preferences prefs = plan.preferences;
+  if (plan.type == session::SessionType::port && (!prefs.s3_bucket.empty() || !prefs.log_group.empty())) {
+    rec.details["Uploads"] = "none: Session Manager does not log port forwarding or SSH sessions";
+    prefs.s3_bucket.clear();
+    prefs.log_group.clear();
+  }
+  session::StreamIdentity who{"", rec.target, rec.owner, plan.run_as.empty() ? login_user : plan.run_as,
+                              rec.session_id};
+  auto logger = std::make_unique<session::SessionLogger>(prefs, who, o.aws, state_dir(g));
+  logger->check_before_start();
+  return logger;
 }
 
 int run_session(const GlobalOptions& g, const SessionOptions& o) {
@@ -150,6 +178,7 @@ int run_session(const GlobalOptions& g, const SessionOptions& o) {
   rec.transcript = "sessions/" + rec.session_id + ".transcript";
   rec.controller = engine::owner_of_this_process();
   rec.details["Parameters"] = plan.parameters;
+  auto logger = make_logger(g, o, plan, rec, endpoints.front().user);
   store::save_session(*store, rec);
   session::TranscriptWriter transcript(state_dir(g) / rec.transcript);
 
@@ -163,13 +192,15 @@ int run_session(const GlobalOptions& g, const SessionOptions& o) {
     say(fmt::format("sshm: error: {}: {}", terminal_safe(host->name, false), terminal_safe(connected.error().message, false)));
   } else {
     say(fmt::format("Starting session with SessionId: {}", rec.session_id));
-    rc = drive(**connected, plan, rec, transcript);
+    logger->start();
+    rc = drive(**connected, plan, rec, transcript, *logger);
     say(fmt::format("\r\nExiting session with sessionId: {} ({}).\r", rec.session_id, terminal_safe(rec.reason, false)));
   }
   transcript.note(fmt::format("{}: {}", rec.status, rec.reason));
   rec.end_date = iso8601_ms(SystemClock::instance().now());
   store::save_session(*store, rec);
-  session::finish_uploads(plan, rec, state_dir(g));
+  transcript.flush();
+  logger->finish(state_dir(g) / rec.transcript, rec);
   store::save_session(*store, rec);
   return rc;
 }
@@ -202,6 +233,7 @@ void setup_session(CLI::App& app, GlobalOptions& global, Action& action) {
   cmd->add_option("--idle-timeout", o->idle_timeout,
                   "idleSessionTimeout: minutes (1-60), or with a unit: 30s, 5m (default 20)");
   cmd->add_option("--max-duration", o->max_duration, "maxSessionDuration: minutes (1-1440), or 90s, 2h (default none)");
+  add_aws_options(cmd, o->aws);
   cmd->callback([&global, &action, o] { action = [&global, o] { return run_session(global, *o); }; });
   setup_sessions_history(app, global, action);
 }

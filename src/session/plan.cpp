@@ -89,6 +89,7 @@ void apply_document(SessionPlan& plan, const SessionDocument& doc, const PlanReq
     plan.forward.port = port_of(props, "portNumber", 0);
     if (plan.forward.port == 0) throw InputError(fmt::format("document {}: portNumber is required", doc.name));
     plan.forward.local_port = port_of(props, "localPortNumber", 0);
+    plan.forward.stdio = !props.contains("localPortNumber");
     if (props.contains("host")) plan.forward.host = property_text(props["host"]);
   }
 }

@@ -184,7 +184,78 @@ private:
   std::optional<ForwardEnd> m_end;
 };
 
+// Writes all of `data` to `fd` (blocking); false when the reader went away.
+bool write_fully(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Moves what the host sent to `out`; the end when the channel closed or the reader left.
+std::optional<ForwardEnd> channel_to_out(ssh::Channel& channel, int out) {
+  char buf[32 * 1024];
+  for (;;) {
+    int n = channel.read(buf, sizeof buf);
+    if (n < 0) return ForwardEnd{"Failed", "the connection to the host was lost", 1, 0};
+    if (n == 0) break;
+    if (!write_fully(out, std::string_view(buf, static_cast<size_t>(n))))
+      return ForwardEnd{"Terminated", "the local side closed its output", 1, 0};
+  }
+  if (channel.finished()) return ForwardEnd{"Terminated", "the host closed the connection", 1, 0};
+  return std::nullopt;
+}
+
+// SIGPIPE ignored while it lives: a reader of stdout that went away (ssh ended) is an end of
+// the session, not a death of sshm that would leave it recorded as Connected.
+class IgnorePipe {
+public:
+  IgnorePipe() {
+    struct sigaction ignore{};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ignore, &m_old);
+  }
+  ~IgnorePipe() { ::sigaction(SIGPIPE, &m_old, nullptr); }
+  IgnorePipe(const IgnorePipe&) = delete;
+  IgnorePipe& operator=(const IgnorePipe&) = delete;
+
+private:
+  struct sigaction m_old{};
+};
+
 } // namespace
+
+ForwardEnd run_stdio_forward(ssh::Session& session, const ForwardSpec& spec, TranscriptWriter& transcript, int in,
+                             int out) {
+  auto ch = ssh::open_forward(session, spec.host, spec.port);
+  if (!ch) return {"Failed", fmt::format("the host could not open {}:{}: {}", spec.host, spec.port, ch.error().message), 1, 1};
+  transcript.note(fmt::format("stdin/stdout connected to {}:{}", spec.host, spec.port));
+  ssh::Channel& channel = **ch;
+  SignalPipe signals;
+  IgnorePipe no_sigpipe;
+  bool in_open = true;
+  for (;;) {
+    if (auto end = channel_to_out(channel, out)) return *end;
+    pollfd fds[3] = {{channel.fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}, {in_open ? in : -1, POLLIN, 0}};
+    if (::poll(fds, 3, 50) <= 0) continue;
+    if (fds[1].revents & POLLIN)
+      while (int sig = signals.next())
+        if (sig != SIGWINCH) return {"Terminated", "the session was ended (signal)", 1, 0};
+    if (!(fds[2].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    char buf[32 * 1024];
+    ssize_t n = ::read(in, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) {  // the local side is done sending: say so and wait for the host's end
+      in_open = false;
+      channel.send_eof();
+    } else if (!channel.write(std::string_view(buf, static_cast<size_t>(n)))) {
+      return {"Failed", "the connection to the host was lost", 1, 0};
+    }
+  }
+}
 
 ForwardEnd run_port_forward(ssh::Session& session, const ForwardSpec& spec, TranscriptWriter& transcript,
                             const std::function<void(int)>& on_listening) {

@@ -16,6 +16,9 @@ struct ForwardSpec {
   int port = 0;                    // portNumber
   int local_port = 0;              // localPortNumber; 0 picks a free one
   std::string bind = "127.0.0.1";  // where the local port listens
+  // No local port: stdin and stdout are the one client (AWS-StartSSHSession as ssh's
+  // ProxyCommand), as the session-manager-plugin does for a Port session without localPortNumber.
+  bool stdio = false;
 };
 
 struct ForwardEnd {
@@ -29,5 +32,10 @@ struct ForwardEnd {
 // signal or a lost connection. The transcript gets one note per connection opened and closed.
 ForwardEnd run_port_forward(ssh::Session& session, const ForwardSpec& spec, TranscriptWriter& transcript,
                             const std::function<void(int)>& on_listening);
+
+// The stdio form: one direct-tcpip channel to host:port, fed from `in` and copied to `out`,
+// until the host closes it, `in` ends and everything was sent, a signal or a lost connection.
+ForwardEnd run_stdio_forward(ssh::Session& session, const ForwardSpec& spec, TranscriptWriter& transcript,
+                             int in = 0, int out = 1);
 
 } // namespace sshm::session
