@@ -121,7 +121,7 @@ s -o json packages list >"$out/list.json"
 check_eq "list shows it as a Package document" "demo 1.0 Package" \
   "$(jq -r '.DocumentIdentifiers[] | "\(.Name) \(.VersionName) \(.DocumentType)"' "$out/list.json")"
 s -o json packages describe demo >"$out/describe.json"
-check_eq "describe lists its archives" "demo-1.0-any.tar.gz demo-1.0-$os_id.zip" \
+check_eq "describe lists its archives" "$(printf '%s\n' "demo-1.0-$os_id.zip" demo-1.0-any.tar.gz | LC_ALL=C sort | paste -sd' ')" \
   "$(jq -r '[.Document.AttachmentsInformation[].Name] | sort | join(" ")' "$out/describe.json")"
 s packages create "$work/demo" >/dev/null 2>"$out/again.err"
 check_eq "the same version again exits 2" 2 "$?"
