@@ -3,10 +3,12 @@
 # stored by `sshm packages create`, then installed, updated in place, reinstalled and
 # uninstalled through AWS's AWS-ConfigureAWSPackage, each host's installed version checked on
 # the host, by `packages status` and by `inventory`; an archive whose sha256 is not its
-# manifest's is refused before anything runs on a host; bad manifests are refused with exit 2.
+# manifest's is refused before anything runs on a host; bad manifests are refused with exit 2;
+# a package kept in moto S3 (signatures checked) is installed from there, and refused when altered.
 set -uo pipefail
 : "${SSHM:?set SSHM to the sshm binary}"
 : "${SSHM_SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+source "$SSHM_SOURCE_DIR/tests/e2e/moto.sh"
 source "$SSHM_SOURCE_DIR/tests/e2e/lib/check.sh"
 source "$SSHM_SOURCE_DIR/tests/e2e/lib/fleet.sh"
 cleanup_all() {
@@ -15,6 +17,7 @@ cleanup_all() {
     rm -rf "$(getent passwd "$FLEET_USER" | cut -d: -f6)/.sshm/orchestration/$id"
   done
   fleet_cleanup
+  cleanup
 }
 
 fleet_init
@@ -22,9 +25,8 @@ trap cleanup_all EXIT
 fleet_add_hosts 2 node || exit 1
 fleet_write_files
 export SSHM_STATE_DIR=$FLEET_DIR/state
-work=$FLEET_DIR/work
 out=$FLEET_DIR/out
-mkdir -p "$work" "$out"
+mkdir -p "$out"
 # Each loopback host logs in as the same user: give each its own package directory (the
 # distributor_dir host var), as separate machines have.
 hostdirs=$FLEET_DIR/hosts
@@ -228,5 +230,27 @@ check_eq "delete exits 0" 0 "$?"
 check_eq "versions left" "1.0 2.0" "$(s -o json packages list | jq -r '[.DocumentIdentifiers[].VersionName] | join(" ")')"
 s packages describe nosuchpkg >/dev/null 2>&1
 check_eq "an unknown package exits 2" 2 "$?"
+
+case_begin "a package kept in S3 (--bucket) is installed from there; an altered archive in S3 is refused"
+start_moto "$(free_port)"
+export AWS_ENDPOINT_URL=$endpoint
+awsm s3 mb s3://pkgs >/dev/null
+make_package "$work/demo4" 4.0
+s packages create "$work/demo4" --name demo --bucket s3://pkgs/distributor >"$out/s3create.txt" 2>&1
+check_eq "create --bucket exits 0 ($(head -c 300 "$out/s3create.txt"))" 0 "$?"
+check_eq "the archives and manifest are in S3" \
+  "$(printf '%s\n' demo-4.0-any.tar.gz "demo-4.0-$os_id.zip" manifest.json | LC_ALL=C sort | paste -sd' ')" \
+  "$(awsm s3 ls s3://pkgs/distributor/demo/4.0/ | awk '{print $4}' | LC_ALL=C sort | paste -sd' ')"
+check_eq "describe says where" "s3://pkgs/distributor/demo/4.0/" "$(s -o json packages describe demo --version 4.0 | jq -r .Document.Location)"
+check_eq "no archive is kept locally" 0 "$(ls "$SSHM_STATE_DIR/packages/demo/4.0" | grep -c -e zip -e tar)"
+run_json "$out/s3install.json" run AWS-ConfigureAWSPackage -t node-002 -p action=Install -p name=demo -p version=4.0
+check_eq "install from S3 exit status ($(jq -r '.Invocations[0].StandardErrorContent' "$out/s3install.json" 2>/dev/null | head -c 300))" 0 "$?"
+check_eq "node-002: the app and installstate on the host" "4.0 |4.0" "$(host_state node-002)"
+echo altered >"$out/altered.zip"
+awsm s3 cp "$out/altered.zip" "s3://pkgs/distributor/demo/4.0/demo-4.0-$os_id.zip" >/dev/null
+run_json "$out/s3corrupt.json" run AWS-ConfigureAWSPackage -t node-001 -p action=Install -p name=demo -p version=4.0
+check_eq "an altered archive in S3: exit status" 1 "$?"
+check_contains "the reason names the checksum" "sha256" "$(jq -r '.Invocations[0].StandardErrorContent' "$out/s3corrupt.json")"
+check_eq "node-001 has nothing" "|" "$(host_state node-001)"
 
 checks_done
