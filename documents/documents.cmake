@@ -5,6 +5,7 @@ set(SSHM_BUILTIN_DOCUMENTS
   AWS-RunDocument.yaml
   AWS-RunRemoteScript.json
   AWS-Noop.json
+  AWS-ConfigureAWSPackage.json
   AWS-RunPatchBaseline.json
   AWS-GatherSoftwareInventory.json
 )

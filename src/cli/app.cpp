@@ -136,6 +136,7 @@ void add_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   setup_tick(app, global, action);
   setup_report(app, global, action);
   setup_session(app, global, action);
+  setup_packages(app, global, action);
 }
 
 } // namespace

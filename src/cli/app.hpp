@@ -59,5 +59,6 @@ void setup_windows(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_tick(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_report(CLI::App& app, GlobalOptions& global, Action& action);
 void setup_session(CLI::App& app, GlobalOptions& global, Action& action);
+void setup_packages(CLI::App& app, GlobalOptions& global, Action& action);
 
 } // namespace sshm::cli

@@ -18,6 +18,7 @@ target_sources(sshm_lib PRIVATE
   cli/ping.cpp
   cli/output.cpp
   cli/outputs.cpp
+  cli/packages.cpp
   cli/params.cpp
   cli/report.cpp
   cli/preflight.cpp

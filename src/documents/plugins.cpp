@@ -21,7 +21,7 @@ const std::vector<std::pair<std::string, PluginSupport>>& catalog() {
       {"aws:psModule", PluginSupport::not_linux},
       {"aws:updateAgent", PluginSupport::not_linux},
       {"aws:configureDaemon", PluginSupport::not_linux},
-      {"aws:configurePackage", PluginSupport::agent_only},
+      {"aws:configurePackage", PluginSupport::runs},
       {"aws:updateSsmAgent", PluginSupport::agent_only},
       {"aws:runDockerAction", PluginSupport::agent_only},
       {"aws:configureDocker", PluginSupport::agent_only},

@@ -138,6 +138,7 @@ inventory::GatherOptions gather_options_for(const plugins::HostContext& ctx, con
   if (settings.contains("timeout")) options.timeout = std::chrono::seconds(settings.value("timeout", 300));
   options.instance_id = ctx.host;
   options.cancel = ctx.cancel;
+  options.distributor_dir = host_var(ctx, "distributor_dir");
   return options;
 }
 
@@ -195,6 +196,7 @@ const plugins::PluginTable& plugin_table() {
       {"aws:runDocument", plugins::run_document_plugin},
       {"aws:runPowerShellScript", plugins::run_powershell_script},
       {"aws:downloadContent", plugins::run_download_content},
+      {"aws:configurePackage", plugins::run_configure_package},
       {k_patch_action, run_patch_baseline},
       {k_inventory_action, run_software_inventory},
   };

@@ -132,6 +132,7 @@ std::string build_gather_input(const GatherOptions& o, const std::string& nonce)
   flag("SSHM_FILES", !o.files.empty());
   flag("SSHM_FILE_HASH", o.file_hash);
   s += fmt::format("SSHM_FILE_MAX={}\n", o.max_files);
+  s += "SSHM_DISTRIBUTOR_DIR=" + shell_quote(o.distributor_dir) + "\n";
   s += "sshm_file_rules() {\n  :\n";
   for (const FileRule& r : o.files) {
     s += fmt::format("  sshm_file_rule {} {} {}", shell_quote(r.path), r.recursive ? 1 : 0, r.dir_scan_limit);

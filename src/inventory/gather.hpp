@@ -30,6 +30,9 @@ struct GatherOptions : InventoryTypes {
   std::vector<std::string> custom_dirs;
   std::vector<FileRule> files;  // AWS:File is gathered when not empty
   bool file_hash = false;       // adds Hash (sha256) to AWS:File rows
+  // Where aws:configurePackage keeps the host's Distributor packages (host var distributor_dir);
+  // "" is ~/.sshm/packages.
+  std::string distributor_dir;
   size_t max_files = 500;       // SSM's limit on AWS:File entries
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};
   const std::atomic<bool>* cancel = nullptr;

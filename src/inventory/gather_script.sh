@@ -31,6 +31,14 @@ main() {
       sec apk
       cat /lib/apk/db/installed
     fi
+    # Distributor packages aws:configurePackage installed: one installstate line each.
+    distributor=
+    for f in "${SSHM_DISTRIBUTOR_DIR:-$HOME/.sshm/packages}"/*/installstate; do
+      [ -r "$f" ] || continue
+      [ -n "$distributor" ] || { sec distributor; distributor=1; }
+      head -n 1 "$f"
+      echo
+    done
   fi
 
   # Network data also gives AWS:InstanceInformation its IpAddress, so it is always read.

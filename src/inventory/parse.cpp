@@ -715,6 +715,30 @@ Row instance_information(Sections& sec, const std::vector<Row>& net, const std::
 }
 
 // Every package database the host has; `package_manager` names the one the host runs on.
+// Distributor packages as the host's installstate files say (one JSON object a line): each
+// one Installed is an application, its archive as PackageId.
+std::vector<Row> parse_distributor(std::string_view text) {
+  std::vector<Row> out;
+  for (std::string_view line : lines(text)) {
+    nlohmann::json s = nlohmann::json::parse(line, nullptr, false);
+    if (!s.is_object() || !s.value("name", nlohmann::json()).is_string() || s.value("state", nlohmann::json()) != "Installed")
+      continue;
+    auto field = [&](const char* key) {
+      const auto& v = s.value(key, nlohmann::json());
+      return v.is_string() ? utf8_truncate(v.get<std::string>(), 256) : std::string();
+    };
+    Row r;
+    r["Name"] = field("name");
+    put(r, "Version", field("version"));
+    put(r, "Architecture", field("architecture"));
+    put(r, "ApplicationType", "Distributor");
+    put(r, "InstalledTime", field("installedTime"));
+    put(r, "PackageId", field("packageId"));
+    if (!r["Name"].empty()) out.push_back(std::move(r));
+  }
+  return out;
+}
+
 std::vector<Row> parse_applications(Sections& sec, std::string& package_manager) {
   std::vector<Row> apps;
   if (sec.count("dpkg")) {
@@ -731,6 +755,10 @@ std::vector<Row> parse_applications(Sections& sec, std::string& package_manager)
     auto apk = parse_apk_db(sec["apk"]);
     if (package_manager.empty() || apps.empty()) package_manager = "apk";
     apps.insert(apps.end(), apk.begin(), apk.end());
+  }
+  if (sec.count("distributor")) {
+    auto packages = parse_distributor(sec["distributor"]);
+    apps.insert(apps.end(), packages.begin(), packages.end());
   }
   return apps;
 }

@@ -29,9 +29,7 @@ std::string write_script(const HostContext& ctx, const std::string& destination,
   std::string d = !destination.empty() && destination[0] == '/' ? shell_quote(destination)
                                                                  : downloads_dir(ctx) + "/" + shell_quote(destination);
   const std::string end = "SSHM_CONTENT_END_" + random_hex(8);
-  std::string encoded = params::base64(content.bytes), body;
-  body.reserve(encoded.size() + encoded.size() / 76 + 1);
-  for (size_t i = 0; i < encoded.size(); i += 76) body += encoded.substr(i, 76) + "\n";
+  std::string body = base64_lines(content.bytes);
   return "umask 077\n"
          "d=" + d + "; f=" + shell_quote(content.file_name) + "\n"
          "case \"$d\" in */) t=\"$d$f\";; *) if [ -d \"$d\" ]; then t=\"$d/$f\"; else t=\"$d\"; fi;; esac\n"
@@ -52,6 +50,13 @@ std::string input_problem(const std::string& type, const std::string& info) {
 }
 
 } // namespace
+
+std::string base64_lines(const std::string& bytes) {
+  std::string encoded = params::base64(bytes), body;
+  body.reserve(encoded.size() + encoded.size() / 76 + 1);
+  for (size_t i = 0; i < encoded.size(); i += 76) body += encoded.substr(i, 76) + "\n";
+  return body;
+}
 
 StepResult run_download_content(HostContext& ctx, const documents::Step& step, OutputCapture& capture) {
   const auto& in = step.inputs;

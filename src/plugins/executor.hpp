@@ -126,6 +126,17 @@ StepResult run_powershell_script(HostContext& ctx, const documents::Step& step, 
 // orchestrationDir/downloads.
 StepResult run_download_content(HostContext& ctx, const documents::Step& step, OutputCapture& capture);
 
+// `bytes` in base64, 76 characters a line, each line ended: the body of a heredoc that
+// `base64 -d` turns back into the bytes on the host, whatever they are.
+std::string base64_lines(const std::string& bytes);
+
+// aws:configurePackage: installs, updates in place or uninstalls a Distributor package from
+// sshm's package directory (`sshm packages create`): the archive's SHA-256 is checked on the
+// controller before the host is touched, the archive is unpacked under the host's
+// ~/.sshm/packages/NAME/VERSION/ and its install.sh / update.sh / uninstall.sh run there, with
+// additionalArguments as environment variables, as the agent's.
+StepResult run_configure_package(HostContext& ctx, const documents::Step& step, OutputCapture& capture);
+
 // The command's downloads directory on the host, as a shell word ("$HOME"/.sshm/...): where
 // aws:downloadContent puts what has a relative destination, and where scripts with no
 // workingDirectory start when it exists (the agent's default working directory).

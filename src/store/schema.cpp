@@ -261,6 +261,21 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE INDEX IF NOT EXISTS sessions_start ON sessions (start_date);
 )sql",
+    // 7 -> 8 (distributor packages): the Distributor package version each host has installed by
+    // aws:configurePackage (store/package_tables.hpp), one row per host and package.
+    R"sql(
+CREATE TABLE IF NOT EXISTS package_installs (
+  host TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  state TEXT NOT NULL,
+  package_id TEXT NOT NULL,
+  architecture TEXT NOT NULL,
+  command_id TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (host, name)
+);
+)sql",
 };
 constexpr int k_schema_version = static_cast<int>(sizeof(k_migrations) / sizeof(k_migrations[0]));
 

@@ -64,6 +64,12 @@ s session web-001 --document AWS-StartNonInteractiveCommand -p command='echo hi'
 SID=$(s -o json sessions list | jq -r '.Sessions[0].SessionId')
 check_match "a session" '^[a-z0-9_.-]+-[0-9a-f]{17}$' "$SID"
 HOST=web-001
+mkdir -p "$work/fmtpkg/src" && echo 'echo installed' >"$work/fmtpkg/src/install.sh" && echo : >"$work/fmtpkg/src/uninstall.sh"
+tar -czf "$work/fmtpkg/fmt.tar.gz" -C "$work/fmtpkg/src" . && rm -rf "$work/fmtpkg/src"
+printf '{"schemaVersion": "2.0", "version": "1.0", "packages": {"_any": {"_any": {"_any": {"file": "fmt.tar.gz"}}}}, "files": {"fmt.tar.gz": {"checksums": {"sha256": "%s"}}}}\n' \
+  "$(sha256sum "$work/fmtpkg/fmt.tar.gz" | cut -d' ' -f1)" >"$work/fmtpkg/manifest.json"
+s packages create "$work/fmtpkg" >/dev/null
+check_eq "a package" 0 "$?"
 
 # What each subcommand is run with. @F@ is the format (for names that must differ per run).
 declare -A CASE=(
@@ -130,6 +136,11 @@ declare -A CASE=(
   ["windows execution-tasks"]="$WEXEC"
   ["windows task-invocations"]="$WEXEC $WTASK"
   ["windows delete"]="w-@F@"
+  ["packages create"]="$work/fmtpkg --name fmtpkg-@F@"
+  ["packages list"]=""
+  ["packages describe"]="fmtpkg"
+  ["packages status"]="-t all"
+  ["packages delete"]="fmtpkg-@F@"
 )
 # Subcommands that print no data, and why.
 declare -A EXEMPT=(

@@ -1,0 +1,4 @@
+target_sources(sshm_lib PRIVATE
+  packages/manifest.cpp
+  packages/repository.cpp
+)
