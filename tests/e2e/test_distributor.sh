@@ -240,7 +240,8 @@ s packages create "$work/demo4" --name demo --bucket s3://pkgs/distributor >"$ou
 check_eq "create --bucket exits 0 ($(head -c 300 "$out/s3create.txt"))" 0 "$?"
 check_eq "the archives and manifest are in S3" \
   "$(printf '%s\n' demo-4.0-any.tar.gz "demo-4.0-$os_id.zip" manifest.json | LC_ALL=C sort | paste -sd' ')" \
-  "$(awsm s3 ls s3://pkgs/distributor/demo/4.0/ | awk '{print $4}' | LC_ALL=C sort | paste -sd' ')"
+  "$(awsm s3api list-objects-v2 --bucket pkgs --output json | jq -r '.Contents // [] | .[].Key' |
+    sed -n 's|^distributor/demo/4\.0/||p' | LC_ALL=C sort | paste -sd' ')"
 check_eq "describe says where" "s3://pkgs/distributor/demo/4.0/" "$(s -o json packages describe demo --version 4.0 | jq -r .Document.Location)"
 check_eq "no archive is kept locally" 0 "$(ls "$SSHM_STATE_DIR/packages/demo/4.0" | grep -c -e zip -e tar)"
 run_json "$out/s3install.json" run AWS-ConfigureAWSPackage -t node-002 -p action=Install -p name=demo -p version=4.0
