@@ -17,26 +17,10 @@ fleet_add_hosts 2 web
 fleet_write_files
 export SSHM_STATE_DIR=$FLEET_DIR/state
 sock=$FLEET_DIR/tmux.sock
-tm() { tmux -S "$sock" "$@"; }
+source "$here/lib/terminal.sh"
 cleanup_tmux() { tm kill-server 2>/dev/null; fleet_cleanup; }
 trap cleanup_tmux EXIT
 
-# The visible screen and scrollback of the test window.
-screen() { tm capture-pane -p -J -S -200 -t main; }
-# Waits (up to 60 s; never a timed assertion) until the screen matches the ERE.
-wait_screen() {
-  local i
-  for ((i = 0; i < 600; i++)); do
-    screen | grep -Eq -- "$1" && return 0
-    sleep 0.1
-  done
-  return 1
-}
-# 0 when the screen came to match the ERE, 1 when it did not (for check).
-screen_has() {
-  wait_screen "$1"
-  echo $?
-}
 # Clears the window and its history, so the next wait sees only what comes next.
 fresh() {
   local i
@@ -47,9 +31,7 @@ fresh() {
     sleep 0.1
   done
 }
-type_line() { tm send-keys -t main -l -- "$1" && tm send-keys -t main Enter; }
 sshm_cmd="SSH_AUTH_SOCK= $SSHM -i $FLEET_INVENTORY -F $FLEET_SSH_CONFIG"
-last_session() { fleet_sshm -o json sessions list --limit 1 | json_get - 'd["Sessions"][0]["SessionId"]'; }
 
 tm -f /dev/null new-session -d -s main -x 100 -y 30 "env -i PATH=$PATH HOME=$FLEET_DIR TERM=xterm SSHM_STATE_DIR=$SSHM_STATE_DIR bash --norc --noprofile"
 tm set-option -t main remain-on-exit on >/dev/null

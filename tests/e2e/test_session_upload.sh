@@ -16,7 +16,7 @@ command -v tmux >/dev/null || fleet_skip "tmux is not installed"
 
 fleet_init
 sock=$FLEET_DIR/tmux.sock
-tm() { tmux -S "$sock" "$@"; }
+source "$SSHM_SOURCE_DIR/tests/e2e/lib/terminal.sh"
 cleanup_all() {
   tm kill-server 2>/dev/null
   fleet_cleanup
@@ -44,23 +44,6 @@ prefs "$FLEET_DIR/stream.json" true
 prefs "$FLEET_DIR/end.json" false
 prefs "$FLEET_DIR/encrypted.json" false true
 
-# The visible screen and scrollback of the test window.
-screen() { tm capture-pane -p -J -S -200 -t main; }
-# Waits (up to 60 s; never a timed assertion) until the screen matches the ERE.
-wait_screen() {
-  local i
-  for ((i = 0; i < 600; i++)); do
-    screen | grep -Eq -- "$1" && return 0
-    sleep 0.1
-  done
-  return 1
-}
-screen_has() {
-  wait_screen "$1"
-  echo $?
-}
-type_line() { tm send-keys -t main -l -- "$1" && tm send-keys -t main Enter; }
-last_session() { fleet_sshm -o json sessions list --limit 1 | json_get - 'd["Sessions"][0]["SessionId"]'; }
 # The messages of the stream, one a line (JSON events stay one line each).
 events_of() {
   awsm logs get-log-events --log-group-name "$group" --log-stream-name "$1" --start-from-head --output json 2>/dev/null |
