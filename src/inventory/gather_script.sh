@@ -7,16 +7,22 @@ main() {
   export LC_ALL
   PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
   export PATH
-  US=$(printf '\037')
-  RS=$(printf '\036')
+  # Every process started here is host CPU on every run, so builtins do what they can:
+  # one substitution for both separators, one uname for the three names (its output order
+  # is fixed: node name, kernel release, machine), small files read by `read`.
+  sep=$(printf '\037\036')
+  US=${sep%?}
+  RS=${sep#?}
+  set -f
+  set -- $(uname -n -r -m 2>/dev/null)
+  set +f
 
   sec host
-  uname -n
+  [ $# -ge 1 ] && printf '%s\n' "$1"
   sec uname
-  uname -r
-  uname -m
+  [ $# -ge 3 ] && printf '%s\n%s\n' "$2" "$3"
   sec os-release
-  cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+  show /etc/os-release || show /usr/lib/os-release
 
   if [ "$SSHM_APPS" = 1 ]; then
     if have dpkg-query; then
@@ -42,9 +48,9 @@ main() {
   fi
 
   # Network data also gives AWS:InstanceInformation its IpAddress, so it is always read.
-  if have ip && ip -j addr >/dev/null 2>&1; then
+  if have ip && addr=$(ip -j addr 2>/dev/null) && [ -n "$addr" ]; then
     sec ip-j-addr
-    ip -j addr 2>/dev/null
+    printf '%s\n' "$addr"
     sec ip-j-route
     ip -j route 2>/dev/null
     sec ip-j-route6
@@ -64,7 +70,7 @@ main() {
     done
   fi
   sec resolv
-  cat /etc/resolv.conf 2>/dev/null
+  show /etc/resolv.conf
 
   if [ "$SSHM_DETAIL" = 1 ]; then
     if have lscpu; then
@@ -76,7 +82,13 @@ main() {
       grep -E '^(processor|physical id|core id|cpu cores|siblings|model name|cpu MHz)[[:space:]]*:' /proc/cpuinfo
     fi
     sec meminfo
-    grep -E '^MemTotal:' /proc/meminfo 2>/dev/null
+    # MemTotal is the first line; grep only where it is not.
+    line=
+    read -r line 2>/dev/null </proc/meminfo
+    case $line in
+    MemTotal:*) printf '%s\n' "$line" ;;
+    *) grep -E '^MemTotal:' /proc/meminfo 2>/dev/null ;;
+    esac
   fi
 
   if [ "$SSHM_SERVICES" = 1 ] && [ -d /run/systemd/system ] && have systemctl; then
@@ -133,6 +145,13 @@ main() {
 
 sec() { printf '\n@@SSHM@@%s %s\n' "$SSHM_NONCE" "$1"; }
 have() { command -v "$1" >/dev/null 2>&1; }
+# A small file through the shell's own `read` (no process), each line newline-ended; false
+# when it cannot be read. (dash reads a byte per system call: only for files of a few KB.)
+show() {
+  [ -r "$1" ] || return 1
+  while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done 2>/dev/null <"$1"
+  l=
+}
 
 # Every regular file of one custom inventory directory, each as its own section.
 sshm_custom_dir() {
