@@ -223,7 +223,12 @@ DispatchReport dispatch(const DispatchPlan& plan, const Work& work, const std::f
       if (!s.stop && plan.stop_check) {
         const int errors = s.errors;
         lock.unlock();
-        const bool stop = plan.stop_check(errors);
+        bool stop = false;
+        try {  // worker threads are running: nothing may escape this loop (std::terminate)
+          stop = plan.stop_check(errors);
+        } catch (const std::exception&) {
+          // The fleet-wide count could not be had: the shard's own threshold still holds.
+        }
         lock.lock();
         if (stop && !s.stop) s.stop = s.stop_by_errors = true;
         // A result came in meanwhile: ask again with it before using the slot it freed.

@@ -28,13 +28,27 @@ Publisher::~Publisher() {
 
 // Called with the lock held; releases it while the request is out.
 std::string Publisher::put_locked(std::unique_lock<std::mutex>& lock) {
-  m_record.updated = iso8601_ms(std::chrono::system_clock::now());
-  std::string body = record_to_json(m_record).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Runs on the publisher's thread too: nothing may escape it (std::terminate), and a
+  // failure is the record's error, reported like a failed PUT.
+  std::string failure;
+  std::string body;
+  try {
+    m_record.updated = iso8601_ms(std::chrono::system_clock::now());
+    body = record_to_json(m_record).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } catch (const std::exception& x) {
+    failure = x.what();
+  }
   m_dirty = false;
   lock.unlock();
-  std::optional<aws::AwsError> e = m_client.put_object(m_bucket, m_key, body);
+  if (failure.empty()) {
+    try {
+      if (std::optional<aws::AwsError> e = m_client.put_object(m_bucket, m_key, body)) failure = e->text();
+    } catch (const std::exception& x) {
+      failure = x.what();
+    }
+  }
   lock.lock();
-  std::string why = e ? fmt::format("shard record s3://{}/{}: {}", m_bucket, m_key, e->text()) : "";
+  std::string why = failure.empty() ? "" : fmt::format("shard record s3://{}/{}: {}", m_bucket, m_key, failure);
   if (!why.empty() && m_error.empty()) m_error = why;
   return why;
 }
