@@ -8,8 +8,8 @@ import platform
 import statistics
 import subprocess
 
-PEERS = ["pdsh", "pssh", "clush", "ansible"]
-NAMES = {"sshm": "sshm", "sshm-before": "sshm (before)", "pdsh": "pdsh", "pssh": "parallel-ssh", "clush": "clush", "ansible": "ansible -m raw"}
+PEERS = ["pdsh", "pssh", "clush", "asyncssh", "ansible"]
+NAMES = {"sshm": "sshm", "sshm-before": "sshm (before)", "pdsh": "pdsh", "pssh": "parallel-ssh", "clush": "clush", "asyncssh": "asyncssh", "ansible": "ansible -m raw"}
 
 
 def cpu_model():

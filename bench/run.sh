@@ -24,7 +24,7 @@ repo=$(cd "$here/.." && pwd)
 
 hosts=200
 runs=3
-tools="sshm pdsh pssh clush ansible"
+tools="sshm pdsh pssh clush asyncssh ansible"
 concs="64 256"
 jobs="true uname 200k"
 sections="main defaults inflight"
@@ -72,6 +72,7 @@ command -v pdsh >/dev/null || need_pkgs+=(pdsh)
 command -v parallel-ssh >/dev/null || need_pkgs+=(pssh)
 command -v clush >/dev/null || need_pkgs+=(clustershell)
 command -v ansible >/dev/null || need_pkgs+=(ansible-core)
+/usr/bin/python3 -c 'import asyncssh' >/dev/null 2>&1 || need_pkgs+=(python3-asyncssh)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "installing ${need_pkgs[*]}" >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_pkgs[@]}" >/dev/null ||
@@ -176,6 +177,11 @@ bench_one() {
     argv=(parallel-ssh -h "$dir/hosts" -p "$conc" -t 0 -x "-F $cfg" -i "$cmd") ;;
   clush)
     argv=(clush -f "$conc" --hostfile "$dir/hosts" -o "-F $cfg" "$cmd") ;;
+  asyncssh)
+    local force=yes
+    [ "$mode" = defaults ] && force=no
+    argv=(/usr/bin/python3 "$here/asyncssh_run.py" "$dir/inventory.yaml" "$FLEET_KEY" "$(awk '$1 == "UserKnownHostsFile" {print $2}' "$cfg")"
+      "$FLEET_USER" "$conc" "$force" "$cmd") ;;
   ansible)
     local sargs="-F $cfg -o ControlMaster=no"
     [ "$mode" = defaults ] && sargs="-F $cfg -C -o ControlMaster=no"
@@ -190,7 +196,7 @@ bench_one() {
     # Every invocation's final status, from sshm's own store.
     local id
     id=$(SSH_AUTH_SOCK= "$sshm_bin" --state-dir "$w/state" -o json commands list 2>/dev/null |
-      python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["CommandId"])' 2>/dev/null)
+      python3 -c 'import json, sys; d = json.load(sys.stdin); print((d["Commands"] if isinstance(d, dict) else d)[0]["CommandId"])' 2>/dev/null)
     statuses=$(SSH_AUTH_SOCK= "$sshm_bin" --state-dir "$w/state" -o json commands show "$id" 2>/dev/null | python3 -c '
 import collections, json, sys
 c = collections.Counter(i["Status"] for i in json.load(sys.stdin)["Invocations"])
@@ -202,6 +208,7 @@ print(json.dumps(dict(c)))' 2>/dev/null)
     failed=$(grep -oE '(^|: )host-[0-9]+: ' "$w/err" | grep -oE 'host-[0-9]+' | sort -u | wc -l)
     ok=$((n - failed)) ;;
   pssh) ok=$(grep -c '\[SUCCESS\]' "$w/out") ;;
+  asyncssh) ok=$(grep -c ': ok$' "$w/out") ;;
   ansible) ok=$(grep -cE '^host-[0-9]+ \| (CHANGED|SUCCESS) \|' "$w/out") ;;
   esac
   printf '{"section":"%s","tool":"%s","job":"%s","conc":%s,"n":%s,"mode":"%s","run":%s,"ok":%s,"statuses":%s,"m":%s}\n' \
