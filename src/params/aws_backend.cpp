@@ -5,6 +5,7 @@
 
 #include "aws/ssm.hpp"
 #include "util/error.hpp"
+#include "util/json_fields.hpp"
 
 #include <fmt/format.h>
 
@@ -17,11 +18,6 @@ namespace sshm::params {
 namespace {
 
 using nlohmann::json;
-
-std::string text_of(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 long long integer_of(const json& j, const char* key) {
   auto it = j.find(key);
@@ -54,7 +50,7 @@ std::string policies_of(const json& j) {
   if (it == j.end() || !it->is_array() || it->empty()) return {};
   json out = json::array();
   for (const auto& p : *it) {
-    json parsed = json::parse(text_of(p, "PolicyText"), nullptr, false);
+    json parsed = json::parse(json_string(p, "PolicyText"), nullptr, false);
     if (!parsed.is_discarded()) out.push_back(parsed);
   }
   return out.empty() ? std::string() : out.dump();
@@ -83,21 +79,21 @@ std::string without(std::string text, const std::string& secret) {
 
 Version version_from_json(const json& j) {
   Version v;
-  v.name = text_of(j, "Name");
-  v.type = text_of(j, "Type");
-  v.value = text_of(j, "Value");
+  v.name = json_string(j, "Name");
+  v.type = json_string(j, "Type");
+  v.value = json_string(j, "Value");
   v.version = integer_of(j, "Version");
-  v.description = text_of(j, "Description");
-  v.allowed_pattern = text_of(j, "AllowedPattern");
-  v.key_id = text_of(j, "KeyId");
-  if (auto tier = text_of(j, "Tier"); !tier.empty()) v.tier = tier;
-  if (auto data_type = text_of(j, "DataType"); !data_type.empty()) v.data_type = data_type;
+  v.description = json_string(j, "Description");
+  v.allowed_pattern = json_string(j, "AllowedPattern");
+  v.key_id = json_string(j, "KeyId");
+  if (auto tier = json_string(j, "Tier"); !tier.empty()) v.tier = tier;
+  if (auto data_type = json_string(j, "DataType"); !data_type.empty()) v.data_type = data_type;
   v.policies = policies_of(j);
   v.last_modified = time_of(j, "LastModifiedDate");
-  v.last_modified_user = text_of(j, "LastModifiedUser");
+  v.last_modified_user = json_string(j, "LastModifiedUser");
   v.labels = strings_of(j, "Labels");
-  v.selector = text_of(j, "Selector");
-  v.arn = text_of(j, "ARN");
+  v.selector = json_string(j, "Selector");
+  v.arn = json_string(j, "ARN");
   return v;
 }
 
@@ -146,7 +142,7 @@ public:
     v.name = r.name;
     v.type = r.type.value_or("");
     v.version = integer_of(response, "Version");
-    if (auto tier = text_of(response, "Tier"); !tier.empty()) v.tier = tier;
+    if (auto tier = json_string(response, "Tier"); !tier.empty()) v.tier = tier;
     return v;
   }
 
@@ -248,7 +244,7 @@ private:
     for (;;) {
       json response = call(action, request);
       for (auto& item : list(response, "Parameters")) items.push_back(std::move(item));
-      std::string token = text_of(response, "NextToken");
+      std::string token = json_string(response, "NextToken");
       if (token.empty()) return items;
       if (!seen.insert(token).second)
         throw RuntimeError(fmt::format("AWS Systems Manager {} returned the same NextToken twice", action));

@@ -3,6 +3,7 @@
 
 #include "util/error.hpp"
 #include "util/ids.hpp"
+#include "util/json_fields.hpp"
 
 #include <fmt/format.h>
 #include <regex>
@@ -63,11 +64,6 @@ void check_rate(const std::string& value, const std::string& field, bool concurr
     constraint(value, field,
                std::string("satisfy regular expression pattern: ") +
                    (concurrency ? "^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$" : "^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$"));
-}
-
-std::string str(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 } // namespace
@@ -230,7 +226,7 @@ std::vector<WindowTargetKey> targets_from_json(const nlohmann::json& j) {
   if (!j.is_array()) return out;
   for (const auto& t : j) {
     WindowTargetKey k;
-    k.key = str(t, "Key");
+    k.key = json_string(t, "Key");
     if (t.contains("Values") && t["Values"].is_array())
       for (const auto& v : t["Values"])
         if (v.is_string()) k.values.push_back(v.get<std::string>());
@@ -242,56 +238,56 @@ std::vector<WindowTargetKey> targets_from_json(const nlohmann::json& j) {
 Window window_from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw InputError("a stored maintenance window is damaged");
   Window w;
-  w.window_id = str(j, "WindowId");
-  w.name = str(j, "Name");
-  w.description = str(j, "Description");
-  w.start_date = str(j, "StartDate");
-  w.end_date = str(j, "EndDate");
-  w.schedule = str(j, "Schedule");
-  w.schedule_timezone = str(j, "ScheduleTimezone");
+  w.window_id = json_string(j, "WindowId");
+  w.name = json_string(j, "Name");
+  w.description = json_string(j, "Description");
+  w.start_date = json_string(j, "StartDate");
+  w.end_date = json_string(j, "EndDate");
+  w.schedule = json_string(j, "Schedule");
+  w.schedule_timezone = json_string(j, "ScheduleTimezone");
   w.schedule_offset = j.value("ScheduleOffset", 0);
   w.duration = j.value("Duration", 1);
   w.cutoff = j.value("Cutoff", 0);
   w.allow_unassociated_targets = j.value("AllowUnassociatedTargets", false);
   w.enabled = j.value("Enabled", true);
-  w.created_date = str(j, "CreatedDate");
-  w.modified_date = str(j, "ModifiedDate");
-  w.last_fire_time = str(j, "SshmLastFireTime");
+  w.created_date = json_string(j, "CreatedDate");
+  w.modified_date = json_string(j, "ModifiedDate");
+  w.last_fire_time = json_string(j, "SshmLastFireTime");
   return w;
 }
 
 WindowTarget window_target_from_json(const nlohmann::json& j) {
   WindowTarget t;
-  t.window_id = str(j, "WindowId");
-  t.window_target_id = str(j, "WindowTargetId");
-  t.resource_type = str(j, "ResourceType");
+  t.window_id = json_string(j, "WindowId");
+  t.window_target_id = json_string(j, "WindowTargetId");
+  t.resource_type = json_string(j, "ResourceType");
   t.targets = targets_from_json(j.value("Targets", nlohmann::json::array()));
-  t.owner_information = str(j, "OwnerInformation");
-  t.name = str(j, "Name");
-  t.description = str(j, "Description");
+  t.owner_information = json_string(j, "OwnerInformation");
+  t.name = json_string(j, "Name");
+  t.description = json_string(j, "Description");
   return t;
 }
 
 WindowTask window_task_from_json(const nlohmann::json& j) {
   WindowTask t;
-  t.window_id = str(j, "WindowId");
-  t.window_task_id = str(j, "WindowTaskId");
-  t.task_arn = str(j, "TaskArn");
-  t.task_type = str(j, "Type");
+  t.window_id = json_string(j, "WindowId");
+  t.window_task_id = json_string(j, "WindowTaskId");
+  t.task_arn = json_string(j, "TaskArn");
+  t.task_type = json_string(j, "Type");
   t.targets = targets_from_json(j.value("Targets", nlohmann::json::array()));
   t.priority = j.value("Priority", 1);
-  t.max_concurrency = str(j, "MaxConcurrency");
-  t.max_errors = str(j, "MaxErrors");
-  t.cutoff_behavior = str(j, "CutoffBehavior");
-  t.name = str(j, "Name");
-  t.description = str(j, "Description");
+  t.max_concurrency = json_string(j, "MaxConcurrency");
+  t.max_errors = json_string(j, "MaxErrors");
+  t.cutoff_behavior = json_string(j, "CutoffBehavior");
+  t.name = json_string(j, "Name");
+  t.description = json_string(j, "Description");
   const nlohmann::json rc = j.value("TaskInvocationParameters", nlohmann::json::object()).value("RunCommand", nlohmann::json::object());
   t.run_command.parameters = rc.value("Parameters", nlohmann::json::object());
-  t.run_command.comment = str(rc, "Comment");
+  t.run_command.comment = json_string(rc, "Comment");
   t.run_command.timeout_seconds = rc.value("TimeoutSeconds", 0);
-  t.run_command.output_s3_bucket_name = str(rc, "OutputS3BucketName");
-  t.run_command.output_s3_key_prefix = str(rc, "OutputS3KeyPrefix");
-  t.run_command.document_version = str(rc, "DocumentVersion");
+  t.run_command.output_s3_bucket_name = json_string(rc, "OutputS3BucketName");
+  t.run_command.output_s3_key_prefix = json_string(rc, "OutputS3KeyPrefix");
+  t.run_command.document_version = json_string(rc, "DocumentVersion");
   return t;
 }
 

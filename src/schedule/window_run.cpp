@@ -3,6 +3,7 @@
 
 #include "util/error.hpp"
 #include "util/ids.hpp"
+#include "util/json_fields.hpp"
 
 #include <algorithm>
 #include <condition_variable>
@@ -17,11 +18,6 @@ namespace sshm::schedule {
 namespace {
 
 using nlohmann::ordered_json;
-
-std::string str(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 void put(ordered_json& j, const char* key, const std::string& v) {
   if (!v.empty()) j[key] = v;
@@ -421,42 +417,42 @@ nlohmann::ordered_json task_invocation_json(const TaskInvocation& i) {
 }
 
 WindowExecution execution_from_json(const nlohmann::json& j) {
-  return {str(j, "WindowId"), str(j, "WindowExecutionId"), str(j, "Status"), str(j, "StatusDetails"),
-          str(j, "StartTime"), str(j, "EndTime")};
+  return {json_string(j, "WindowId"), json_string(j, "WindowExecutionId"), json_string(j, "Status"), json_string(j, "StatusDetails"),
+          json_string(j, "StartTime"), json_string(j, "EndTime")};
 }
 
 TaskExecution task_execution_from_json(const nlohmann::json& j) {
   TaskExecution t;
-  t.window_execution_id = str(j, "WindowExecutionId");
-  t.task_execution_id = str(j, "TaskExecutionId");
-  t.window_task_id = str(j, "WindowTaskId");
-  t.task_arn = str(j, "TaskArn");
-  t.task_type = str(j, "TaskType");
+  t.window_execution_id = json_string(j, "WindowExecutionId");
+  t.task_execution_id = json_string(j, "TaskExecutionId");
+  t.window_task_id = json_string(j, "WindowTaskId");
+  t.task_arn = json_string(j, "TaskArn");
+  t.task_type = json_string(j, "TaskType");
   t.priority = j.value("Priority", 0);
-  t.max_concurrency = str(j, "MaxConcurrency");
-  t.max_errors = str(j, "MaxErrors");
-  t.status = str(j, "Status");
-  t.status_details = str(j, "StatusDetails");
-  t.start_time = str(j, "StartTime");
-  t.end_time = str(j, "EndTime");
+  t.max_concurrency = json_string(j, "MaxConcurrency");
+  t.max_errors = json_string(j, "MaxErrors");
+  t.status = json_string(j, "Status");
+  t.status_details = json_string(j, "StatusDetails");
+  t.start_time = json_string(j, "StartTime");
+  t.end_time = json_string(j, "EndTime");
   return t;
 }
 
 TaskInvocation task_invocation_from_json(const nlohmann::json& j) {
   TaskInvocation i;
-  i.window_execution_id = str(j, "WindowExecutionId");
-  i.task_execution_id = str(j, "TaskExecutionId");
-  i.invocation_id = str(j, "InvocationId");
-  i.execution_id = str(j, "ExecutionId");
-  i.task_type = str(j, "TaskType");
-  i.parameters = nlohmann::json::parse(str(j, "Parameters"), nullptr, false);
+  i.window_execution_id = json_string(j, "WindowExecutionId");
+  i.task_execution_id = json_string(j, "TaskExecutionId");
+  i.invocation_id = json_string(j, "InvocationId");
+  i.execution_id = json_string(j, "ExecutionId");
+  i.task_type = json_string(j, "TaskType");
+  i.parameters = nlohmann::json::parse(json_string(j, "Parameters"), nullptr, false);
   if (i.parameters.is_discarded()) i.parameters = nlohmann::json::object();
-  i.status = str(j, "Status");
-  i.status_details = str(j, "StatusDetails");
-  i.start_time = str(j, "StartTime");
-  i.end_time = str(j, "EndTime");
-  i.owner_information = str(j, "OwnerInformation");
-  i.window_target_id = str(j, "WindowTargetId");
+  i.status = json_string(j, "Status");
+  i.status_details = json_string(j, "StatusDetails");
+  i.start_time = json_string(j, "StartTime");
+  i.end_time = json_string(j, "EndTime");
+  i.owner_information = json_string(j, "OwnerInformation");
+  i.window_target_id = json_string(j, "WindowTargetId");
   return i;
 }
 

@@ -4,6 +4,7 @@
 #include "sinks/layout.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
+#include "util/json_fields.hpp"
 
 #include <fmt/format.h>
 
@@ -26,48 +27,38 @@ std::string joined(const std::string& prefix, const std::string& command_id, con
   return out;
 }
 
-std::string text(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-int number(const nlohmann::json& j, const char* key, int fallback = 0) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<int>() : fallback;
-}
-
 store::PluginRecord plugin_from_json(const nlohmann::json& j) {
   store::PluginRecord p;
-  p.name = text(j, "Name");
-  p.plugin = text(j, "Plugin");
-  p.status = text(j, "Status");
-  p.status_details = text(j, "StatusDetails");
-  p.response_code = number(j, "ResponseCode", -1);
-  p.response_start_date_time = text(j, "ResponseStartDateTime");
-  p.response_finish_date_time = text(j, "ResponseFinishDateTime");
-  p.output = text(j, "Output");
-  p.standard_output_url = text(j, "StandardOutputUrl");
-  p.standard_error_url = text(j, "StandardErrorUrl");
+  p.name = json_string(j, "Name");
+  p.plugin = json_string(j, "Plugin");
+  p.status = json_string(j, "Status");
+  p.status_details = json_string(j, "StatusDetails");
+  p.response_code = json_int(j, "ResponseCode", -1);
+  p.response_start_date_time = json_string(j, "ResponseStartDateTime");
+  p.response_finish_date_time = json_string(j, "ResponseFinishDateTime");
+  p.output = json_string(j, "Output");
+  p.standard_output_url = json_string(j, "StandardOutputUrl");
+  p.standard_error_url = json_string(j, "StandardErrorUrl");
   return p;
 }
 
 store::InvocationRecord invocation_from_json(const nlohmann::json& j) {
   store::InvocationRecord r;
-  r.command_id = text(j, "CommandId");
-  r.instance_id = text(j, "InstanceId");
-  r.document_name = text(j, "DocumentName");
-  r.status = text(j, "Status");
-  r.status_details = text(j, "StatusDetails");
-  r.response_code = number(j, "ResponseCode", -1);
-  r.requested_date_time = text(j, "RequestedDateTime");
-  r.execution_start_date_time = text(j, "ExecutionStartDateTime");
-  r.execution_end_date_time = text(j, "ExecutionEndDateTime");
-  r.standard_output_content = text(j, "StandardOutputContent");
-  r.standard_error_content = text(j, "StandardErrorContent");
-  r.standard_output_url = text(j, "StandardOutputUrl");
-  r.standard_error_url = text(j, "StandardErrorUrl");
-  r.failure_kind = text(j, "FailureKind");
-  r.failure_message = text(j, "FailureMessage");
+  r.command_id = json_string(j, "CommandId");
+  r.instance_id = json_string(j, "InstanceId");
+  r.document_name = json_string(j, "DocumentName");
+  r.status = json_string(j, "Status");
+  r.status_details = json_string(j, "StatusDetails");
+  r.response_code = json_int(j, "ResponseCode", -1);
+  r.requested_date_time = json_string(j, "RequestedDateTime");
+  r.execution_start_date_time = json_string(j, "ExecutionStartDateTime");
+  r.execution_end_date_time = json_string(j, "ExecutionEndDateTime");
+  r.standard_output_content = json_string(j, "StandardOutputContent");
+  r.standard_error_content = json_string(j, "StandardErrorContent");
+  r.standard_output_url = json_string(j, "StandardOutputUrl");
+  r.standard_error_url = json_string(j, "StandardErrorUrl");
+  r.failure_kind = json_string(j, "FailureKind");
+  r.failure_message = json_string(j, "FailureMessage");
   if (r.status.empty()) r.status = "Pending";
   if (r.status_details.empty()) r.status_details = r.status;
   if (auto it = j.find("CommandPlugins"); it != j.end() && it->is_array())
@@ -80,20 +71,20 @@ store::InvocationRecord invocation_from_json(const nlohmann::json& j) {
 // back exactly (its -t expressions and recorded parameters).
 store::CommandRecord command_from_json(const nlohmann::json& j, const nlohmann::json& sshm) {
   store::CommandRecord c;
-  c.command_id = text(j, "CommandId");
-  c.document_name = text(j, "DocumentName");
-  c.comment = text(j, "Comment");
-  c.requested_date_time = text(j, "RequestedDateTime");
-  c.max_concurrency = text(j, "MaxConcurrency");
-  c.max_errors = text(j, "MaxErrors");
-  c.timeout_seconds = number(j, "TimeoutSeconds");
-  c.output_s3_bucket_name = text(j, "OutputS3BucketName");
-  c.output_s3_key_prefix = text(j, "OutputS3KeyPrefix");
+  c.command_id = json_string(j, "CommandId");
+  c.document_name = json_string(j, "DocumentName");
+  c.comment = json_string(j, "Comment");
+  c.requested_date_time = json_string(j, "RequestedDateTime");
+  c.max_concurrency = json_string(j, "MaxConcurrency");
+  c.max_errors = json_string(j, "MaxErrors");
+  c.timeout_seconds = json_int(j, "TimeoutSeconds");
+  c.output_s3_bucket_name = json_string(j, "OutputS3BucketName");
+  c.output_s3_key_prefix = json_string(j, "OutputS3KeyPrefix");
   if (auto it = sshm.find("Parameters"); it != sshm.end() && it->is_object()) c.parameters = *it;
   if (auto it = sshm.find("Targets"); it != sshm.end() && it->is_array())
     for (const auto& t : *it)
       if (t.is_string()) c.targets.push_back(t.get<std::string>());
-  c.cloudwatch_log_group = text(sshm, "CloudWatchLogGroup");
+  c.cloudwatch_log_group = json_string(sshm, "CloudWatchLogGroup");
   return c;
 }
 
@@ -152,14 +143,14 @@ ShardRecord record_from_json(const std::string& body, const std::string& where) 
   const nlohmann::json& s = j["Summary"];
   const nlohmann::json sshm = j.value("Sshm", nlohmann::json::object());
   ShardRecord r;
-  r.shard = {number(s, "Shard", 1), number(s, "Shards", 1)};
+  r.shard = {json_int(s, "Shard", 1), json_int(s, "Shards", 1)};
   r.command = command_from_json(j["Command"], sshm.is_object() ? sshm : nlohmann::json::object());
-  r.command_hash = sshm.is_object() ? text(sshm, "CommandHash") : "";
-  r.total_targets = number(s, "TotalTargets");
+  r.command_hash = sshm.is_object() ? json_string(sshm, "CommandHash") : "";
+  r.total_targets = json_int(s, "TotalTargets");
   r.finished = s.value("Finished", false);
   r.stopped_by_threshold = s.value("StoppedByThreshold", false);
   r.cancelled = s.value("Cancelled", false);
-  r.updated = text(s, "Updated");
+  r.updated = json_string(s, "Updated");
   for (const auto& inv : j["Invocations"])
     if (inv.is_object()) r.invocations.push_back(invocation_from_json(inv));
   for (auto& inv : r.invocations) inv.command_id = r.command.command_id;
