@@ -167,25 +167,26 @@ int main(int argc, char** argv) {
     // A mistyped command or option is named (with a did-you-mean) rather than reported as
     // whatever CLI11 found missing next ("A subcommand is required", "--targets is required").
     std::string diagnosis = diagnose_usage(app, std::vector<std::string>(argv + 1, argv + argc));
-    std::cerr << "sshm: error: " << (diagnosis.empty() ? std::string(e.what()) : diagnosis) << "\n";
+    std::cerr << "sshm: error: " << terminal_safe(diagnosis.empty() ? std::string(e.what()) : diagnosis) << "\n";
     return k_exit_usage;
   }
 
+  // Messages name what the user typed, files and hosts: printed with control bytes as \xNN.
   try {
     apply_fallbacks(app, global);
     return action ? action() : k_exit_usage;
   } catch (const InputError& e) {
-    std::cerr << "sshm: error: " << e.formatted() << "\n";
+    std::cerr << "sshm: error: " << terminal_safe(e.formatted()) << "\n";
     return k_exit_usage;
   } catch (const RuntimeError& e) {
-    std::cerr << "sshm: error: " << e.what() << "\n";
+    std::cerr << "sshm: error: " << terminal_safe(e.what()) << "\n";
     return k_exit_failed;
   } catch (const Interrupted& e) {
-    std::cerr << "sshm: " << e.what() << "\n";
+    std::cerr << "sshm: " << terminal_safe(e.what()) << "\n";
     return k_exit_interrupted;
   } catch (const std::exception& e) {
     // Nothing may reach std::terminate: anything else is a failure of sshm, said plainly.
-    std::cerr << "sshm: error: " << e.what() << "\n";
+    std::cerr << "sshm: error: " << terminal_safe(e.what()) << "\n";
     return k_exit_failed;
   } catch (...) {
     std::cerr << "sshm: error: an unknown error ended the command\n";

@@ -133,4 +133,13 @@ check "every output file is 0600" "" "$(find "$SSHM_STATE_DIR" "$work/out" -type
 dirs=$(find "$work/out" -mindepth 1 -type d ! -perm 700; find "$SSHM_STATE_DIR" -path '*/outputs/*' -type d ! -perm 700)
 check "every directory below the output roots is 0700" "" "$dirs"
 
+case_begin "an error message quoting what was typed never carries its control bytes"
+err=$(fleet_sshm exec true -t $'web\e]0;owned\a\e[2J' --no-progress 2>&1 >/dev/null)
+check "an unknown target exits 2" 2 "$?"
+check "no ESC or BEL reaches the terminal" 0 "$(printf '%s' "$err" | tr -cd '\033\007' | wc -c)"
+check_contains "the name is shown escaped" 'web\x1b]0;owned\x07\x1b[2J' "$err"
+err=$("$SSHM" packages create "$work" --name $'pk\e[31mg' 2>&1 >/dev/null)
+check "a bad package name exits 2" 2 "$?"
+check_contains "and is shown escaped" 'pk\x1b[31mg' "$err"
+
 checks_done
