@@ -9,6 +9,8 @@
 #include "util/time.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -40,10 +42,17 @@ bool read_whole(const fs::path& path, std::string& out) {
 
 void write_private(const fs::path& path, const std::string& bytes) {
   std::FILE* f = open_private_file(path);
-  if (!f) throw RuntimeError(fmt::format("cannot write {}", path.string()));
+  if (!f) throw RuntimeError(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
   bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  const int write_errno = errno;
   ok = std::fclose(f) == 0 && ok;
-  if (!ok) throw RuntimeError(fmt::format("cannot write {}", path.string()));
+  if (!ok) {
+    // A version with no package.json is not listed; the partial file goes too.
+    const int why = write_errno ? write_errno : errno;
+    std::error_code ec;
+    fs::remove(path, ec);
+    throw RuntimeError(fmt::format("cannot write {}: {}", path.string(), std::strerror(why)));
+  }
 }
 
 // Each archive of the manifest as it is in `dir`, its checksum checked.
