@@ -138,16 +138,23 @@ std::optional<std::string> probe_host(HostContext& ctx, const std::string& name,
   return std::nullopt;
 }
 
-// The archive's bytes, its SHA-256 checked against the manifest: from the package directory,
-// or from S3 through the command's content cache (fetched once for every host).
+// The archive's bytes, its SHA-256 checked against the manifest: from the package directory
+// or from S3, through the command's content cache (read and checked once for every host).
 std::string archive_bytes(HostContext& ctx, const packages::PackageVersion& pv, const std::string& file,
                           std::string& error) {
-  if (pv.location.empty()) return packages::read_local_archive(pv, file, error);
+  if (pv.location.empty() && !ctx.content) return packages::read_local_archive(pv, file, error);
   if (!ctx.content) {
     error = "this run has no content fetcher for the package's S3 archives";
     return {};
   }
-  auto content = ctx.content->get("S3", nlohmann::json{{"path", pv.location + file}});
+  auto read_local = [&] {
+    Content c;
+    c.bytes = packages::read_local_archive(pv, file, c.error);  // checks the SHA-256 itself
+    if (c.error.empty()) c.sha256 = pv.manifest.sha256.at(file);
+    return c;
+  };
+  auto content = pv.location.empty() ? ctx.content->get_keyed("package\n" + (pv.dir / file).string(), read_local)
+                                     : ctx.content->get("S3", nlohmann::json{{"path", pv.location + file}});
   if (!content->error.empty()) {
     error = content->error;
     return {};

@@ -178,7 +178,10 @@ ContentFetch controller_fetch(const aws::AwsOptions& aws) {
 }
 
 std::shared_ptr<const Content> ContentCache::get(const std::string& source_type, const nlohmann::json& source_info) {
-  std::string key = source_type + "\n" + source_info.dump();
+  return get_keyed(source_type + "\n" + source_info.dump(), [&] { return m_fetch(source_type, source_info); });
+}
+
+std::shared_ptr<const Content> ContentCache::get_keyed(const std::string& key, const std::function<Content()>& fetch) {
   std::promise<std::shared_ptr<const Content>> promise;
   std::shared_future<std::shared_ptr<const Content>> future;
   bool fetch_here = false;
@@ -196,7 +199,7 @@ std::shared_ptr<const Content> ContentCache::get(const std::string& source_type,
   if (fetch_here) {
     std::shared_ptr<const Content> content;
     try {
-      content = std::make_shared<const Content>(m_fetch(source_type, source_info));
+      content = std::make_shared<const Content>(fetch());
     } catch (const std::exception& e) {
       content = std::make_shared<const Content>(failure(std::string("the fetch failed inside sshm: ") + e.what()));
     }

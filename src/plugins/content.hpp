@@ -46,6 +46,8 @@ class ContentCache {
 public:
   explicit ContentCache(ContentFetch fetch) : m_fetch(std::move(fetch)) {}
   std::shared_ptr<const Content> get(const std::string& source_type, const nlohmann::json& source_info);
+  // The same for content sshm fetches its own way (a stored package's archive), under `key`.
+  std::shared_ptr<const Content> get_keyed(const std::string& key, const std::function<Content()>& fetch);
 
 private:
   ContentFetch m_fetch;
