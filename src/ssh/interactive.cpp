@@ -25,6 +25,9 @@ public:
   }
   ~LibsshChannel() override {
     if (!m_channel) return;
+    // A channel freed before the host closed it stays in libssh's list until the host's
+    // close arrives; the packets behind it must not call into this object once it is gone.
+    ssh_remove_channel_callbacks(m_channel, &m_callbacks);
     if (ssh_is_connected(m_session)) ssh_channel_close(m_channel);
     ssh_channel_free(m_channel);
   }

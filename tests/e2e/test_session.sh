@@ -2,7 +2,7 @@
 # Session Manager over SSH through a real terminal (tmux): a shell on a loopback host, typing,
 # resizing, leaving with `exit` and with `~.`, a `read -s` password kept out of the
 # transcript, replay, the idle timeout, a killed controller marked on the next start, a
-# selection of several hosts refused in a pipe, and port forwarding with 20 clients at once.
+# selection of several hosts refused in a pipe, and port forwarding with waves of 20 clients at once.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/fleet.sh"
@@ -129,26 +129,31 @@ rc=$?
 check "exit status" 2 "$rc"
 check_contains "says why" "selects 2 hosts" "$err"
 
-case_begin "port forwarding: 20 concurrent HTTP requests over one connection; closing frees the port"
+case_begin "port forwarding: 5 waves of 20 concurrent HTTP requests over one connection; closing frees the port"
 read -r web_port local_port <<<"$(fleet_free_ports 2)"
-mkdir -p "$FLEET_DIR/www" && echo "served-by-host" >"$FLEET_DIR/www/index.html"
+# A body of ~270 KB: connections end while others still stream, so channels are freed
+# before the host's close arrives (which once let libssh call into a freed channel).
+mkdir -p "$FLEET_DIR/www" && { echo "served-by-host"; head -c 200000 /dev/urandom | base64; } >"$FLEET_DIR/www/index.html"
 (cd "$FLEET_DIR/www" && exec python3 -m http.server "$web_port" --bind 127.0.0.1) >"$FLEET_DIR/http.log" 2>&1 &
 FLEET_PIDS+=($!)
 for ((i = 0; i < 100; i++)); do curl -s "http://127.0.0.1:$web_port/" >/dev/null && break; sleep 0.1; done
 rm -rf "$FLEET_PORT_LOCKS/$local_port"
-SSH_AUTH_SOCK= "$SSHM" -i "$FLEET_INVENTORY" -F "$FLEET_SSH_CONFIG" session web-001 --document AWS-StartPortForwardingSession \
+# MALLOC_PERTURB_ fills freed memory, so a use of a freed channel crashes every time, not now and then.
+MALLOC_PERTURB_=165 SSH_AUTH_SOCK= "$SSHM" -i "$FLEET_INVENTORY" -F "$FLEET_SSH_CONFIG" session web-001 --document AWS-StartPortForwardingSession \
   -p portNumber="$web_port" -p localPortNumber="$local_port" </dev/null >"$FLEET_DIR/pf.out" 2>"$FLEET_DIR/pf.err" &
 pf=$!
 for ((i = 0; i < 300; i++)); do grep -q 'Waiting for connections' "$FLEET_DIR/pf.err" && break; sleep 0.1; done
 check_contains "listening" "Port $local_port opened for sessionId" "$(cat "$FLEET_DIR/pf.err")"
-curls=()
-for ((i = 0; i < 20; i++)); do
-  curl -s -m 60 -o "$FLEET_DIR/body.$i" -w '%{http_code}\n' "http://127.0.0.1:$local_port/" >"$FLEET_DIR/code.$i" &
-  curls+=($!)
+for wave in 1 2 3 4 5; do
+  curls=()
+  for ((i = 0; i < 20; i++)); do
+    curl -s -m 60 -o "$FLEET_DIR/body.$wave.$i" -w '%{http_code}\n' "http://127.0.0.1:$local_port/" >"$FLEET_DIR/code.$wave.$i" &
+    curls+=($!)
+  done
+  wait "${curls[@]}"
 done
-wait "${curls[@]}"
-check "20 answers 200" 20 "$(cat "$FLEET_DIR"/code.* | grep -c '^200$')"
-check "20 bodies from the host" 20 "$(cat "$FLEET_DIR"/body.* | grep -c '^served-by-host$')"
+check "100 answers 200" 100 "$(cat "$FLEET_DIR"/code.* | grep -c '^200$')"
+check "100 whole bodies from the host" 100 "$(for f in "$FLEET_DIR"/body.*; do cmp -s "$f" "$FLEET_DIR/www/index.html" && echo same; done | grep -c same)"
 kill -INT "$pf"
 wait "$pf"
 check "sshm ended" 0 "$?"
@@ -159,7 +164,7 @@ check "nothing listens there" "" "$(ss -Hltn "sport = :$local_port" 2>/dev/null)
 idp=$(last_session)
 fleet_sshm -o json sessions show "$idp" >"$FLEET_DIR/pf.json"
 check "document" AWS-StartPortForwardingSession "$(json_get "$FLEET_DIR/pf.json" 'd["DocumentName"]')"
-check "connections counted" 20 "$(json_get "$FLEET_DIR/pf.json" 'd["Details"]["Connections"]')"
+check "connections counted" 100 "$(json_get "$FLEET_DIR/pf.json" 'd["Details"]["Connections"]')"
 check "status" Terminated "$(json_get "$FLEET_DIR/pf.json" 'd["Status"]')"
 
 case_begin "AWS-StartNonInteractiveCommand runs without a terminal; its output is logged"
