@@ -22,21 +22,11 @@ while [ $# -gt 0 ]; do
 done
 [ ${#bins[@]} -gt 0 ] || bins=("$repo/build/rel/sshm")
 source "$repo/tests/e2e/lib/fleet.sh"
+source "$here/lib_host_cpu.sh"
 fleet_init
-cpu_file=$FLEET_DIR/cpu
-cat >"$FLEET_DIR/sshd-reaped" <<WRAP
-#!/bin/sh
-exec python3 $here/subreaper.py $cpu_file /usr/sbin/sshd "\$@"
-WRAP
-chmod +x "$FLEET_DIR/sshd-reaped"
-FLEET_SSHD=$FLEET_DIR/sshd-reaped fleet_add_hosts 1 h || exit 1
-fleet_write_files
-reaper=${FLEET_PIDS[-1]}
-tree_cpu() {
-  kill -USR1 "$reaper"
-  sleep 0.3
-  cat "$cpu_file"
-}
+host_cpu_fleet h || exit 1
+reaper=$HOST_CPU_REAPER
+tree_cpu() { host_cpu_now; }
 # Runs one client RUNS times; prints ms of host CPU per run.
 per_run() {
   local before after i
