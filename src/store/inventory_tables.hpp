@@ -1,10 +1,13 @@
 #pragma once
 // SSM Inventory snapshots in the state store (tables inventory_*): per host and type, with
-// history, deduplicated entries (a package version seen on 5,000 hosts is stored once) and
-// an index for queries. src/inventory turns these rows into SSM's shapes.
+// history, deduplicated entries (a package version seen on 5,000 hosts is stored once), each
+// snapshot's entries as one list, and an index from entry to snapshots (through shared
+// chunks of those lists) for queries. src/inventory turns these rows into SSM's shapes.
 #include "store/store.hpp"
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -100,19 +103,34 @@ public:
                                                               const std::string& attribute) const;
 
 private:
-  void write_one(Transaction& tx, const InventoryCollection& collection);
-  std::int64_t host_id(Transaction& tx, std::string_view name, std::string_view package_manager);
+  struct Writer;
+  void write_one(Writer& w, const InventoryCollection& collection);
+  std::int64_t write_item(Writer& w, std::int64_t host, const InventoryItemRef& item);  // its type ID
+  void link_chunks(Writer& w, std::int64_t snapshot, std::vector<std::int64_t> entry_ids);
+  std::int64_t host_id(Writer& w, std::string_view name, std::string_view package_manager);
   std::int64_t type_id(Transaction& tx, std::string_view name);
   std::optional<std::int64_t> find_type_id(Transaction& tx, const std::string& name) const;
-  std::int64_t entry_id(Transaction& tx, std::int64_t type, const InventoryRow& row);
+  std::int64_t entry_id(Writer& w, std::int64_t type, const InventoryRow& row);
+  std::int64_t chunk_id(Writer& w, const std::string& list, const std::int64_t* first, const std::int64_t* last);
   void forget_ids() const;
 
+  // Looks a std::string key up by std::string_view, without making a string.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+  using IdCache = std::unordered_map<std::string, std::int64_t, KeyHash, std::equal_to<>>;
+
   Store& m_store;
-  // IDs of types and of entries by type and content, so a fleet's shared package rows are
-  // looked up once. Rows of these tables are never deleted, so an ID stays valid unless
-  // the transaction that made it rolls back (then the caches are cleared).
+  // IDs of types, of entries by type and attributes, and of chunks by their entry list, so
+  // that a fleet's shared package rows and chunks are looked up once. Rows of these tables
+  // are never deleted, so an ID stays valid unless the transaction that made it rolls back
+  // (then the caches are cleared).
   mutable std::map<std::string, std::int64_t, std::less<>> m_type_ids;
-  mutable std::unordered_map<std::string, std::int64_t> m_entry_ids;
+  mutable IdCache m_entry_ids;
+  mutable IdCache m_chunk_ids;
+  // The entry cache's key being built, kept to reuse its buffer.
+  std::string m_key;
 };
 
 } // namespace sshm::store

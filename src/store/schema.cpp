@@ -276,6 +276,28 @@ CREATE TABLE IF NOT EXISTS package_installs (
   PRIMARY KEY (host, name)
 );
 )sql",
+    // 8 -> 9 (inventory lists): a snapshot's entries as one list of entry IDs instead of a row
+    // each, and for queries an index from entry to the snapshots holding it through chunks:
+    // runs of a snapshot's sorted entry IDs, cut where an ID's hash says so, each stored once,
+    // so a fleet's hosts with the same packages share their chunks. Snapshots written before
+    // keep their rows in inventory_snapshot_entries, which is still read.
+    R"sql(
+CREATE TABLE IF NOT EXISTS inventory_snapshot_lists(
+  snapshot_id INTEGER PRIMARY KEY,
+  entries BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS inventory_chunks(
+  chunk_id INTEGER PRIMARY KEY,
+  entries BLOB NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS inventory_chunk_entries(
+  entry_id INTEGER NOT NULL,
+  chunk_id INTEGER NOT NULL,
+  PRIMARY KEY(entry_id, chunk_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inventory_snapshot_chunks(
+  snapshot_id INTEGER NOT NULL,
+  chunk_id INTEGER NOT NULL,
+  PRIMARY KEY(snapshot_id, chunk_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS inventory_snapshot_chunks_by_chunk ON inventory_snapshot_chunks(chunk_id, snapshot_id);
+)sql",
 };
 constexpr int k_schema_version = static_cast<int>(sizeof(k_migrations) / sizeof(k_migrations[0]));
 

@@ -18,9 +18,10 @@ namespace {
 constexpr int k_busy_timeout_ms = 5000;
 // How long a whole transaction keeps retrying before the store is reported locked.
 constexpr std::int64_t k_retry_limit_ms = 120'000;
-// The page cache of the connection (negative: KiB). Inventory snapshot links are indexed by
-// entry, so each host's rows land on as many index pages as it has packages: 64 MB (SQLite's
-// default is 2 MB) keeps a fleet's index hot. Allocated only as pages are used.
+// The page cache of the connection (negative: KiB). 64 MB (SQLite's default is 2 MB) keeps a
+// fleet's inventory indexes hot: entries by content, chunks, and the links of snapshots written
+// before schema 9, indexed by entry, where each host's rows land on as many index pages as it
+// has packages. Allocated only as pages are used.
 constexpr const char* k_cache_size = "PRAGMA cache_size = -65536";
 
 std::int64_t now_ms() {
@@ -134,6 +135,11 @@ Statement::~Statement() { sqlite3_finalize(m_stmt); }
 Statement& Statement::bind(int index, std::string_view value) {
   // Text without a terminating NUL: SQLite copies exactly size bytes.
   check(sqlite3_bind_text(m_stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT), "bind");
+  return *this;
+}
+
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+  check(sqlite3_bind_blob(m_stmt, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT), "bind");
   return *this;
 }
 

@@ -74,6 +74,8 @@ public:
   Statement& operator=(const Statement&) = delete;
 
   Statement& bind(int index, std::string_view value);
+  // Binds bytes as a BLOB (compared and stored byte for byte, never as text).
+  Statement& bind_blob(int index, std::string_view bytes);
   template <std::integral T> Statement& bind(int index, T value) {
     return bind_int64(index, static_cast<std::int64_t>(value));
   }
