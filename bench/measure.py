@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Runs one command and measures its whole process tree.
 
-    measure.py [--sshd-pids PID,PID...] [--stdout FILE] [--stderr FILE] -- COMMAND...
+    measure.py [--sshd-pids PID,PID...] [--sshd-cgroup FILE] [--stdout FILE] [--stderr FILE] -- COMMAND...
 
 Prints one JSON object: wall_s, cpu_s (user+sys of every process in the tree that was
 reaped, from wait4's rusage, i.e. getrusage(RUSAGE_CHILDREN)), peak_rss_mb (the largest SUM
 of VmRSS over every live process of the tree, sampled every 20 ms), peak_procs,
 peak_threads, rc, and sshd_cpu_s (CPU that the given sshd listeners and their reaped
-children used meanwhile: utime+stime+cutime+cstime before/after).
+children used meanwhile: utime+stime+cutime+cstime before/after; or, with --sshd-cgroup,
+the CPU of everything in the listeners' cgroup, orphans included: FILE is its cpuacct.usage
+(cgroup v1, ns) or cpu.stat (v2, usage_usec)).
 """
 import json
 import os
@@ -63,18 +65,28 @@ def proc_cpu(pid):
         return 0.0
 
 
-def sshd_cpu(pids):
-    """CPU of the listeners and of their children once reaped (cutime/cstime)."""
+def sshd_cpu(pids, cgroup=""):
+    """CPU of the listeners' cgroup, or of the listeners and their reaped children."""
+    if cgroup:
+        with open(cgroup) as f:
+            text = f.read()
+        if cgroup.endswith("cpu.stat"):
+            return int(text.split("usage_usec", 1)[1].split()[0]) / 1e6
+        return int(text) / 1e9
     return sum(proc_cpu(p) for p in pids)
 
 
 def main():
     args = sys.argv[1:]
     sshd_pids = []
+    sshd_cgroup = ""
     redirect = {}
     while args and args[0] != "--":
         if args[0] in ("--stdout", "--stderr"):
             redirect[args[0][2:]] = args[1]
+            args = args[2:]
+        elif args[0] == "--sshd-cgroup":
+            sshd_cgroup = args[1]
             args = args[2:]
         elif args[0] == "--sshd-pids":
             sshd_pids = [int(x) for x in args[1].split(",") if x]
@@ -82,7 +94,7 @@ def main():
         else:
             sys.exit(f"unknown option {args[0]}")
     cmd = args[1:]
-    sshd_before = sshd_cpu(sshd_pids)
+    sshd_before = sshd_cpu(sshd_pids, sshd_cgroup)
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:
@@ -119,7 +131,7 @@ def main():
     sampler.join()
     # sshd reaps its per-connection children a moment after they close.
     time.sleep(0.3)
-    sshd_after = sshd_cpu(sshd_pids)
+    sshd_after = sshd_cpu(sshd_pids, sshd_cgroup)
     print(json.dumps({
         "wall_s": round(wall, 4),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 4),

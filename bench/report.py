@@ -182,6 +182,7 @@ def main():
     ap.add_argument("--command", action="append")
     ap.add_argument("--sshm", default="sshm")
     ap.add_argument("--lat-note", default="")
+    ap.add_argument("--sshd-cpu-note", default="the listeners' own accounting")
     ap.add_argument("--hosts", type=int, default=200)
     ap.add_argument("--load-start", default="")
     ap.add_argument("--extra", default="", help="a markdown file appended at the end (notes, profiles)")
@@ -208,8 +209,8 @@ def main():
               "client process tree (wait4 rusage of the tool, which includes every reaped ssh child). "
               "*Peak tree RSS* is the largest sum of VmRSS over all live processes of the tree, sampled every "
               "20 ms (shared library pages count once per process, as the kernel reports them). "
-              "*sshd CPU/conn* is the CPU the sshd listeners and their reaped children used during the run, "
-              "per host. Ansible runs with `ControlMaster=no` (its ControlPersist masters would outlive the "
+              "*sshd CPU/conn* is the CPU of the sshd side during the run, per host, from "
+              + a.sshd_cpu_note + ". Ansible runs with `ControlMaster=no` (its ControlPersist masters would outlive the "
               "measured tree). sshm stores every invocation in a fresh state dir per run.",
               "",
               "Jobs: `true`; `uname -a` (output collected: printed by each tool, redirected to a file); "
