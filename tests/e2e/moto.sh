@@ -24,12 +24,38 @@ moto_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 work=$(mktemp -d /tmp/sshm-aws.XXXXXX)
 moto_pid=
+zygote_pid=
 cleanup() {
   [ -n "$moto_pid" ] && kill "$moto_pid" 2>/dev/null && wait "$moto_pid" 2>/dev/null
+  [ -n "$zygote_pid" ] && kill "$zygote_pid" 2>/dev/null && wait "$zygote_pid" 2>/dev/null
   [ -n "${extra_pids:-}" ] && for p in $extra_pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+# The aws CLI, through lib/aws_zygote.py when the CLI's own Python can serve it: the same
+# CLIDriver on the same arguments, environment and descriptors, without a second of start-up
+# per call. Where it cannot (another aws CLI), `aws` itself runs.
+aws_cli=$(command -v aws)
+case $aws_cli in */shims/aws) aws_cli=$(pyenv which aws 2>/dev/null || echo "$aws_cli") ;; esac
+aws_python=$(sed -n '1s/^#! *//p' "$aws_cli" 2>/dev/null | cut -d' ' -f1)
+aws_socket=
+if [ -n "$aws_python" ] && [ -x "$aws_python" ] && "$aws_python" -c 'import awscli.clidriver' >/dev/null 2>&1; then
+  "$aws_python" "$moto_here/lib/aws_zygote.py" serve "$work/aws.sock" >"$work/aws-zygote.log" 2>&1 &
+  zygote_pid=$!
+  for _ in $(seq 1 200); do
+    [ -S "$work/aws.sock" ] && { aws_socket=$work/aws.sock; break; }
+    kill -0 "$zygote_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+fi
+aws() {
+  if [ -n "$aws_socket" ]; then
+    python3 "$moto_here/lib/aws_zygote.py" call "$aws_socket" "$@"
+  else
+    command aws "$@"
+  fi
+}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -48,12 +74,12 @@ start_moto() {
     sleep 0.1
   done
   # The three unauthenticated actions: user, policy, key. Everything after is signed.
-  local setup=(env AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup aws --endpoint-url "$endpoint")
-  "${setup[@]}" iam create-user --user-name sshm >/dev/null
-  "${setup[@]}" iam put-user-policy --user-name sshm --policy-name sshm-results --policy-document \
+  moto_setup_call() { AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup aws --endpoint-url "$endpoint" "$@"; }
+  moto_setup_call iam create-user --user-name sshm >/dev/null
+  moto_setup_call iam put-user-policy --user-name sshm --policy-name sshm-results --policy-document \
     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[$actions],\"Resource\":\"*\"}]}"
   local key
-  key=$("${setup[@]}" iam create-access-key --user-name sshm)
+  key=$(moto_setup_call iam create-access-key --user-name sshm)
   AWS_ACCESS_KEY_ID=$(jq -r .AccessKey.AccessKeyId <<<"$key")
   AWS_SECRET_ACCESS_KEY=$(jq -r .AccessKey.SecretAccessKey <<<"$key")
   export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
