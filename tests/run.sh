@@ -69,15 +69,15 @@ print_checks() {
 run_pass() {
   local name=$1; shift
   local dir="$top/build/test-$name" rc=0
-  echo "== $name build"
+  echo "== $name build (at ${SECONDS} s)"
   cmake -S "$top" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DSSHM_WERROR=ON "$@" >/dev/null
   cmake --build "$dir" -j"$jobs"
-  echo "== $name tests"
+  echo "== $name tests (at ${SECONDS} s)"
   mkdir -p "$dir/Testing/Temporary"
   [ -f "$cost_dir/$name.txt" ] && cp "$cost_dir/$name.txt" "$dir/Testing/Temporary/CTestCostData.txt"
   ctest --test-dir "$dir" --output-on-failure -j"$test_jobs" "${filter[@]}" || rc=$?
   [ -z "${SSHM_TEST_FILTER:-}" ] && cp "$dir/Testing/Temporary/CTestCostData.txt" "$cost_dir/$name.txt" 2>/dev/null || true
-  echo "== $name checks"
+  echo "== $name checks (at ${SECONDS} s)"
   print_checks "$dir" || true
   return "$rc"
 }
@@ -109,12 +109,12 @@ if [ -z "${SSHM_SKIP_TSAN:-}" ]; then
   unset ASAN_OPTIONS
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 SSHM_SANITIZED=1
   dir="$top/build/test-tsan"
-  echo "== tsan build"
+  echo "== tsan build (at ${SECONDS} s)"
   cmake -S "$top" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DSSHM_WERROR=ON \
     -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" -DSSHM_TSAN=ON >/dev/null
   cmake --build "$dir" -j"$jobs" --target sshm sshm_unit
-  echo "== tsan tests"
+  echo "== tsan tests (at ${SECONDS} s)"
   "$dir/tests/unit/sshm_unit" --source-file='*engine*,*store*,*plugins*,*params*,*sinks*,*session_upload*'
   SSHM_E2E_RUNS=2 ctest --test-dir "$dir" --output-on-failure -R 'e2e_test_store_concurrency'
 fi
-echo "tests/run.sh: all passed"
+echo "tests/run.sh: all passed in ${SECONDS} s"

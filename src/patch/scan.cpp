@@ -5,10 +5,16 @@
 #include "util/version.hpp"
 
 #include <algorithm>
+#include <array>
 #include <fmt/format.h>
+#include <future>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 #include <optional>
+#include <unordered_map>
 
 namespace sshm::patch {
 
@@ -287,6 +293,85 @@ AptOffers read_apt_offers(const std::vector<Section>& sections) {
   return offers;
 }
 
+using Digest = std::array<unsigned char, 32>;
+
+// SHA-256 of the index sections, headers and lines in order: hosts that read the same package
+// lists (one mirror, one snapshot) send the same bytes. A cryptographic digest, so a host
+// cannot make its lists stand for another host's.
+std::optional<Digest> index_digest(const std::vector<Section>& sections) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return std::nullopt;
+  bool ok = true;
+  auto feed = [&](std::string_view piece) {
+    ok = ok && EVP_DigestUpdate(ctx.get(), piece.data(), piece.size()) == 1 &&
+         EVP_DigestUpdate(ctx.get(), "\n", 1) == 1;
+  };
+  for (const auto& s : sections) {
+    if (!starts_with(s.header, "index ")) continue;
+    feed("@@" + s.header);
+    for (auto line : s.lines) feed(line);
+    feed("@@end");
+  }
+  Digest d{};
+  unsigned int len = 0;
+  if (!ok || EVP_DigestFinal_ex(ctx.get(), d.data(), &len) != 1 || len != d.size()) return std::nullopt;
+  return d;
+}
+
+// The offers of the package lists last parsed, shared by every host that sent the same lists:
+// a Debian release's lists are ~60,000 versions, which each host would otherwise parse and
+// hold again (about two thirds of a scan's controller CPU). Kept while any host uses them,
+// and the most recent ones until other lists replace them.
+std::shared_ptr<const AptOffers> shared_apt_offers(const std::vector<Section>& sections) {
+  using Offers = std::shared_ptr<const AptOffers>;
+  struct Entry {
+    std::shared_future<Offers> parsing;  // valid while the first host with these lists parses them
+    std::weak_ptr<const AptOffers> parsed;
+  };
+  struct Cache {
+    std::mutex mutex;
+    std::map<Digest, Entry> entries;
+    Offers latest;
+  };
+  // Never destroyed: no worker may find it gone at exit, and exit does not free the lists.
+  static Cache* const cache = new Cache;
+  std::optional<Digest> digest = index_digest(sections);
+  if (!digest) return std::make_shared<const AptOffers>(read_apt_offers(sections));
+  std::promise<Offers> promise;
+  {
+    std::unique_lock<std::mutex> lock(cache->mutex);
+    for (auto it = cache->entries.begin(); it != cache->entries.end();)
+      it = !it->second.parsing.valid() && it->second.parsed.expired() ? cache->entries.erase(it) : std::next(it);
+    auto [it, inserted] = cache->entries.try_emplace(*digest);
+    if (!inserted) {
+      if (Offers offers = it->second.parsed.lock()) return offers;
+      if (it->second.parsing.valid()) {
+        std::shared_future<Offers> parsing = it->second.parsing;
+        lock.unlock();
+        return parsing.get();  // another host is parsing the same lists: wait for its result
+      }
+    }
+    it->second.parsing = promise.get_future().share();
+  }
+  // Parsed outside the lock: hosts with other lists do not wait.
+  Offers offers;
+  try {
+    offers = std::make_shared<const AptOffers>(read_apt_offers(sections));
+  } catch (...) {
+    promise.set_exception(std::current_exception());
+    std::lock_guard<std::mutex> lock(cache->mutex);
+    cache->entries.erase(*digest);
+    throw;
+  }
+  promise.set_value(offers);
+  std::lock_guard<std::mutex> lock(cache->mutex);
+  Entry& entry = cache->entries[*digest];
+  entry.parsed = offers;
+  entry.parsing = {};
+  cache->latest = offers;
+  return offers;
+}
+
 // Each installed package gets the origins of its own version and every newer one offered
 // for an arch it can take.
 void match_installed(HostScan& scan, const AptOffers& offers) {
@@ -315,13 +400,22 @@ void match_installed(HostScan& scan, const AptOffers& offers) {
 
 // Not installed: one Package per name (native arch or all), every version offered.
 void add_not_installed(HostScan& scan, const AptOffers& offers, const InstalledIndex& index) {
+  // The archs installed per name: one lookup per offered name instead of one per version.
+  std::unordered_map<std::string_view, std::vector<std::string_view>> installed_archs;
+  for (const auto& [key, place] : index) installed_archs[key.first].push_back(key.second);
+  auto installed_as = [&](const std::vector<std::string_view>& archs, std::string_view arch) {
+    return std::find(archs.begin(), archs.end(), arch) != archs.end();
+  };
   for (const auto& [name, versions] : offers) {
-    bool installed_any = false;
-    for (const auto& [key, v] : versions) installed_any = installed_any || index.count({name, key.first});
-    if (installed_any) continue;
-    if (index.count({name, scan.native_arch}) || index.count({name, "all"})) continue;
+    auto it = installed_archs.find(name);
+    if (it != installed_archs.end()) {
+      bool installed_any = installed_as(it->second, scan.native_arch) || installed_as(it->second, "all");
+      for (const auto& [key, v] : versions) installed_any = installed_any || installed_as(it->second, key.first);
+      if (installed_any) continue;
+    }
     Package p;
     p.name = name;
+    p.available.reserve(versions.size());
     for (const auto& [key, v] : versions) {
       if (!scan.native_arch.empty() && key.first != scan.native_arch && key.first != "all") continue;
       p.arch = key.first;
@@ -335,9 +429,9 @@ void add_not_installed(HostScan& scan, const AptOffers& offers, const InstalledI
 
 void parse_apt(const std::vector<Section>& sections, HostScan& scan) {
   InstalledIndex index = read_dpkg_installed(sections, scan);
-  AptOffers offers = read_apt_offers(sections);
-  match_installed(scan, offers);
-  add_not_installed(scan, offers, index);
+  std::shared_ptr<const AptOffers> offers = shared_apt_offers(sections);
+  match_installed(scan, *offers);
+  add_not_installed(scan, *offers, index);
 }
 
 const Section* find_section(const std::vector<Section>& sections, std::string_view name) {
