@@ -341,6 +341,11 @@ void FakeTransport::started(const std::string& run_id) {
   m_runs.insert(run_id);
 }
 
+size_t FakeTransport::runs_started() {
+  std::lock_guard<std::mutex> lock(mutex);
+  return m_runs.size();
+}
+
 bool FakeTransport::killed(const std::string& run_id) {
   std::lock_guard<std::mutex> lock(mutex);
   ++kills;

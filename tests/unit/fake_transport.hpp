@@ -90,6 +90,7 @@ public:
   // Used by the sessions: a wrapped run started; a kill names a run (false: none started).
   void started(const std::string& run_id);
   bool killed(const std::string& run_id);
+  size_t runs_started();  // wrapped runs that began, every host
   void record(Request r);
   void protocol_error(const std::string& message);
 

@@ -176,8 +176,12 @@ TEST_CASE("an execution timeout kills the remote group and counts as an error") 
 TEST_CASE("cancel stops dispatch and cancels in-flight hosts") {
   Fleet f;
   for (int i = 0; i < 4; ++i) f.transport.hosts["h" + std::to_string(i)].hang = true;
+  // Cancels once the four hanging runs have begun (not after a fixed time: a loaded machine
+  // may not have started them yet), or after a minute so that a failure cannot hang the test.
   std::thread stopper([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    while (f.transport.runs_started() < 4 && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     f.cancel.store(true);
   });
   auto r = f.run(20, "4", "0");
