@@ -207,10 +207,28 @@ MAXERR=$((${#s1[@]} - 2))
 [ "$MAXERR" -gt 3 ] && MAXERR=3
 CMD=$(cat /proc/sys/kernel/random/uuid) CONC=1
 C=$CMD
-for h in "${s1[@]}"; do touch "$marks/global/fail-$h"; done
-for i in 2 3 4; do for h in $(shard_hosts "$i"); do touch "$marks/global/hold-$h"; done; done
+for h in "${s1[@]}"; do touch "$marks/global/fail-$h" "$marks/global/hold-$h"; done
+others=()
+for i in 2 3 4; do
+  mapfile -t hs < <(shard_hosts "$i")
+  others+=("${hs[*]}")
+  for h in "${hs[@]}"; do touch "$marks/global/hold-$h"; done
+done
 pids=()
 for k in 0 1 2 3; do run_pod global "$k" "$W/global-state-$k" & pids+=($!); done
+# Shard 1's hosts fail only once every other shard has its one host in flight: a pod still
+# starting when the fleet passes the threshold rightly dispatches nothing at all.
+in_flight=0
+for _ in $(seq 1 1200); do
+  in_flight=0
+  for hs in "${others[@]}"; do
+    for h in $hs; do [ -e "$marks/global/ran-$h" ] && { in_flight=$((in_flight + 1)); break; }; done
+  done
+  [ "$in_flight" -eq 3 ] && break
+  sleep 0.1
+done
+check "shards 2-4 each have a host in flight before shard 1 fails" 3 "$in_flight"
+for h in "${s1[@]}"; do rm -f "$marks/global/hold-$h"; done
 wait "${pids[0]}"
 check "shard 1 stops at its threshold (exit 3)" 3 $?
 # Every other shard polls the counts at least once a second: let each see shard 1's final count.
