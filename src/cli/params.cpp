@@ -57,8 +57,6 @@ void print(const GlobalOptions& g, const nlohmann::json& value) {
   print_structured(g, value);
 }
 
-std::string read_all(std::istream& in) { return std::string(std::istreambuf_iterator<char>(in), {}); }
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("cannot read value file {}", path));

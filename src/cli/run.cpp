@@ -83,8 +83,6 @@ struct RunOptions {
 };
 
 
-std::string read_all(std::istream& in) { return std::string(std::istreambuf_iterator<char>(in), {}); }
-
 int exit_status(const engine::RunResult& r) {
   if (r.dispatch.cancelled || r.command.status == "Cancelled") return k_exit_interrupted;
   if (r.dispatch.stopped_by_threshold) return k_exit_threshold;

@@ -6,6 +6,7 @@
 #include "documents/plugins.hpp"
 #include "documents/source.hpp"
 #include "util/bounded_parse.hpp"
+#include "util/json_fields.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
 
@@ -65,8 +66,6 @@ std::string kind(const nlohmann::json& v) {
   return "nothing";
 }
 
-std::string as_text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
-
 // A step before parameters are applied: where it came from and what it says.
 struct RawStep {
   std::string name;
@@ -90,7 +89,7 @@ void check_controls(const nlohmann::json& inputs, const std::string& pointer, co
   };
   for (const Allowed& a : {Allowed{"onFailure", {"exit", "successAndExit"}}, Allowed{"onSuccess", {"exit"}}}) {
     if (!inputs.contains(a.key) || !literal(inputs[a.key])) continue;
-    std::string given = as_text(inputs[a.key]);
+    std::string given = json_text(inputs[a.key]);
     if (!contains(a.values, given))
       errors.emplace_back(map.at(pointer_child(pointer, a.key)),
                           fmt::format("{} must be {}, got '{}'", a.key, join(a.values, " or "), given),
@@ -100,7 +99,7 @@ void check_controls(const nlohmann::json& inputs, const std::string& pointer, co
     const auto& f = inputs["finallyStep"];
     if (!f.is_boolean() && f != "true" && f != "false")
       errors.emplace_back(map.at(pointer_child(pointer, "finallyStep")),
-                          fmt::format("finallyStep must be true or false, got {}", as_text(f)));
+                          fmt::format("finallyStep must be true or false, got {}", json_text(f)));
   }
   if (inputs.contains("timeoutSeconds")) {
     const auto& t = inputs["timeoutSeconds"];
@@ -299,8 +298,8 @@ void check_session_document(const nlohmann::json& c, const SourceMap& map, std::
   const auto& type = c["sessionType"];
   if (!type.is_string() || !contains(k_session_types, type.get<std::string>()))
     errors.emplace_back(map.at("/sessionType"),
-                        fmt::format("sessionType must be {}, got {}", join(k_session_types, ", "), as_text(type)),
-                        closest_match(as_text(type), k_session_types));
+                        fmt::format("sessionType must be {}, got {}", join(k_session_types, ", "), json_text(type)),
+                        closest_match(json_text(type), k_session_types));
   if (!c.contains("schemaVersion") || c["schemaVersion"] != "1.0")
     errors.emplace_back(map.at(c.contains("schemaVersion") ? "/schemaVersion" : ""),
                         "a Session document has schemaVersion \"1.0\"");
@@ -402,7 +401,7 @@ PreconditionOutcome evaluate_precondition(const nlohmann::json& pre, const Param
       continue;
     }
     std::string a0 = args[0].get<std::string>(), a1 = args[1].get<std::string>();
-    std::string r0 = as_text(interpolate(args[0], values)), r1 = as_text(interpolate(args[1], values));
+    std::string r0 = json_text(interpolate(args[0], values)), r1 = json_text(interpolate(args[1], values));
     if (a0 == a1) {
       reasons.push_back(a0 == "platformType" ? fmt::format("\"{}\": [{} {}]", op, a0, a1)
                                              : fmt::format("\"{}\": operator's arguments can't be identical", op));
@@ -502,7 +501,7 @@ Document load_text(const std::string& text, const std::string& file, const std::
   doc.format = parsed.format;
   if (doc.content.contains("sessionType")) {
     doc.document_type = "Session";
-    doc.session_type = as_text(doc.content["sessionType"]);
+    doc.session_type = json_text(doc.content["sessionType"]);
   }
   doc.source_map = std::make_shared<const SourceMap>(std::move(parsed.map));
   return doc;
@@ -576,7 +575,7 @@ ResolvedDocument resolve(const Document& doc, const ParameterValues& values, con
   std::map<std::string, std::string> environment;
   if (doc.schema_version == "2.2")
     for (const auto& def : defs)
-      if (def.env_var) environment["SSM_" + def.name] = as_text(effective[def.name]);
+      if (def.env_var) environment["SSM_" + def.name] = json_text(effective[def.name]);
 
   std::vector<InputError> shape;
   std::vector<RawStep> raw = raw_steps(doc.content, doc.schema_version, map, shape);

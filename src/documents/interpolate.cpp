@@ -1,6 +1,7 @@
 // SSM's {{ name }} and {{ssm:name}} substitution.
 #include "documents/document.hpp"
 #include "documents/secrets.hpp"
+#include "util/json_fields.hpp"
 
 #include <re2/re2.h>
 
@@ -27,11 +28,6 @@ std::pair<std::string, size_t> token_at(const std::string& s, size_t at) {
   while (i < s.size() && is_space(s[i])) ++i;
   if (s.compare(i, 2, "}}") != 0) return {};
   return {name, i + 2};
-}
-
-// The agent's embedded form: strings as they are, anything else JSON-encoded.
-std::string as_text(const nlohmann::json& value) {
-  return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
 // "$$" -> "$": the agent substitutes through a regexp replacement template.
@@ -62,7 +58,7 @@ nlohmann::json interpolate_string(const std::string& s, const ParameterValues& v
       continue;
     }
     out.append(s, i, open - i);
-    out += collapse_dollars(as_text(it->second));
+    out += collapse_dollars(json_text(it->second));
     i = end;
   }
   out.append(s, i, std::string::npos);

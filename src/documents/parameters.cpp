@@ -4,6 +4,7 @@
 #include "documents/document.hpp"
 #include "documents/secrets.hpp"
 #include "util/bounded_parse.hpp"
+#include "util/json_fields.hpp"
 #include "util/spell.hpp"
 #include "util/strings.hpp"
 
@@ -23,7 +24,7 @@ const std::vector<std::string> k_definition_keys = {
     "type",     "description", "default",  "allowedValues", "allowedPattern",   "displayType",
     "minItems", "maxItems",    "minChars", "maxChars",      "interpolationType"};
 
-std::string kind(const nlohmann::json& v) {
+std::string value_kind(const nlohmann::json& v) {
   if (v.is_string()) return "a string";
   if (v.is_boolean()) return "a boolean";
   if (v.is_number_integer()) return "an integer";
@@ -49,8 +50,6 @@ nlohmann::json cli_json(const std::string& text) {
   }
   return nlohmann::json::parse(text, nullptr, false);
 }
-
-std::string as_text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 // Characters, not bytes: UTF-8 continuation bytes do not count.
 long long char_count(const std::string& s) {
@@ -119,8 +118,8 @@ nlohmann::json coerce(const ParameterDef& def, const nlohmann::json& v) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& item : v) {
         if (item.is_array() || item.is_object() || item.is_null())
-          throw InputError(fmt::format("parameter '{}' must be a StringList, got a list holding {}", def.name, kind(item)));
-        out.push_back(as_text(item));
+          throw InputError(fmt::format("parameter '{}' must be a StringList, got a list holding {}", def.name, value_kind(item)));
+        out.push_back(json_text(item));
       }
       return out;
     }
@@ -144,7 +143,7 @@ ParameterValues typed_from_object(const Document& doc, const nlohmann::json& obj
   auto prefix = [&](const std::string& msg) { return map ? msg : where + ": " + msg; };
   if (!object.is_object()) {
     errors.emplace_back(map ? map->at("") : Location{},
-                        prefix("parameters must be a map of name to value, got " + kind(object)));
+                        prefix("parameters must be a map of name to value, got " + value_kind(object)));
     return out;
   }
   auto defs = defs_of(doc);
@@ -215,7 +214,7 @@ public:
         fail("allowedValues", "allowedValues must be a list of strings");
         break;
       }
-      values.push_back(as_text(v));
+      values.push_back(json_text(v));
     }
     m_def.allowed_values = values;
   }
@@ -266,7 +265,7 @@ public:
     if (!type_problem(m_def, value).empty())
       fail("default", fmt::format("the default must be {} {}, got {} ({})",
                                   m_def.type == ParameterType::Integer ? "an" : "a", m_def.type_name, shown(value),
-                                  kind(value)));
+                                  value_kind(value)));
   }
 
 private:
@@ -291,7 +290,7 @@ std::optional<ParameterDef> read_parameter_def(const std::string& name, const nl
     return std::nullopt;
   }
   if (!decl.is_object()) {
-    r.fail({}, "the declaration must be a map with at least a type, got " + kind(decl));
+    r.fail({}, "the declaration must be a map with at least a type, got " + value_kind(decl));
     return std::nullopt;
   }
   r.check_keys(decl);
@@ -313,7 +312,7 @@ std::vector<ParameterDef> read_parameter_defs(const nlohmann::json& content, con
   const auto& params = content["parameters"];
   if (params.is_null()) return defs;
   if (!params.is_object()) {
-    errors.emplace_back(map.at("/parameters"), "parameters must be a map of name to declaration, got " + kind(params));
+    errors.emplace_back(map.at("/parameters"), "parameters must be a map of name to declaration, got " + value_kind(params));
     return defs;
   }
   for (const auto& [name, decl] : params.items())
@@ -334,7 +333,7 @@ std::string type_problem(const ParameterDef& def, const nlohmann::json& value) {
   if (ok) return {};
   return fmt::format("parameter '{}' must be {} {}, got {} ({})", def.name,
                      def.type == ParameterType::Integer ? "an" : "a", def.type_name.empty() ? "value" : def.type_name,
-                     looks_secret(def.name) ? std::string("****") : shown(value), kind(value));
+                     looks_secret(def.name) ? std::string("****") : shown(value), value_kind(value));
 }
 
 bool looks_secret(const std::string& name) {
@@ -348,9 +347,9 @@ std::vector<std::string> value_problems(const ParameterDef& def, const nlohmann:
   // The items that per-item checks apply to.
   std::vector<std::string> items;
   if (value.is_array()) {
-    for (const auto& v : value) items.push_back(as_text(v));
+    for (const auto& v : value) items.push_back(json_text(v));
   } else {
-    items.push_back(as_text(value));
+    items.push_back(json_text(value));
   }
   // A secret's value is never repeated in an error message.
   auto shown_item = [&](const std::string& item) { return looks_secret(def.name) ? std::string("****") : item; };
@@ -438,9 +437,9 @@ nlohmann::json value_from_text(const ParameterDef& def, const std::string& text)
 nlohmann::json record_form(const nlohmann::json& value) {
   nlohmann::json out = nlohmann::json::array();
   if (value.is_array()) {
-    for (const auto& v : value) out.push_back(as_text(v));
+    for (const auto& v : value) out.push_back(json_text(v));
   } else {
-    out.push_back(as_text(value));
+    out.push_back(json_text(value));
   }
   return out;
 }

@@ -24,6 +24,11 @@ namespace {
 
 constexpr int k_max_include_depth = 16;
 
+} // namespace
+
+// Not internal: SshConfig::Impl holds these.
+namespace config_lines {
+
 // One criterion of a `Match` line (ssh_config(5)): all, canonical, final, host,
 // originalhost, user, localuser, exec, localnetwork; `!` before it negates it.
 struct Criterion {
@@ -46,6 +51,14 @@ struct Entry {
   std::vector<std::string> args;
   Location where;
 };
+
+} // namespace config_lines
+
+using config_lines::Condition;
+using config_lines::Criterion;
+using config_lines::Entry;
+
+namespace {
 
 // OpenSSH's pattern match: `*` and `?` only, case-sensitive.
 bool wildcard_match(std::string_view p, std::string_view s) {

@@ -20,4 +20,7 @@ inline int json_int(const nlohmann::json& j, const char* key, int fallback = 0) 
   return it != j.end() && it->is_number_integer() ? it->get<int>() : fallback;
 }
 
+// A value as text the way SSM's agent embeds it: strings as they are, anything else as JSON.
+inline std::string json_text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
 } // namespace sshm

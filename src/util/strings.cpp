@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <fnmatch.h>
+#include <istream>
+#include <iterator>
 
 namespace sshm {
 
@@ -17,6 +19,8 @@ std::vector<std::string> split(std::string_view s, char sep) {
   }
   return out;
 }
+
+std::string read_all(std::istream& in) { return std::string(std::istreambuf_iterator<char>(in), {}); }
 
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;

@@ -40,6 +40,11 @@ std::string iso8601_s(SystemTime t) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+// date.h's from_stream declares the seconds field (`long double S`) before reading it and uses it
+// only once read; when GCC inlines that into this function (as it does when this file shares a
+// unity translation unit) it cannot see it and warns. The library's code, not ours.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 SystemTime parse_iso8601(const std::string& s) {
   // Each form whole or not at all, by Howard Hinnant's date library (C++20 <chrono>'s
   // parse): an impossible date (2026-02-31) or trailing text (2026-12-02garbage) is refused,
@@ -54,5 +59,6 @@ SystemTime parse_iso8601(const std::string& s) {
                                "YYYY-MM-DDTHH:MM:SS+HH:MM (a real calendar date, nothing after it)",
                                terminal_safe(s)));
 }
+#pragma GCC diagnostic pop
 
 } // namespace sshm

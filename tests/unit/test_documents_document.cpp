@@ -1,6 +1,7 @@
 // Loading documents (schemas 1.2 / 2.0 / 2.2, JSON and YAML), errors with file:line:col,
 // preconditions and step controls, built-ins.
 #include "documents/document.hpp"
+#include "test_helpers.hpp"
 
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -12,19 +13,6 @@ using namespace sshm::documents;
 using nlohmann::json;
 
 namespace {
-
-template <typename F> std::vector<std::string> errors_of(F f) {
-  try {
-    f();
-  } catch (const InputErrors& e) {
-    std::vector<std::string> out;
-    for (const auto& x : e.errors()) out.push_back(x.formatted());
-    return out;
-  } catch (const InputError& e) {
-    return {e.formatted()};
-  }
-  return {};
-}
 
 std::vector<std::string> validate(const std::string& text, const std::string& file) {
   std::vector<std::string> out;
@@ -153,10 +141,10 @@ TEST_CASE("built-ins: names, AWS-RunDocument takes AWS's parameters and download
   CHECK(r.steps[1].inputs == json{{"documentType", "LocalPath"}, {"documentPath", "runDocument"},
                                   {"documentParameters", {{"commands", "id"}}}});
   CHECK(r.parameters["documentParameters"] == json::array({"{\"commands\":\"id\"}"}));
-  auto missing = errors_of([] { load("AWS-RunShelScript"); });
+  auto missing = input_errors_of([] { load("AWS-RunShelScript"); });
   REQUIRE(missing.size() == 1);
   CHECK(missing[0].find("(did you mean 'AWS-RunShellScript'?)") != std::string::npos);
-  CHECK(errors_of([] { load("no/such/doc.json"); }) == std::vector<std::string>{"no/such/doc.json: no such document file"});
+  CHECK(input_errors_of([] { load("no/such/doc.json"); }) == std::vector<std::string>{"no/such/doc.json: no such document file"});
 }
 
 TEST_CASE("schema 1.2: plugins in written order, properties become steps, controls ignored") {
@@ -355,7 +343,7 @@ TEST_CASE("validate reports every problem, each at its key, in JSON and YAML ali
       "doc.json:12:21: unknown field 'inptus' in a step (did you mean 'inputs'?)",
   };
   CHECK(validate(json_text, "doc.json") == expected);
-  auto thrown = errors_of([&] { load_text(json_text, "doc.json", "doc"); });
+  auto thrown = input_errors_of([&] { load_text(json_text, "doc.json", "doc"); });
   CHECK(thrown == expected);
 
   const char* yaml_text = "schemaVersion: \"2.2\"\nparameters:\n  Operation:\n    type: Strng\nmainSteps:\n- action: x\n  name: y\n  inputs: {onSuccess: exitt}\n";
@@ -369,7 +357,7 @@ TEST_CASE("resolve-time value errors point at the parameter's declaration in a Y
   Document doc = load_text("schemaVersion: '2.2'\nparameters:\n  Operation:\n    type: String\n    allowedValues: [Scan, "
                            "Install]\nmainSteps:\n- {action: a, name: b}\n",
                            "op.yaml", "op");
-  auto errors = errors_of([&] { resolve(doc, {{"Operation", "Instal"}}, "Linux"); });
+  auto errors = input_errors_of([&] { resolve(doc, {{"Operation", "Instal"}}, "Linux"); });
   REQUIRE(errors.size() == 1);
   CHECK(errors[0] == "op.yaml:3:3: parameter 'Operation': value 'Instal' is not one of the allowed values: Scan, "
                      "Install (did you mean 'Install'?)");
@@ -397,7 +385,7 @@ TEST_CASE("a Document built by hand resolves too") {
   doc.content = json::parse(R"({"schemaVersion": "2.2", "parameters": {"p": {"type": "String"}},
     "mainSteps": [{"action": "aws:runShellScript", "name": "s", "inputs": {"runCommand": ["echo {{ p }}"]}}]})");
   CHECK(resolve(doc, {{"p", "x"}}, "Linux").steps.at(0).inputs["runCommand"] == json::array({"echo x"}));
-  auto errors = errors_of([&] { resolve(doc, {}, "Linux"); });
+  auto errors = input_errors_of([&] { resolve(doc, {}, "Linux"); });
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].find("handmade") == 0);
 }

@@ -1,5 +1,6 @@
 // Parameter checks as SSM applies them (SSM user guide: "Data elements and parameters"; SendCommand in the API reference), and -p / --parameters-file.
 #include "documents/document.hpp"
+#include "test_helpers.hpp"
 
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -10,20 +11,6 @@ using namespace sshm::documents;
 using nlohmann::json;
 
 namespace {
-
-// The messages of the InputError(s) `f` throws, formatted as the user sees them.
-template <typename F> std::vector<std::string> errors_of(F f) {
-  try {
-    f();
-  } catch (const InputErrors& e) {
-    std::vector<std::string> out;
-    for (const auto& x : e.errors()) out.push_back(x.formatted());
-    return out;
-  } catch (const InputError& e) {
-    return {e.formatted()};
-  }
-  return {};
-}
 
 bool any_contains(const std::vector<std::string>& v, const std::string& needle) {
   for (const auto& s : v)
@@ -60,7 +47,7 @@ TEST_CASE("AWS-RunShellScript executionTimeout: 172800 ok, 172801 / 0 / 01 / '36
   CHECK(run("5").steps.at(0).timeout_seconds == 5);
   for (const char* bad : {"172801", "0", "01", "3600 ", "999999", "-1", ""}) {
     CAPTURE(bad);
-    auto errors = errors_of([&] { run(bad); });
+    auto errors = input_errors_of([&] { run(bad); });
     REQUIRE(errors.size() == 1);
     CHECK(any_contains(errors, "does not match allowedPattern"));
     CHECK(any_contains(errors, "AWS-RunShellScript:17:9: parameter 'executionTimeout'"));
@@ -69,11 +56,11 @@ TEST_CASE("AWS-RunShellScript executionTimeout: 172800 ok, 172801 / 0 / 01 / '36
 
 TEST_CASE("AWS-RunShellScript: commands is required and needs at least one item") {
   Document doc = load("AWS-RunShellScript");
-  auto missing = errors_of([&] { resolve(doc, {}, "Linux"); });
+  auto missing = input_errors_of([&] { resolve(doc, {}, "Linux"); });
   REQUIRE(missing.size() == 1);
   CHECK(missing[0] == "AWS-RunShellScript:5:9: missing required parameter 'commands' (it has no default): give it "
                       "with -p commands=...");
-  auto empty = errors_of([&] { resolve(doc, {{"commands", json::array()}}, "Linux"); });
+  auto empty = input_errors_of([&] { resolve(doc, {{"commands", json::array()}}, "Linux"); });
   REQUIRE(empty.size() == 1);
   CHECK(any_contains(empty, "parameter 'commands' needs at least 1 item(s) (minItems), got 0"));
 }
@@ -95,7 +82,7 @@ TEST_CASE("AWS-RunShellScript resolves as SSM: list commands, defaults recorded,
 
 TEST_CASE("unknown parameters are refused with a suggestion") {
   Document doc = load("AWS-RunShellScript");
-  auto errors = errors_of([&] { resolve(doc, {{"comands", json::array({"x"})}, {"commands", json::array({"x"})}}, "Linux"); });
+  auto errors = input_errors_of([&] { resolve(doc, {{"comands", json::array({"x"})}, {"commands", json::array({"x"})}}, "Linux"); });
   REQUIRE(errors.size() == 1);
   CHECK(any_contains(errors, "unknown parameter 'comands' for document AWS-RunShellScript"));
   CHECK(any_contains(errors, "(did you mean 'commands'?)"));
@@ -103,31 +90,31 @@ TEST_CASE("unknown parameters are refused with a suggestion") {
 
 TEST_CASE("types are strict: Boolean only true/false, Integer only integral") {
   Document doc = load_text(k_typed, "typed.json", "typed");
-  CHECK(errors_of([&] { resolve(doc, {{"b", "true"}}, "Linux"); }).size() == 1);
-  CHECK(errors_of([&] { resolve(doc, {{"b", 0}}, "Linux"); }).size() == 1);
-  CHECK(errors_of([&] { resolve(doc, {{"i", 3.14}}, "Linux"); }).size() == 1);
-  CHECK(errors_of([&] { resolve(doc, {{"i", "3"}}, "Linux"); }).size() == 1);
-  CHECK(errors_of([&] { resolve(doc, {{"l", "a"}}, "Linux"); }).size() == 1);
-  CHECK(errors_of([&] { resolve(doc, {{"m", json::array()}}, "Linux"); }).size() == 1);
-  CHECK(errors_of([&] { resolve(doc, {{"ml", json::array({"x"})}}, "Linux"); }).size() == 1);
-  CHECK(errors_of([&] { resolve(doc, {{"b", true}, {"i", -4}, {"m", {{"k", "v"}}}, {"ml", {{{"k", "v"}}}}}, "Linux"); })
+  CHECK(input_errors_of([&] { resolve(doc, {{"b", "true"}}, "Linux"); }).size() == 1);
+  CHECK(input_errors_of([&] { resolve(doc, {{"b", 0}}, "Linux"); }).size() == 1);
+  CHECK(input_errors_of([&] { resolve(doc, {{"i", 3.14}}, "Linux"); }).size() == 1);
+  CHECK(input_errors_of([&] { resolve(doc, {{"i", "3"}}, "Linux"); }).size() == 1);
+  CHECK(input_errors_of([&] { resolve(doc, {{"l", "a"}}, "Linux"); }).size() == 1);
+  CHECK(input_errors_of([&] { resolve(doc, {{"m", json::array()}}, "Linux"); }).size() == 1);
+  CHECK(input_errors_of([&] { resolve(doc, {{"ml", json::array({"x"})}}, "Linux"); }).size() == 1);
+  CHECK(input_errors_of([&] { resolve(doc, {{"b", true}, {"i", -4}, {"m", {{"k", "v"}}}, {"ml", {{{"k", "v"}}}}}, "Linux"); })
             .empty());
 }
 
 TEST_CASE("allowedValues, allowedPattern, min/max items and chars") {
   Document doc = load_text(k_typed, "typed.json", "typed");
-  auto bad_value = errors_of([&] { resolve(doc, {{"op", "scan"}}, "Linux"); });
+  auto bad_value = input_errors_of([&] { resolve(doc, {{"op", "scan"}}, "Linux"); });
   REQUIRE(bad_value.size() == 1);
   CHECK(any_contains(bad_value, "value 'scan' is not one of the allowed values: Scan, Install (did you mean 'Scan'?)"));
-  CHECK(errors_of([&] { resolve(doc, {{"l", json::array({"a", "z"})}}, "Linux"); }).size() == 1);
-  CHECK(errors_of([&] { resolve(doc, {{"l", json::array({"a", "b", "c"})}}, "Linux"); }).size() == 1);
-  CHECK(errors_of([&] { resolve(doc, {{"s", "y"}}, "Linux"); }).size() == 1);
-  CHECK(errors_of([&] { resolve(doc, {{"s", "abcde"}}, "Linux"); }).size() == 1);
-  CHECK(errors_of([&] { resolve(doc, {{"s", "äöüß"}}, "Linux"); }).empty());  // characters, not bytes
-  CHECK(errors_of([&] { resolve(doc, {{"guid", "beef"}}, "Linux"); }).empty());
-  CHECK(errors_of([&] { resolve(doc, {{"guid", "beefy"}}, "Linux"); }).size() == 1);
+  CHECK(input_errors_of([&] { resolve(doc, {{"l", json::array({"a", "z"})}}, "Linux"); }).size() == 1);
+  CHECK(input_errors_of([&] { resolve(doc, {{"l", json::array({"a", "b", "c"})}}, "Linux"); }).size() == 1);
+  CHECK(input_errors_of([&] { resolve(doc, {{"s", "y"}}, "Linux"); }).size() == 1);
+  CHECK(input_errors_of([&] { resolve(doc, {{"s", "abcde"}}, "Linux"); }).size() == 1);
+  CHECK(input_errors_of([&] { resolve(doc, {{"s", "äöüß"}}, "Linux"); }).empty());  // characters, not bytes
+  CHECK(input_errors_of([&] { resolve(doc, {{"guid", "beef"}}, "Linux"); }).empty());
+  CHECK(input_errors_of([&] { resolve(doc, {{"guid", "beefy"}}, "Linux"); }).size() == 1);
   // Every problem is reported, not just the first.
-  CHECK(errors_of([&] { resolve(doc, {{"s", "y"}, {"op", "x"}, {"b", 1}}, "Linux"); }).size() == 3);
+  CHECK(input_errors_of([&] { resolve(doc, {{"s", "y"}, {"op", "x"}, {"b", 1}}, "Linux"); }).size() == 3);
 }
 
 TEST_CASE("-p: repeated values and JSON arrays make a StringList; text typed per declaration") {
@@ -141,11 +128,11 @@ TEST_CASE("-p: repeated values and JSON arrays make a StringList; text typed per
   CHECK(parse_cli_parameters(doc, {"l=[\"a\",\"b\"]"}, "")["l"] == json::array({"a", "b"}));
   CHECK(parse_cli_parameters(doc, {"l=[not json"}, "")["l"] == json::array({"[not json"}));
 
-  CHECK(any_contains(errors_of([&] { parse_cli_parameters(doc, {"i=3.5"}, ""); }), "'3.5' is not an integer"));
-  CHECK(any_contains(errors_of([&] { parse_cli_parameters(doc, {"b=yes"}, ""); }), "'yes' is not true or false"));
-  CHECK(any_contains(errors_of([&] { parse_cli_parameters(doc, {"s=a", "s=b"}, ""); }), "given more than once"));
-  CHECK(any_contains(errors_of([&] { parse_cli_parameters(doc, {"nope"}, ""); }), "expected name=value"));
-  auto unknown = errors_of([&] { parse_cli_parameters(doc, {"opp=Scan"}, ""); });
+  CHECK(any_contains(input_errors_of([&] { parse_cli_parameters(doc, {"i=3.5"}, ""); }), "'3.5' is not an integer"));
+  CHECK(any_contains(input_errors_of([&] { parse_cli_parameters(doc, {"b=yes"}, ""); }), "'yes' is not true or false"));
+  CHECK(any_contains(input_errors_of([&] { parse_cli_parameters(doc, {"s=a", "s=b"}, ""); }), "given more than once"));
+  CHECK(any_contains(input_errors_of([&] { parse_cli_parameters(doc, {"nope"}, ""); }), "expected name=value"));
+  auto unknown = input_errors_of([&] { parse_cli_parameters(doc, {"opp=Scan"}, ""); });
   CHECK(any_contains(unknown, "unknown parameter 'opp'"));
   CHECK(any_contains(unknown, "did you mean 'op'?"));
 }
@@ -177,7 +164,7 @@ TEST_CASE("--parameters-file: JSON or YAML; scalars, lists and SSM's list-of-str
   CHECK(w["i"] == 7);
   CHECK(w["m"] == json{{"k", "v"}});
   CHECK(w["s"] == "zz");  // -p wins over the file
-  auto errors = errors_of([&] { parse_cli_parameters(doc, {}, bad); });
+  auto errors = input_errors_of([&] { parse_cli_parameters(doc, {}, bad); });
   REQUIRE(errors.size() == 2);
   CHECK(errors[0].find(bad + ":3:1: unknown parameter 'opp'") == 0);
   CHECK(errors[1].find(bad + ":4:1: parameter 'i' is Integer: 'x' is not an integer") == 0);
@@ -191,7 +178,7 @@ TEST_CASE("typed_parameters turns aws:runDocument's documentParameters into valu
   CHECK(v["executionTimeout"] == "30");
   ParameterValues t = typed_parameters(doc, "{\"commands\": [\"a\", \"b\"]}", "documentParameters");
   CHECK(t["commands"] == json::array({"a", "b"}));
-  CHECK(any_contains(errors_of([&] { typed_parameters(doc, json{{"bogus", "x"}}, "documentParameters"); }),
+  CHECK(any_contains(input_errors_of([&] { typed_parameters(doc, json{{"bogus", "x"}}, "documentParameters"); }),
                      "documentParameters: unknown parameter 'bogus'"));
 }
 
@@ -203,7 +190,7 @@ TEST_CASE("{{ssm:...}} in a value is resolved before the checks when a resolver 
   CHECK(r.steps[0].timeout_seconds == 99);
   CHECK(r.steps[0].inputs["runCommand"] == json::array({"echo x"}));
   // Without a resolver the reference fails the executionTimeout pattern, as text.
-  CHECK(errors_of([&] { resolve(doc, {{"commands", json::array({"x"})}, {"executionTimeout", "{{ssm:/timeout}}"}}, "Linux"); })
+  CHECK(input_errors_of([&] { resolve(doc, {{"commands", json::array({"x"})}, {"executionTimeout", "{{ssm:/timeout}}"}}, "Linux"); })
             .size() == 1);
 }
 
@@ -219,17 +206,17 @@ TEST_CASE("allowedPattern: RE2, whole-value match, linear time, value never show
   Document doc = load_text(doc_text, "p.json", "p");
   // A backtracking engine needs minutes for this; RE2 does not.
   std::string evil = std::string(30, 'a') + "!";
-  auto errors = errors_of([&] { resolve(doc, {{"secret", evil}}, "Linux"); });
+  auto errors = input_errors_of([&] { resolve(doc, {{"secret", evil}}, "Linux"); });
   REQUIRE(errors.size() == 1);
   CHECK(any_contains(errors, "parameter 'secret': value does not match allowedPattern '^(a+)+$'"));
   CHECK_FALSE(any_contains(errors, "aaaaaaaaaa"));
   // A pattern without anchors must still match the whole value (SSM's rule).
-  CHECK(errors_of([&] { resolve(doc, {{"digits", json::array({"12", "1x"})}}, "Linux"); }).size() == 1);
-  CHECK(errors_of([&] { resolve(doc, {{"digits", json::array({std::string(30000, '7')})}}, "Linux"); }).empty());
-  CHECK(errors_of([&] { resolve(doc, {{"secret", std::string(30000, 'a')}}, "Linux"); }).empty());
-  CHECK(errors_of([&] { resolve(doc, {{"secret", std::string(30000, 'a') + "b"}}, "Linux"); }).size() == 1);
+  CHECK(input_errors_of([&] { resolve(doc, {{"digits", json::array({"12", "1x"})}}, "Linux"); }).size() == 1);
+  CHECK(input_errors_of([&] { resolve(doc, {{"digits", json::array({std::string(30000, '7')})}}, "Linux"); }).empty());
+  CHECK(input_errors_of([&] { resolve(doc, {{"secret", std::string(30000, 'a')}}, "Linux"); }).empty());
+  CHECK(input_errors_of([&] { resolve(doc, {{"secret", std::string(30000, 'a') + "b"}}, "Linux"); }).size() == 1);
 
-  auto bad = errors_of([] {
+  auto bad = input_errors_of([] {
     load_text(R"({"schemaVersion": "2.2", "parameters": {"p": {"type": "String", "allowedPattern": "(a"}},
       "mainSteps": [{"action": "aws:runShellScript", "name": "s", "inputs": {"runCommand": ["true"]}}]})",
               "bad.json", "bad");
@@ -240,11 +227,11 @@ TEST_CASE("allowedPattern: RE2, whole-value match, linear time, value never show
 
 TEST_CASE("-p values: a 30,000-digit integer and JSON nested too deep are refused, not crashed on") {
   Document doc = load_text(k_typed, "typed.json", "typed");
-  CHECK(any_contains(errors_of([&] { parse_cli_parameters(doc, {"i=" + std::string(30000, '9')}, ""); }),
+  CHECK(any_contains(input_errors_of([&] { parse_cli_parameters(doc, {"i=" + std::string(30000, '9')}, ""); }),
                      "is not an integer in range"));
   std::string deep = std::string(100000, '[');
   CHECK(parse_cli_parameters(doc, {"l=" + deep}, "")["l"] == json::array({deep}));
-  CHECK(any_contains(errors_of([&] { parse_cli_parameters(doc, {"m=" + std::string(100000, '{')}, ""); }),
+  CHECK(any_contains(input_errors_of([&] { parse_cli_parameters(doc, {"m=" + std::string(100000, '{')}, ""); }),
                      "is not a JSON map"));
 }
 

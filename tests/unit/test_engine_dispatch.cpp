@@ -4,6 +4,7 @@
 #include "engine/rate.hpp"
 #include "engine/run.hpp"
 #include "store/store.hpp"
+#include "temp_dir.hpp"
 
 #include <condition_variable>
 #include <doctest/doctest.h>
@@ -16,20 +17,6 @@ using namespace sshm;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    static int counter = 0;
-    path = std::filesystem::temp_directory_path() /
-           ("sshm-dispatch-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 documents::Step shell_step() {
   documents::Step s;

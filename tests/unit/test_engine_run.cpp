@@ -5,6 +5,7 @@
 #include "engine/status.hpp"
 #include "plugins/executor.hpp"
 #include "store/store.hpp"
+#include "temp_dir.hpp"
 
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -13,23 +14,6 @@
 using namespace sshm;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    path = std::filesystem::temp_directory_path() / ("sshm-unit-" + std::to_string(::getpid()) + "-" +
-                                                      std::to_string(counter()++));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  static int& counter() {
-    static int c = 0;
-    return c;
-  }
-};
 
 documents::Step shell_step(const std::string& name, std::string command = "true") {
   documents::Step s;

@@ -1,4 +1,5 @@
 #include "inventory/parse.hpp"
+#include "test_helpers.hpp"
 
 #include <doctest/doctest.h>
 #include <fstream>
@@ -7,14 +8,6 @@
 using namespace sshm::inventory;
 
 namespace {
-
-std::string data(const std::string& name) {
-  std::ifstream in(std::string(SSHM_TEST_DATA) + "/inventory/" + name, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), "missing test data " << name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const Row* find_row(const std::vector<Row>& rows, const std::string& name) {
   for (const Row& r : rows)
@@ -40,7 +33,7 @@ TEST_CASE("sections split at nonce markers; bodies keep their own text") {
 }
 
 TEST_CASE("dpkg-query output becomes AWS:Application rows as SSM names them") {
-  auto rows = parse_dpkg(data("dpkg-query.txt"));
+  auto rows = parse_dpkg(test_data("inventory", "dpkg-query.txt"));
   CHECK(rows.size() == 7);
   const Row* bash = find_row(rows, "bash");
   REQUIRE(bash);
@@ -60,7 +53,7 @@ TEST_CASE("dpkg-query output becomes AWS:Application rows as SSM names them") {
 }
 
 TEST_CASE("rpm queryformat output becomes AWS:Application rows with Release and Epoch") {
-  auto rows = parse_rpm(data("rpm-qa.txt"));
+  auto rows = parse_rpm(test_data("inventory", "rpm-qa.txt"));
   REQUIRE(rows.size() == 4);
   const Row* ssl = find_row(rows, "openssl");
   REQUIRE(ssl);
@@ -80,7 +73,7 @@ TEST_CASE("rpm queryformat output becomes AWS:Application rows with Release and 
 }
 
 TEST_CASE("apk's installed database becomes AWS:Application rows") {
-  auto rows = parse_apk_db(data("apk-installed.txt"));
+  auto rows = parse_apk_db(test_data("inventory", "apk-installed.txt"));
   REQUIRE(rows.size() == 3);
   const Row* bb = find_row(rows, "busybox");
   REQUIRE(bb);
@@ -92,9 +85,9 @@ TEST_CASE("apk's installed database becomes AWS:Application rows") {
 }
 
 TEST_CASE("ip -j addr and route become AWS:Network rows without loopback") {
-  auto dns = parse_resolv_conf(data("resolv.conf"));
+  auto dns = parse_resolv_conf(test_data("inventory", "resolv.conf"));
   CHECK(dns == std::vector<std::string>{"10.255.255.53", "1.1.1.1"});
-  auto rows = parse_ip_json(data("ip-j-addr.json"), data("ip-j-route.json"), data("ip-j-route6.json"), dns);
+  auto rows = parse_ip_json(test_data("inventory", "ip-j-addr.json"), test_data("inventory", "ip-j-route.json"), test_data("inventory", "ip-j-route6.json"), dns);
   CHECK(find_row(rows, "lo") == nullptr);
   const Row* eth = find_row(rows, "eth0");
   REQUIRE(eth);
@@ -110,9 +103,9 @@ TEST_CASE("ip -j addr and route become AWS:Network rows without loopback") {
 }
 
 TEST_CASE("ip addr text gives the same interfaces as ip -j") {
-  auto dns = parse_resolv_conf(data("resolv.conf"));
-  auto json = parse_ip_json(data("ip-j-addr.json"), data("ip-j-route.json"), "", dns);
-  auto text = parse_ip_text(data("ip-addr.txt"), data("ip-route.txt"), dns);
+  auto dns = parse_resolv_conf(test_data("inventory", "resolv.conf"));
+  auto json = parse_ip_json(test_data("inventory", "ip-j-addr.json"), test_data("inventory", "ip-j-route.json"), "", dns);
+  auto text = parse_ip_text(test_data("inventory", "ip-addr.txt"), test_data("inventory", "ip-route.txt"), dns);
   CHECK(json == text);
   // busybox-style names with @peer are cut at '@'.
   auto veth = parse_ip_text("5: veth1@if4: <BROADCAST,UP> mtu 1500\n    link/ether aa:bb:cc:dd:ee:ff brd ff:ff:ff:ff:ff:ff\n"
@@ -125,7 +118,7 @@ TEST_CASE("ip addr text gives the same interfaces as ip -j") {
 }
 
 TEST_CASE("lscpu gives the CPU attributes; /proc/cpuinfo fills in the speed") {
-  Row r = parse_cpu(data("lscpu.txt"), data("cpuinfo.txt"), "MemTotal:       24574368 kB\n");
+  Row r = parse_cpu(test_data("inventory", "lscpu.txt"), test_data("inventory", "cpuinfo.txt"), "MemTotal:       24574368 kB\n");
   CHECK(r.at("CPUModel") == "Intel(R) Xeon(R) Processor");
   CHECK(r.at("CPUs") == "2");
   CHECK(r.at("CPUSockets") == "1");
@@ -157,7 +150,7 @@ TEST_CASE("without lscpu, /proc/cpuinfo alone counts sockets, cores and threads"
 }
 
 TEST_CASE("systemctl list-units and list-unit-files become AWS:Service rows") {
-  auto rows = parse_systemctl(data("systemctl-list-units.txt"), data("systemctl-list-unit-files.txt"));
+  auto rows = parse_systemctl(test_data("inventory", "systemctl-list-units.txt"), test_data("inventory", "systemctl-list-unit-files.txt"));
   CHECK(rows.size() == 10);
   const Row* ssh = find_row(rows, "ssh");
   REQUIRE(ssh);
@@ -258,9 +251,9 @@ TEST_CASE("a whole stream becomes SSM items; a bad custom file is rejected and t
   std::string n = "n1";
   auto sec = [&](const std::string& name) { return "\n@@SSHM@@" + n + " " + name + "\n"; };
   std::string stream = sec("host") + "web-01\n" + sec("uname") + "6.1.0-18-amd64\nx86_64\n" + sec("os-release") +
-                       data("os-release.txt") + sec("dpkg") + data("dpkg-query.txt") + sec("ip-j-addr") +
-                       data("ip-j-addr.json") + sec("ip-j-route") + data("ip-j-route.json") + sec("resolv") +
-                       data("resolv.conf") + sec("lscpu") + data("lscpu.txt") + sec("meminfo") +
+                       test_data("inventory", "os-release.txt") + sec("dpkg") + test_data("inventory", "dpkg-query.txt") + sec("ip-j-addr") +
+                       test_data("inventory", "ip-j-addr.json") + sec("ip-j-route") + test_data("inventory", "ip-j-route.json") + sec("resolv") +
+                       test_data("inventory", "resolv.conf") + sec("lscpu") + test_data("inventory", "lscpu.txt") + sec("meminfo") +
                        "MemTotal: 2048000 kB\n" + sec("custom /etc/sshm/inventory/custom/good.json") +
                        R"({"SchemaVersion":"1.0","TypeName":"Custom:Owner","Content":{"Team":"infra"}})" +
                        sec("custom /etc/sshm/inventory/custom/bad.json") +

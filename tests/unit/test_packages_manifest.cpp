@@ -20,7 +20,7 @@ std::string manifest(const std::string& packages, const std::string& extra = "")
 }
 
 // The error parse_manifest throws for `text`, as printed.
-std::string error_of(const std::string& text) {
+std::string manifest_error(const std::string& text) {
   try {
     parse_manifest(text, "m.json");
   } catch (const InputError& e) {
@@ -41,17 +41,17 @@ TEST_CASE("a manifest as AWS documents it is read whole") {
 }
 
 TEST_CASE("bad manifests are refused with file:line:col") {
-  CHECK(error_of("{\n  \"schemaVersion\": \"2.0\",\n  oops\n}") .find("m.json:3:3:") != std::string::npos);
-  std::string unknown = error_of(manifest(R"({"_any": {"_any": {"_any": {"file": "a.zip"}}}})", "  \"publsher\": \"me\",\n"));
+  CHECK(manifest_error("{\n  \"schemaVersion\": \"2.0\",\n  oops\n}") .find("m.json:3:3:") != std::string::npos);
+  std::string unknown = manifest_error(manifest(R"({"_any": {"_any": {"_any": {"file": "a.zip"}}}})", "  \"publsher\": \"me\",\n"));
   CHECK(unknown.find("m.json:4:3: unknown field 'publsher'") != std::string::npos);
   CHECK(unknown.find("did you mean 'publisher'") != std::string::npos);
-  CHECK(error_of(manifest(R"({"_any": {"_any": {"_any": {"file": "c.zip"}}}})")).find("'c.zip' is not in \"files\"") !=
+  CHECK(manifest_error(manifest(R"({"_any": {"_any": {"_any": {"file": "c.zip"}}}})")).find("'c.zip' is not in \"files\"") !=
         std::string::npos);
   std::string v1 = manifest(R"({"_any": {"_any": {"_any": {"file": "a.zip"}}}})");
-  CHECK(error_of(std::string(v1).replace(v1.find("2.0"), 3, "1.0")).find("schemaVersion '1.0'") != std::string::npos);
-  CHECK(error_of(std::string(v1).replace(v1.find(k_sum), 64, "xyz")).find("not 64 hex digits") != std::string::npos);
-  CHECK(error_of(std::string(v1).replace(v1.find("1.2.3"), 5, "1 2")).find("version '1 2'") != std::string::npos);
-  CHECK(error_of("[]").find("one JSON object") != std::string::npos);
+  CHECK(manifest_error(std::string(v1).replace(v1.find("2.0"), 3, "1.0")).find("schemaVersion '1.0'") != std::string::npos);
+  CHECK(manifest_error(std::string(v1).replace(v1.find(k_sum), 64, "xyz")).find("not 64 hex digits") != std::string::npos);
+  CHECK(manifest_error(std::string(v1).replace(v1.find("1.2.3"), 5, "1 2")).find("version '1 2'") != std::string::npos);
+  CHECK(manifest_error("[]").find("one JSON object") != std::string::npos);
 }
 
 TEST_CASE("the host's platform as the agent names it") {

@@ -1,6 +1,7 @@
 #include "params/crypto.hpp"
 
 #include "util/error.hpp"
+#include "temp_dir.hpp"
 
 #include <doctest/doctest.h>
 #include <fstream>
@@ -11,19 +12,6 @@ using namespace sshm;
 using namespace sshm::params;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/sshm-params-crypto-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 } // namespace
 

@@ -1,5 +1,7 @@
 #include "params/backend.hpp"
 #include "params/crypto.hpp"
+#include "temp_dir.hpp"
+#include "params_error.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -12,19 +14,6 @@ using namespace sshm;
 using namespace sshm::params;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/sshm-params-store-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 class FakeClock final : public Clock {
 public:
@@ -54,16 +43,6 @@ struct Fixture {
   }
 };
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const params::Error& e) {
-    return e.code();
-  }
-  return "";
-}
-
 std::string file_bytes(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -81,15 +60,15 @@ TEST_CASE("params store: put, get, overwrite makes versions") {
   Fixture f;
   CHECK(f.put("/app/url", "https://a").version == 1);
   CHECK(f.store->get("/app/url", false).value == "https://a");
-  CHECK(error_of([&] { f.put("/app/url", "https://b"); }) == "ParameterAlreadyExists");
+  CHECK(params_error_code([&] { f.put("/app/url", "https://b"); }) == "ParameterAlreadyExists");
   Version v2 = f.put("/app/url", "https://b", "String", true);
   CHECK(v2.version == 2);
   CHECK(v2.tier == "Standard");
   CHECK(f.store->get("/app/url", false).value == "https://b");
   CHECK(f.store->get("/app/url:1", false).value == "https://a");
   CHECK(f.store->get("/app/url:1", false).selector == ":1");
-  CHECK(error_of([&] { f.store->get("/app/url:7", false); }) == "ParameterVersionNotFound");
-  CHECK(error_of([&] { f.store->get("/app/nothing", false); }) == "ParameterNotFound");
+  CHECK(params_error_code([&] { f.store->get("/app/url:7", false); }) == "ParameterVersionNotFound");
+  CHECK(params_error_code([&] { f.store->get("/app/nothing", false); }) == "ParameterNotFound");
   struct stat st {};
   REQUIRE(::stat(f.db().c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
@@ -98,7 +77,7 @@ TEST_CASE("params store: put, get, overwrite makes versions") {
 TEST_CASE("params store: /a and a are one parameter") {
   Fixture f;
   f.put("a", "1");
-  CHECK(error_of([&] { f.put("/a", "2"); }) == "ParameterAlreadyExists");
+  CHECK(params_error_code([&] { f.put("/a", "2"); }) == "ParameterAlreadyExists");
   CHECK(f.store->get("/a", false).value == "1");
   CHECK(f.store->get("/a", false).name == "a");
 }
@@ -116,7 +95,7 @@ TEST_CASE("params store: a put keeps what it does not change and enforces the ru
   again.name = "/n";
   again.value = "x";
   again.overwrite = true;
-  CHECK(error_of([&] { f.store->put(again); }) == "ParameterPatternMismatchException");
+  CHECK(params_error_code([&] { f.store->put(again); }) == "ParameterPatternMismatchException");
   again.value = "43";
   CHECK(f.store->put(again).version == 2);
   auto h = f.store->history("/n", false);
@@ -124,19 +103,19 @@ TEST_CASE("params store: a put keeps what it does not change and enforces the ru
   CHECK(h[1].description == "answer");
   CHECK(h[1].type == "String");
   again.type = "SecureString";
-  CHECK(error_of([&] { f.store->put(again); }) == "HierarchyTypeMismatchException");
+  CHECK(params_error_code([&] { f.store->put(again); }) == "HierarchyTypeMismatchException");
   PutRequest fresh;
   fresh.name = "/no/type";
   fresh.value = "v";
-  CHECK(error_of([&] { f.store->put(fresh); }) == "ValidationException");
+  CHECK(params_error_code([&] { f.store->put(fresh); }) == "ValidationException");
   fresh.type = "Text";
-  CHECK(error_of([&] { f.store->put(fresh); }) == "UnsupportedParameterType");
-  CHECK(error_of([&] { f.put("/aws/mine", "v"); }) == "ValidationException");
+  CHECK(params_error_code([&] { f.store->put(fresh); }) == "UnsupportedParameterType");
+  CHECK(params_error_code([&] { f.put("/aws/mine", "v"); }) == "ValidationException");
 }
 
 TEST_CASE("params store: tiers decide the value size; advanced can't go back") {
   Fixture f;
-  CHECK(error_of([&] { f.put("/big", std::string(5000, 'x')); }) == "ValidationException");
+  CHECK(params_error_code([&] { f.put("/big", std::string(5000, 'x')); }) == "ValidationException");
   PutRequest r;
   r.name = "/big";
   r.value = std::string(5000, 'x');
@@ -146,7 +125,7 @@ TEST_CASE("params store: tiers decide the value size; advanced can't go back") {
   r.tier = "Standard";
   r.overwrite = true;
   r.value = "small";
-  CHECK(error_of([&] { f.store->put(r); }) == "ValidationException");
+  CHECK(params_error_code([&] { f.store->put(r); }) == "ValidationException");
   r.tier.reset();
   CHECK(f.store->put(r).tier == "Advanced");
 }
@@ -158,9 +137,9 @@ TEST_CASE("params store: at most 100 versions; the oldest goes unless it has a l
   auto h = f.store->history("/v", false);
   CHECK(h.size() == 100);
   CHECK(h.front().version == 2);
-  CHECK(error_of([&] { f.store->get("/v:1", false); }) == "ParameterVersionNotFound");
+  CHECK(params_error_code([&] { f.store->get("/v:1", false); }) == "ParameterVersionNotFound");
   f.store->label("/v", 2, {"keep"});
-  CHECK(error_of([&] { f.put("/v", "102", "String", true); }) == "ParameterMaxVersionLimitExceeded");
+  CHECK(params_error_code([&] { f.put("/v", "102", "String", true); }) == "ParameterMaxVersionLimitExceeded");
   f.store->label("/v", 50, {"keep"});  // moving the label frees version 2
   CHECK(f.put("/v", "102", "String", true).version == 102);
 }
@@ -179,16 +158,16 @@ TEST_CASE("params store: labels move, are limited to 10 a version, and invalid o
   auto h = f.store->history("/l", false);
   CHECK(h[0].labels == std::vector<std::string>{"stable"});
   CHECK(h[1].labels == std::vector<std::string>{"prod"});
-  CHECK(error_of([&] { f.store->get("/l:nolabel", false); }) == "ParameterVersionNotFound");
-  CHECK(error_of([&] { f.store->label("/l", 9, {"x"}); }) == "ParameterVersionNotFound");
-  CHECK(error_of([&] { f.store->label("/none", 1, {"x"}); }) == "ParameterNotFound");
+  CHECK(params_error_code([&] { f.store->get("/l:nolabel", false); }) == "ParameterVersionNotFound");
+  CHECK(params_error_code([&] { f.store->label("/l", 9, {"x"}); }) == "ParameterVersionNotFound");
+  CHECK(params_error_code([&] { f.store->label("/none", 1, {"x"}); }) == "ParameterNotFound");
   std::vector<std::string> many;
   for (int i = 0; i < 10; ++i) many.push_back(fmt::format("l{}", i));
-  CHECK(error_of([&] { f.store->label("/l", 1, many); }) == "ParameterVersionLabelLimitExceeded");
+  CHECK(params_error_code([&] { f.store->label("/l", 1, many); }) == "ParameterVersionLabelLimitExceeded");
   UnlabelResult u = f.store->unlabel("/l", 2, {"prod", "stable"});
   CHECK(u.removed == std::vector<std::string>{"prod"});
   CHECK(u.invalid == std::vector<std::string>{"stable"});
-  CHECK(error_of([&] { f.store->get("/l:prod", false); }) == "ParameterVersionNotFound");
+  CHECK(params_error_code([&] { f.store->get("/l:prod", false); }) == "ParameterVersionNotFound");
 }
 
 TEST_CASE("params store: get_many reports unknown names and versions in InvalidParameters") {
@@ -199,7 +178,7 @@ TEST_CASE("params store: get_many reports unknown names and versions in InvalidP
   CHECK(names_of(r.parameters) == std::vector<std::string>{"/a", "/b"});
   CHECK(r.invalid == std::vector<std::string>{"/c", "/a:9"});
   std::vector<std::string> eleven(11, "/a");
-  CHECK(error_of([&] { f.store->get_many(eleven, false); }) == "ValidationException");
+  CHECK(params_error_code([&] { f.store->get_many(eleven, false); }) == "ValidationException");
 }
 
 TEST_CASE("params store: by path, one level or recursive, with filters") {
@@ -221,8 +200,8 @@ TEST_CASE("params store: by path, one level or recursive, with filters") {
   auto labelled = f.store->by_path("/app", true, {{"Label", "", {"old"}}}, false);
   REQUIRE(labelled.size() == 1);
   CHECK(labelled[0].value == "n");
-  CHECK(error_of([&] { f.store->by_path("app", true, {}, false); }) == "ValidationException");
-  CHECK(error_of([&] { f.store->by_path("/app", true, {{"Name", "", {"x"}}}, false); }) == "InvalidFilterKey");
+  CHECK(params_error_code([&] { f.store->by_path("app", true, {}, false); }) == "ValidationException");
+  CHECK(params_error_code([&] { f.store->by_path("/app", true, {{"Name", "", {"x"}}}, false); }) == "InvalidFilterKey");
 }
 
 TEST_CASE("params store: describe filters by name, type, path and tier") {
@@ -237,7 +216,7 @@ TEST_CASE("params store: describe filters by name, type, path and tier") {
   CHECK(names_of(f.store->describe({{"Path", "OneLevel", {"/web"}}})) == std::vector<std::string>{"/web/x"});
   CHECK(f.store->describe({{"Tier", "", {"Advanced"}}}).empty());
   CHECK(f.store->describe({})[1].key_id == "alias/aws/ssm");
-  CHECK(error_of([&] { f.store->describe({{"Label", "", {"x"}}}); }) == "InvalidFilterKey");
+  CHECK(params_error_code([&] { f.store->describe({{"Label", "", {"x"}}}); }) == "InvalidFilterKey");
 }
 
 TEST_CASE("params store: delete one and many") {
@@ -246,11 +225,11 @@ TEST_CASE("params store: delete one and many") {
   f.put("/b", "2");
   f.store->label("/a", 1, {"x"});
   f.store->remove("/a");
-  CHECK(error_of([&] { f.store->get("/a", false); }) == "ParameterNotFound");
-  CHECK(error_of([&] { f.store->remove("/a"); }) == "ParameterNotFound");
+  CHECK(params_error_code([&] { f.store->get("/a", false); }) == "ParameterNotFound");
+  CHECK(params_error_code([&] { f.store->remove("/a"); }) == "ParameterNotFound");
   f.put("/a", "again");
   CHECK(f.store->get("/a", false).version == 1);
-  CHECK(error_of([&] { f.store->get("/a:x", false); }) == "ParameterVersionNotFound");
+  CHECK(params_error_code([&] { f.store->get("/a:x", false); }) == "ParameterVersionNotFound");
   DeleteManyResult r = f.store->remove_many({"/a", "/b", "/c"});
   CHECK(r.deleted == std::vector<std::string>{"/a", "/b"});
   CHECK(r.invalid == std::vector<std::string>{"/c"});
@@ -329,7 +308,7 @@ TEST_CASE("params store: Expiration deletes on the next use; notifications come 
   r.type = "String";
   r.policies = R"([{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2030-01-10T00:00:00.000Z"}},
                    {"Type":"ExpirationNotification","Version":"1.0","Attributes":{"Before":"2","Unit":"Days"}}])";
-  CHECK(error_of([&] { f.store->put(r); }) == "ValidationException");  // policies need the advanced tier
+  CHECK(params_error_code([&] { f.store->put(r); }) == "ValidationException");  // policies need the advanced tier
   r.tier = "Advanced";
   f.store->put(r);
   PutRequest stale;
@@ -356,6 +335,6 @@ TEST_CASE("params store: Expiration deletes on the next use; notifications come 
   CHECK(due() == std::vector<std::string>{"/temp ExpirationNotification"});
   CHECK(f.store->get("/temp", false).value == "v");
   f.clock.t = parse_iso8601("2030-01-10T00:00:01Z");
-  CHECK(error_of([&] { f.store->get("/temp", false); }) == "ParameterNotFound");
+  CHECK(params_error_code([&] { f.store->get("/temp", false); }) == "ParameterNotFound");
   CHECK(f.store->describe({}).size() == 1);
 }

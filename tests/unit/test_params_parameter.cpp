@@ -1,5 +1,6 @@
 #include "params/backend.hpp"
 #include "params/parameter.hpp"
+#include "params_error.hpp"
 
 #include <doctest/doctest.h>
 
@@ -7,17 +8,6 @@ using namespace sshm;
 using namespace sshm::params;
 
 namespace {
-
-// SSM's error name a call fails with, or "" when it succeeds.
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const params::Error& e) {
-    return e.code();
-  }
-  return "";
-}
 
 std::string levels(int n) {
   std::string name;
@@ -28,28 +18,28 @@ std::string levels(int n) {
 } // namespace
 
 TEST_CASE("params names: SSM's name rules with SSM's error names") {
-  CHECK(error_of([] { check_name("MyParameter"); }) == "");
-  CHECK(error_of([] { check_name("/app/prod/db.password-1_x"); }) == "");
-  CHECK(error_of([] { check_name("/TestParam1"); }) == "");
-  CHECK(error_of([] { check_name(""); }) == "ValidationException");
-  CHECK(error_of([] { check_name("has space"); }) == "ValidationException");
-  CHECK(error_of([] { check_name("bad*char"); }) == "ValidationException");
-  CHECK(error_of([] { check_name("MyParameter3/L1"); }) == "ValidationException");  // not fully qualified
-  CHECK(error_of([] { check_name("/a//b"); }) == "ValidationException");
-  CHECK(error_of([] { check_name("/a/b/"); }) == "ValidationException");
+  CHECK(params_error_code([] { check_name("MyParameter"); }) == "");
+  CHECK(params_error_code([] { check_name("/app/prod/db.password-1_x"); }) == "");
+  CHECK(params_error_code([] { check_name("/TestParam1"); }) == "");
+  CHECK(params_error_code([] { check_name(""); }) == "ValidationException");
+  CHECK(params_error_code([] { check_name("has space"); }) == "ValidationException");
+  CHECK(params_error_code([] { check_name("bad*char"); }) == "ValidationException");
+  CHECK(params_error_code([] { check_name("MyParameter3/L1"); }) == "ValidationException");  // not fully qualified
+  CHECK(params_error_code([] { check_name("/a//b"); }) == "ValidationException");
+  CHECK(params_error_code([] { check_name("/a/b/"); }) == "ValidationException");
   SUBCASE("aws and ssm prefixes are reserved, in any case, with or without a slash") {
     for (const char* n : {"aws-thing", "AWSthing", "ssm", "SsmX", "/aws/x", "/ssm/x", "/Aws"})
-      CHECK_MESSAGE(error_of([&] { check_name(n); }) == "ValidationException", n);
-    CHECK(error_of([] { check_name("/x/aws"); }) == "");
-    CHECK(error_of([] { check_name("myaws"); }) == "");
+      CHECK_MESSAGE(params_error_code([&] { check_name(n); }) == "ValidationException", n);
+    CHECK(params_error_code([] { check_name("/x/aws"); }) == "");
+    CHECK(params_error_code([] { check_name("myaws"); }) == "");
   }
   SUBCASE("at most 15 hierarchy levels") {
-    CHECK(error_of([] { check_name(levels(15)); }) == "");
-    CHECK(error_of([] { check_name(levels(16)); }) == "HierarchyLevelLimitExceededException");
+    CHECK(params_error_code([] { check_name(levels(15)); }) == "");
+    CHECK(params_error_code([] { check_name(levels(16)); }) == "HierarchyLevelLimitExceededException");
   }
   SUBCASE("at most 1011 characters") {
-    CHECK(error_of([] { check_name(std::string(1011, 'a')); }) == "");
-    CHECK(error_of([] { check_name(std::string(1012, 'a')); }) == "ValidationException");
+    CHECK(params_error_code([] { check_name(std::string(1011, 'a')); }) == "");
+    CHECK(params_error_code([] { check_name(std::string(1012, 'a')); }) == "ValidationException");
   }
 }
 
@@ -74,8 +64,8 @@ TEST_CASE("params selectors: name:version and name:label") {
   Selector l = parse_selector("/app/db:prod");
   CHECK(l.label == "prod");
   CHECK(l.suffix() == ":prod");
-  CHECK(error_of([] { parse_selector("/app/db:"); }) == "ValidationException");
-  CHECK(error_of([] { parse_selector("/app/db:1:2"); }) == "ValidationException");
+  CHECK(params_error_code([] { parse_selector("/app/db:"); }) == "ValidationException");
+  CHECK(params_error_code([] { parse_selector("/app/db:1:2"); }) == "ValidationException");
 }
 
 TEST_CASE("params labels: SSM's label rules") {
@@ -92,25 +82,25 @@ TEST_CASE("params labels: SSM's label rules") {
 }
 
 TEST_CASE("params values: sizes by tier, nesting, AllowedPattern") {
-  CHECK(error_of([] { check_value(std::string(4096, 'v'), "Standard", ""); }) == "");
-  CHECK(error_of([] { check_value(std::string(4097, 'v'), "Standard", ""); }) == "ValidationException");
-  CHECK(error_of([] { check_value(std::string(8192, 'v'), "Advanced", ""); }) == "");
-  CHECK(error_of([] { check_value(std::string(8193, 'v'), "Advanced", ""); }) == "ValidationException");
-  CHECK(error_of([] { check_value("", "Standard", ""); }) == "ValidationException");
-  CHECK(error_of([] { check_value("x {{ssm:/other}} y", "Standard", ""); }) == "ValidationException");
-  CHECK(error_of([] { check_value("12345", "Standard", "^\\d+$"); }) == "");
+  CHECK(params_error_code([] { check_value(std::string(4096, 'v'), "Standard", ""); }) == "");
+  CHECK(params_error_code([] { check_value(std::string(4097, 'v'), "Standard", ""); }) == "ValidationException");
+  CHECK(params_error_code([] { check_value(std::string(8192, 'v'), "Advanced", ""); }) == "");
+  CHECK(params_error_code([] { check_value(std::string(8193, 'v'), "Advanced", ""); }) == "ValidationException");
+  CHECK(params_error_code([] { check_value("", "Standard", ""); }) == "ValidationException");
+  CHECK(params_error_code([] { check_value("x {{ssm:/other}} y", "Standard", ""); }) == "ValidationException");
+  CHECK(params_error_code([] { check_value("12345", "Standard", "^\\d+$"); }) == "");
   // AllowedPattern must match the whole value.
-  CHECK(error_of([] { check_value("123ab", "Standard", "\\d+"); }) == "ParameterPatternMismatchException");
-  CHECK(error_of([] { check_allowed_pattern("(unclosed"); }) == "InvalidAllowedPatternException");
-  CHECK(error_of([] { check_allowed_pattern(std::string(1025, 'a')); }) == "InvalidAllowedPatternException");
-  CHECK(error_of([] { check_description(std::string(1025, 'd')); }) == "ValidationException");
+  CHECK(params_error_code([] { check_value("123ab", "Standard", "\\d+"); }) == "ParameterPatternMismatchException");
+  CHECK(params_error_code([] { check_allowed_pattern("(unclosed"); }) == "InvalidAllowedPatternException");
+  CHECK(params_error_code([] { check_allowed_pattern(std::string(1025, 'a')); }) == "InvalidAllowedPatternException");
+  CHECK(params_error_code([] { check_description(std::string(1025, 'd')); }) == "ValidationException");
 }
 
 TEST_CASE("params types and tiers") {
-  for (const char* t : {"String", "StringList", "SecureString"}) CHECK(error_of([&] { check_type(t); }) == "");
-  CHECK(error_of([] { check_type("string"); }) == "UnsupportedParameterType");
-  CHECK(error_of([] { check_tier("Advanced"); }) == "");
-  CHECK(error_of([] { check_tier("Premium"); }) == "ValidationException");
+  for (const char* t : {"String", "StringList", "SecureString"}) CHECK(params_error_code([&] { check_type(t); }) == "");
+  CHECK(params_error_code([] { check_type("string"); }) == "UnsupportedParameterType");
+  CHECK(params_error_code([] { check_tier("Advanced"); }) == "");
+  CHECK(params_error_code([] { check_tier("Premium"); }) == "ValidationException");
 }
 
 TEST_CASE("params StringList: split on every comma, no escaping") {
@@ -128,34 +118,34 @@ TEST_CASE("params policies: the three types, their attributes and limits") {
   CHECK(p[2].span == std::chrono::hours(20));
   CHECK(parse_policies("[{}]").empty());
   CHECK(parse_policies("[]").empty());
-  CHECK(error_of([] { parse_policies(R"([{"Type":"Rotate","Version":"1.0"}])"); }) == "InvalidPolicyTypeException");
-  CHECK(error_of([] { parse_policies("not json"); }) == "InvalidPolicyTypeException");
-  CHECK(error_of([] {
+  CHECK(params_error_code([] { parse_policies(R"([{"Type":"Rotate","Version":"1.0"}])"); }) == "InvalidPolicyTypeException");
+  CHECK(params_error_code([] { parse_policies("not json"); }) == "InvalidPolicyTypeException");
+  CHECK(params_error_code([] {
           parse_policies(R"([{"Type":"ExpirationNotification","Version":"1.0","Attributes":{"Before":"x","Unit":"Days"}}])");
         }) == "InvalidPolicyAttributeException");
-  CHECK(error_of([] {
+  CHECK(params_error_code([] {
           parse_policies(R"([{"Type":"NoChangeNotification","Version":"1.0","Attributes":{"After":"2","Unit":"Weeks"}}])");
         }) == "InvalidPolicyAttributeException");
-  CHECK(error_of([] {
+  CHECK(params_error_code([] {
           parse_policies(R"([{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"tomorrow"}}])");
         }) == "InvalidPolicyAttributeException");
-  CHECK(error_of([] {
+  CHECK(params_error_code([] {
           parse_policies(R"([{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2030-01-01T00:00:00Z"}},
                              {"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2031-01-01T00:00:00Z"}}])");
         }) == "IncompatiblePolicyException");
-  CHECK(error_of([] { parse_policies(std::string(4097, ' ')); }) == "PoliciesLimitExceededException");
+  CHECK(params_error_code([] { parse_policies(std::string(4097, ' ')); }) == "PoliciesLimitExceededException");
 }
 
 TEST_CASE("params filters: keys, options and values each call accepts") {
   std::vector<std::string> path_keys = {"Type", "KeyId", "Label"};
-  CHECK(error_of([&] { check_filters({{"Type", "", {"String"}}}, path_keys); }) == "");
-  CHECK(error_of([&] { check_filters({{"Name", "", {"x"}}}, path_keys); }) == "InvalidFilterKey");
-  CHECK(error_of([&] { check_filters({{"Type", "BeginsWith", {"String"}}}, path_keys); }) == "InvalidFilterOption");
-  CHECK(error_of([&] { check_filters({{"Type", "", {"Text"}}}, path_keys); }) == "InvalidFilterValue");
-  CHECK(error_of([&] { check_filters({{"Type", "", {}}}, path_keys); }) == "InvalidFilterValue");
+  CHECK(params_error_code([&] { check_filters({{"Type", "", {"String"}}}, path_keys); }) == "");
+  CHECK(params_error_code([&] { check_filters({{"Name", "", {"x"}}}, path_keys); }) == "InvalidFilterKey");
+  CHECK(params_error_code([&] { check_filters({{"Type", "BeginsWith", {"String"}}}, path_keys); }) == "InvalidFilterOption");
+  CHECK(params_error_code([&] { check_filters({{"Type", "", {"Text"}}}, path_keys); }) == "InvalidFilterValue");
+  CHECK(params_error_code([&] { check_filters({{"Type", "", {}}}, path_keys); }) == "InvalidFilterValue");
   std::vector<std::string> describe_keys = {"Name", "Type", "KeyId", "Path", "Tier", "DataType"};
-  CHECK(error_of([&] { check_filters({{"Path", "Recursive", {"/a"}}}, describe_keys); }) == "");
-  CHECK(error_of([&] { check_filters({{"Path", "", {"a"}}}, describe_keys); }) == "InvalidFilterValue");
+  CHECK(params_error_code([&] { check_filters({{"Path", "Recursive", {"/a"}}}, describe_keys); }) == "");
+  CHECK(params_error_code([&] { check_filters({{"Path", "", {"a"}}}, describe_keys); }) == "InvalidFilterValue");
 
   Version v;
   v.name = "/app/prod/db";

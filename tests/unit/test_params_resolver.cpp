@@ -1,5 +1,7 @@
 #include "documents/document.hpp"
 #include "params/resolver.hpp"
+#include "temp_dir.hpp"
+#include "params_error.hpp"
 
 #include <doctest/doctest.h>
 #include <unistd.h>
@@ -9,19 +11,6 @@ using namespace sshm::params;
 
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/sshm-params-resolver-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
 void put(Backend& b, const std::string& name, const std::string& value, const std::string& type,
          bool overwrite = false) {
   PutRequest r;
@@ -30,16 +19,6 @@ void put(Backend& b, const std::string& name, const std::string& value, const st
   r.type = type;
   r.overwrite = overwrite;
   b.put(r);
-}
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const params::Error& e) {
-    return e.code();
-  }
-  return "";
 }
 
 } // namespace
@@ -60,9 +39,9 @@ TEST_CASE("params resolver: {{ssm:name}}, :version and :label from the store") {
   CHECK(ssm("/app/greeting:first", false) == "hello");
   CHECK(ssm("/app/cmds", true) == nlohmann::json::array({"ls", "echo a"}));
   CHECK(ssm("/app/cmds", false) == "ls,echo a");
-  CHECK(error_of([&] { ssm("/app/missing", false); }) == "ParameterNotFound");
-  CHECK(error_of([&] { ssm("/app/greeting:5", false); }) == "ParameterVersionNotFound");
-  CHECK(error_of([&] { ssm("/app/secret", false); }) == "UnsupportedParameterType");
+  CHECK(params_error_code([&] { ssm("/app/missing", false); }) == "ParameterNotFound");
+  CHECK(params_error_code([&] { ssm("/app/greeting:5", false); }) == "ParameterVersionNotFound");
+  CHECK(params_error_code([&] { ssm("/app/secret", false); }) == "UnsupportedParameterType");
 
   // Through the documents' own traversal: whole strings take the list, embedded ones the text.
   nlohmann::json inputs = {{"runCommand", "{{ssm:/app/cmds}}"}, {"say", "echo {{ ssm:/app/greeting:first }}"}};
@@ -75,7 +54,7 @@ TEST_CASE("params resolver: the local store opens only when a reference needs it
   TempDir dir;
   SsmLookup ssm = make_local_ssm_resolver(dir.path / "state" / "params.db", dir.path / "params.key");
   CHECK(!std::filesystem::exists(dir.path / "state" / "params.db"));
-  CHECK(error_of([&] { ssm("/nothing", false); }) == "ParameterNotFound");
+  CHECK(params_error_code([&] { ssm("/nothing", false); }) == "ParameterNotFound");
   CHECK(std::filesystem::exists(dir.path / "state" / "params.db"));
 }
 
@@ -88,11 +67,11 @@ TEST_CASE("params resolver: {{ssm-secure:name}} gives the decrypted SecureString
   put(*store, "/app/port", "5432", "String");
   CHECK(resolve_secure_reference(*store, "/app/db-password") == "Hunter3!");
   CHECK(resolve_secure_reference(*store, "/app/db-password:1") == "Hunter2!");
-  CHECK(error_of([&] { resolve_secure_reference(*store, "/app/port"); }) == "UnsupportedParameterType");
-  CHECK(error_of([&] { resolve_secure_reference(*store, "/app/missing"); }) == "ParameterNotFound");
-  CHECK(error_of([&] { resolve_secure_reference(*store, "/app/db-password:7"); }) == "ParameterVersionNotFound");
+  CHECK(params_error_code([&] { resolve_secure_reference(*store, "/app/port"); }) == "UnsupportedParameterType");
+  CHECK(params_error_code([&] { resolve_secure_reference(*store, "/app/missing"); }) == "ParameterNotFound");
+  CHECK(params_error_code([&] { resolve_secure_reference(*store, "/app/db-password:7"); }) == "ParameterVersionNotFound");
   // The local resolver opens the store on first use and decrypts with the same key file.
   SecureLookup lookup = make_local_secure_resolver(dir.path / "params.db", dir.path / "params.key");
   CHECK(lookup("/app/db-password") == "Hunter3!");
-  CHECK(error_of([&] { lookup("db-password"); }) == "ParameterNotFound");
+  CHECK(params_error_code([&] { lookup("db-password"); }) == "ParameterNotFound");
 }

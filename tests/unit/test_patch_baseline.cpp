@@ -7,7 +7,7 @@ using namespace sshm::patch;
 
 namespace {
 
-std::string error_of(const std::string& text) {
+std::string baseline_error(const std::string& text) {
   try {
     parse_baselines(text, "b.json");
   } catch (const InputError& e) {
@@ -77,39 +77,39 @@ TEST_CASE("a YAML baseline and a BaselineOverride list parse") {
 }
 
 TEST_CASE("baseline errors name file, line, column and the nearest valid name") {
-  CHECK(error_of("{\"Name\": \"x1x\", \"OperatingSystem\": \"DEBAIN\"}") ==
+  CHECK(baseline_error("{\"Name\": \"x1x\", \"OperatingSystem\": \"DEBAIN\"}") ==
         "b.json:1:36: OperatingSystem must be one of WINDOWS, AMAZON_LINUX, AMAZON_LINUX_2, AMAZON_LINUX_2022, "
         "AMAZON_LINUX_2023, UBUNTU, REDHAT_ENTERPRISE_LINUX, SUSE, CENTOS, ORACLE_LINUX, DEBIAN, MACOS, RASPBIAN, "
         "ROCKY_LINUX, ALMA_LINUX, ALPINE, not 'DEBAIN' (did you mean 'DEBIAN'?)");
-  CHECK(error_of("{\"OperatingSystem\": \"DEBIAN\",\n \"ApprovedPatchez\": []}") ==
+  CHECK(baseline_error("{\"OperatingSystem\": \"DEBIAN\",\n \"ApprovedPatchez\": []}") ==
         "b.json:2:2: unknown key 'ApprovedPatchez' in a patch baseline (allowed: BaselineId, Name, Description, "
         "OperatingSystem, GlobalFilters, ApprovalRules, ApprovedPatches, ApprovedPatchesComplianceLevel, "
         "ApprovedPatchesEnableNonSecurity, RejectedPatches, RejectedPatchesAction, Sources, "
         "AvailableSecurityUpdatesComplianceStatus, PatchGroups, CreatedDate, ModifiedDate, Tags, ClientToken) "
         "(did you mean 'ApprovedPatches'?)");
   // Per-OS filter keys: CLASSIFICATION is for the RHEL family, not Debian.
-  std::string e = error_of(R"({"OperatingSystem": "DEBIAN", "ApprovalRules": {"PatchRules": [
+  std::string e = baseline_error(R"({"OperatingSystem": "DEBIAN", "ApprovalRules": {"PatchRules": [
   {"PatchFilterGroup": {"PatchFilters": [{"Key": "CLASSIFICATION", "Values": ["Security"]}]}}]}})");
   CHECK(e == "b.json:2:50: filter key 'CLASSIFICATION' is not valid for DEBIAN (allowed: PRODUCT, PRIORITY, SECTION)");
-  e = error_of(R"({"OperatingSystem": "REDHAT_ENTERPRISE_LINUX", "ApprovalRules": {"PatchRules": [
+  e = baseline_error(R"({"OperatingSystem": "REDHAT_ENTERPRISE_LINUX", "ApprovalRules": {"PatchRules": [
   {"PatchFilterGroup": {"PatchFilters": [{"Key": "SEVERITY", "Values": ["Critcal"]}]}}]}})");
   CHECK(e.find("b.json:2:73: 'Critcal' is not a SEVERITY value") == 0);
   CHECK(e.find("(did you mean 'Critical'?)") != std::string::npos);
-  e = error_of(R"({"OperatingSystem": "UBUNTU", "ApprovalRules": {"PatchRules": [
+  e = baseline_error(R"({"OperatingSystem": "UBUNTU", "ApprovalRules": {"PatchRules": [
   {"PatchFilterGroup": {"PatchFilters": [{"Key": "PRIORITY", "Values": ["Important"]}]}, "ApproveAfterDays": 361}]}})");
   CHECK(e == "b.json:2:110: ApproveAfterDays must be between 0 and 360, not 361");
-  e = error_of(R"({"OperatingSystem": "UBUNTU", "RejectedPatches": ["openssl=3.0"]})");
+  e = baseline_error(R"({"OperatingSystem": "UBUNTU", "RejectedPatches": ["openssl=3.0"]})");
   CHECK(e == "b.json:1:51: RejectedPatches on UBUNTU take package names only (like 'openssl'), not 'openssl=3.0'");
-  e = error_of(R"({"OperatingSystem": "UBUNTU", "GlobalFilters": {"PatchFilters": [
+  e = baseline_error(R"({"OperatingSystem": "UBUNTU", "GlobalFilters": {"PatchFilters": [
   {"Key": "PRODUCT", "Values": ["a"]}, {"Key": "PRIORITY", "Values": ["Required"]},
   {"Key": "SECTION", "Values": ["a"]}, {"Key": "PRODUCT", "Values": ["b"]}, {"Key": "SECTION", "Values": ["c"]}]}})");
   CHECK(e == "b.json:1:65: PatchFilters may hold at most 4 filters, not 5");
-  CHECK(error_of("{\"Name\": \"x\", \"OperatingSystem\": \"DEBIAN\"}") ==
+  CHECK(baseline_error("{\"Name\": \"x\", \"OperatingSystem\": \"DEBIAN\"}") ==
         "b.json:1:10: Name must be 3 to 128 characters long, not 1");
-  CHECK(error_of("{\"OperatingSystem\": \"DEBIAN\", \"ApprovalRules\": {\"PatchRules\": [{\"PatchFilterGroup\": {}, "
+  CHECK(baseline_error("{\"OperatingSystem\": \"DEBIAN\", \"ApprovalRules\": {\"PatchRules\": [{\"PatchFilterGroup\": {}, "
                  "\"ApproveUntilDate\": \"2024-13-01\"}]}}") ==
         "b.json:1:109: ApproveUntilDate must be a date YYYY-MM-DD, not '2024-13-01'");
-  CHECK(error_of("[1, 2").find("b.json:1:") == 0);  // YAML/JSON syntax error with a place
+  CHECK(baseline_error("[1, 2").find("b.json:1:") == 0);  // YAML/JSON syntax error with a place
 }
 
 TEST_CASE("SSM's predefined baselines are built in, one default per OS") {

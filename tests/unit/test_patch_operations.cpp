@@ -4,6 +4,7 @@
 #include "patch/operations.hpp"
 #include "store/patch_tables.hpp"
 #include "store/store.hpp"
+#include "test_helpers.hpp"
 
 #include <algorithm>
 #include <doctest/doctest.h>
@@ -16,13 +17,6 @@ using namespace sshm;
 using namespace sshm::patch;
 
 namespace {
-
-std::string data(const std::string& name) {
-  std::ifstream in(std::string(SSHM_TEST_DATA) + "/patch/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // A host that answers sshm's scripts by what they are: the scan script with a canned scan, the
 // install script with canned results, the boot id command with a new boot.
@@ -54,7 +48,7 @@ PatchRequest request(Operation op) {
   r.operation = op;
   r.reboot_option = RebootOption::no_reboot;
   r.run_as = "root";
-  r.choose_baseline = [](const HostScan& s) -> Expected<Baseline, Error> {
+  r.choose_baseline = [](const HostScan& s) -> Expected<Baseline, sshm::Error> {
     return pick_for_os(predefined_baselines(), s.operating_system, "predefined");
   };
   return r;
@@ -64,7 +58,7 @@ PatchRequest request(Operation op) {
 
 TEST_CASE("scan over a transport: script on stdin, sh -s (sudo only when root is needed), a report") {
   test::FakeTransport t;
-  answer_patch_scripts(t.hosts["web-1"], data("apt_scan_debian.txt"));
+  answer_patch_scripts(t.hosts["web-1"], test_data("patch", "apt_scan_debian.txt"));
   ssh::Endpoint ep;
   ep.name = "web-1";
   ep.user = "deploy";
@@ -93,7 +87,7 @@ TEST_CASE("scan over a transport: script on stdin, sh -s (sudo only when root is
 TEST_CASE("install sends exactly the approved missing packages and records per-package results") {
   test::FakeTransport t;
   answer_patch_scripts(
-      t.hosts["web-1"], data("apt_scan_debian.txt"),
+      t.hosts["web-1"], test_data("patch", "apt_scan_debian.txt"),
       "@@sshm-patch-install 1\n@@batch 100\n@@result openssl=3.0.13-1~deb12u1 ok\n"
       "@@result libssl3=3.0.13-1~deb12u1 failed: now iF  3.0.13-1~deb12u1; dpkg: error processing package libssl3\n"
       "@@result curl=7.88.1-10+deb12u7 ok\n");
@@ -122,7 +116,7 @@ TEST_CASE("install sends exactly the approved missing packages and records per-p
 
 TEST_CASE("an executor's session survives a reboot: the core reconnects on a session of its own") {
   test::FakeTransport t;
-  answer_patch_scripts(t.hosts["web-1"], data("apt_scan_debian.txt"),
+  answer_patch_scripts(t.hosts["web-1"], test_data("patch", "apt_scan_debian.txt"),
                        "@@sshm-patch-install 1\n@@batch 100\n@@result openssl=3.0.13-1~deb12u1 ok\n");
   ssh::Endpoint ep;
   ep.name = "web-1";
@@ -167,7 +161,7 @@ TEST_CASE("an unreachable host is a failed report with the failure kind, not an 
 
 TEST_CASE("a baseline for another OS fails the host with a clear message") {
   test::FakeTransport t;
-  answer_patch_scripts(t.hosts["web-1"], data("apt_scan_debian.txt"));
+  answer_patch_scripts(t.hosts["web-1"], test_data("patch", "apt_scan_debian.txt"));
   ssh::Endpoint ep;
   ep.name = "web-1";
   PatchRequest req = request(Operation::scan);
@@ -223,7 +217,7 @@ TEST_CASE("compliance store: latest summary and non-compliant items per host; un
   {
     auto store = store::Store::open(dir);  // the compliance tables exist from the start
     test::FakeTransport t;
-    answer_patch_scripts(t.hosts["web-1"], data("apt_scan_debian.txt"));
+    answer_patch_scripts(t.hosts["web-1"], test_data("patch", "apt_scan_debian.txt"));
     ssh::Endpoint ep;
     ep.name = "web-1";
     save_report(*store, scan(t, ep, request(Operation::scan)));

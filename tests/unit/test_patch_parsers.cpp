@@ -1,6 +1,7 @@
 #include "patch/engine.hpp"
 #include "patch/parsers.hpp"
 #include "patch/scan.hpp"
+#include "test_helpers.hpp"
 
 #include <doctest/doctest.h>
 #include <fstream>
@@ -10,14 +11,6 @@ using namespace sshm;
 using namespace sshm::patch;
 
 namespace {
-
-std::string data(const std::string& name) {
-  std::ifstream in(std::string(SSHM_TEST_DATA) + "/patch/" + name);
-  REQUIRE(in);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const Package& find(const std::vector<Package>& ps, const std::string& name) {
   for (const auto& p : ps)
@@ -41,20 +34,20 @@ TEST_CASE("NEVRA strings split into name, epoch:version-release and arch") {
 }
 
 TEST_CASE("dnf: rpm -qa, check-update, updateinfo list and info make classified packages") {
-  auto installed = parse_rpm_installed(data("rpm_installed_el9.txt"));
+  auto installed = parse_rpm_installed(test_data("patch", "rpm_installed_el9.txt"));
   CHECK(installed.size() == 7);  // gpg-pubkey is not a package
-  auto updates = parse_rpm_check_update(data("dnf_check_update.txt"));
+  auto updates = parse_rpm_check_update(test_data("patch", "dnf_check_update.txt"));
   REQUIRE(updates.size() == 6);  // the Obsoleting section is not updates
   CHECK(updates[2].name == "openssl");
   CHECK(updates[2].evr == "1:3.0.7-25.el9_3");
   CHECK(updates[4].repository == "appstream");
-  auto notices = parse_updateinfo_list(data("dnf_updateinfo_list.txt"));
+  auto notices = parse_updateinfo_list(test_data("patch", "dnf_updateinfo_list.txt"));
   REQUIRE(notices.size() == 5);
   CHECK(notices[0].classification == "Security");
   CHECK(notices[0].severity == "Important");
   CHECK(notices[4].classification == "Bugfix");
   CHECK(notices[4].severity == "");
-  auto dates = parse_updateinfo_dates(data("dnf_updateinfo_info.txt"));
+  auto dates = parse_updateinfo_dates(test_data("patch", "dnf_updateinfo_info.txt"));
   CHECK(iso8601_s(dates.at("RHSA-2023:7877")) == "2023-12-18T10:31:20Z");
   apply_rpm_updates(installed, updates, notices, dates);
   const Package& curl = find(installed, "curl");
@@ -81,16 +74,16 @@ TEST_CASE("dnf: rpm -qa, check-update, updateinfo list and info make classified 
 }
 
 TEST_CASE("yum: wrapped check-update lines, Amazon Linux updateinfo, Issued dates") {
-  auto updates = parse_rpm_check_update(data("yum_check_update_el7.txt"));
+  auto updates = parse_rpm_check_update(test_data("patch", "yum_check_update_el7.txt"));
   REQUIRE(updates.size() == 3);
   CHECK(updates[1].name == "device-mapper-persistent-data");
   CHECK(updates[1].evr == "0:0.8.5-3.el7_9.2");
   CHECK(updates[1].repository == "updates");
-  auto notices = parse_updateinfo_list(data("yum_updateinfo_list_al2.txt"));
+  auto notices = parse_updateinfo_list(test_data("patch", "yum_updateinfo_list_al2.txt"));
   REQUIRE(notices.size() == 4);  // "updateinfo list done" is not a notice
   CHECK(notices[0].severity == "Important");
   CHECK(notices[2].severity == "Medium");
-  auto dates = parse_updateinfo_dates(data("yum_updateinfo_info_el7.txt"));
+  auto dates = parse_updateinfo_dates(test_data("patch", "yum_updateinfo_info_el7.txt"));
   CHECK(iso8601_s(dates.at("RHSA-2023:5678")) == "2023-10-02T00:00:00Z");
   CHECK(iso8601_s(dates.at("RHBA-2023:1111")) == "2023-09-20T00:00:00Z");  // Updated beats Issued
   // Two notices for the same package: each version keeps its own.
@@ -102,12 +95,12 @@ TEST_CASE("yum: wrapped check-update lines, Amazon Linux updateinfo, Issued date
 }
 
 TEST_CASE("zypper: list-updates and patch info give category and severity per package") {
-  auto installed = parse_rpm_installed(data("rpm_installed_sles.txt"));
-  auto updates = parse_zypper_list_updates(data("zypper_list_updates.txt"));
+  auto installed = parse_rpm_installed(test_data("patch", "rpm_installed_sles.txt"));
+  auto updates = parse_zypper_list_updates(test_data("patch", "zypper_list_updates.txt"));
   REQUIRE(updates.size() == 4);
   CHECK(updates[0].repository == "SLE-Module-Basesystem15-SP5-Updates");
   CHECK(updates[3].arch == "noarch");
-  auto patches = parse_zypper_patch_info(data("zypper_patch_info.txt"));
+  auto patches = parse_zypper_patch_info(test_data("patch", "zypper_patch_info.txt"));
   REQUIRE(patches.size() == 2);
   CHECK(patches[0].category == "security");
   CHECK(patches[0].severity == "important");
@@ -132,11 +125,11 @@ TEST_CASE("zypper: list-updates and patch info give category and severity per pa
 }
 
 TEST_CASE("apk: list -I and list -u, and Alpine's default approves every update") {
-  auto inst = parse_apk_list(data("apk_list_installed.txt"));
+  auto inst = parse_apk_list(test_data("patch", "apk_list_installed.txt"));
   REQUIRE(inst.size() == 4);
   CHECK(inst[3].name == "py3-six-pyc");
   CHECK(inst[3].version == "1.16.0-r8");
-  auto up = parse_apk_list(data("apk_list_upgradable.txt"));
+  auto up = parse_apk_list(test_data("patch", "apk_list_upgradable.txt"));
   REQUIRE(up.size() == 2);
   CHECK(up[0].upgradable_from == "1.36.1-r15");
   HostScan s;
@@ -154,21 +147,21 @@ TEST_CASE("apk: list -I and list -u, and Alpine's default approves every update"
 
 TEST_CASE("whole scan outputs of dnf, zypper and apk hosts parse through the same path") {
   std::string dnf = "@@sshm-patch-scan 1\n@@os\nID=\"rhel\"\nVERSION_ID=\"9.3\"\n@@pm dnf\n@@installed\n" +
-                    data("rpm_installed_el9.txt") + "@@end\n@@check-update\n" + data("dnf_check_update.txt") +
-                    "@@end\n@@updateinfo-list\n" + data("dnf_updateinfo_list.txt") + "@@end\n@@updateinfo-info\n" +
-                    data("dnf_updateinfo_info.txt") + "@@end\n@@done\n";
+                    test_data("patch", "rpm_installed_el9.txt") + "@@end\n@@check-update\n" + test_data("patch", "dnf_check_update.txt") +
+                    "@@end\n@@updateinfo-list\n" + test_data("patch", "dnf_updateinfo_list.txt") + "@@end\n@@updateinfo-info\n" +
+                    test_data("patch", "dnf_updateinfo_info.txt") + "@@end\n@@done\n";
   HostScan s = parse_scan_output(dnf);
   CHECK(s.errors.empty());
   CHECK(s.operating_system == "REDHAT_ENTERPRISE_LINUX");
   CHECK(find(s.installed, "curl").available[0].classification == "Security");
   std::string zyp = "@@sshm-patch-scan 1\n@@os\nID=\"sles\"\nVERSION_ID=\"15.5\"\n@@pm zypper\n@@installed\n" +
-                    data("rpm_installed_sles.txt") + "@@end\n@@list-updates\n" + data("zypper_list_updates.txt") +
-                    "@@end\n@@patch-info\n" + data("zypper_patch_info.txt") + "@@end\n@@done\n";
+                    test_data("patch", "rpm_installed_sles.txt") + "@@end\n@@list-updates\n" + test_data("patch", "zypper_list_updates.txt") +
+                    "@@end\n@@patch-info\n" + test_data("patch", "zypper_patch_info.txt") + "@@end\n@@done\n";
   s = parse_scan_output(zyp);
   CHECK(s.operating_system == "SUSE");
   CHECK(find(s.installed, "curl").available[0].severity == "Important");
   std::string apk = "@@sshm-patch-scan 1\n@@os\nID=alpine\nVERSION_ID=3.19.1\n@@pm apk\n@@installed\n" +
-                    data("apk_list_installed.txt") + "@@end\n@@upgradable\n" + data("apk_list_upgradable.txt") +
+                    test_data("patch", "apk_list_installed.txt") + "@@end\n@@upgradable\n" + test_data("patch", "apk_list_upgradable.txt") +
                     "@@end\n@@done\n";
   s = parse_scan_output(apk);
   CHECK(s.operating_system == "ALPINE");

@@ -1,5 +1,6 @@
 #include "patch/engine.hpp"
 #include "patch/scan.hpp"
+#include "test_helpers.hpp"
 
 #include <doctest/doctest.h>
 #include <fstream>
@@ -9,13 +10,6 @@ using namespace sshm;
 using namespace sshm::patch;
 
 namespace {
-
-std::string data(const std::string& name) {
-  std::ifstream in(std::string(SSHM_TEST_DATA) + "/patch/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const Package* installed(const HostScan& s, const std::string& name, const std::string& arch) {
   for (const auto& p : s.installed)
@@ -37,7 +31,7 @@ TEST_CASE("the scan script is POSIX sh that reads its settings and never puts th
 }
 
 TEST_CASE("apt scan output: installed packages, every offered version with its origins, states") {
-  HostScan s = parse_scan_output(data("apt_scan_debian.txt"));
+  HostScan s = parse_scan_output(test_data("patch", "apt_scan_debian.txt"));
   CHECK(s.errors.empty());
   CHECK(s.package_manager == "apt");
   CHECK(s.operating_system == "DEBIAN");
@@ -84,7 +78,7 @@ TEST_CASE("apt scan output: installed packages, every offered version with its o
 }
 
 TEST_CASE("a real capture from a Debian 12 minbase root with a local repository") {
-  HostScan s = parse_scan_output(data("apt_scan_minbase_chroot.txt"));
+  HostScan s = parse_scan_output(test_data("patch", "apt_scan_minbase_chroot.txt"));
   CHECK(s.errors.empty());
   CHECK(s.installed.size() == 122);
   const Package* a = installed(s, "sshm-a", "all");

@@ -1,6 +1,7 @@
 // Associations in the state store: names are unique, updates keep versions, executions come
 // newest first, host statuses are replaced per host, and delete removes everything.
 #include "store/association_tables.hpp"
+#include "temp_dir.hpp"
 
 #include <doctest/doctest.h>
 
@@ -10,19 +11,6 @@
 using namespace sshm::store;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/sshm-assoc-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 AssociationRow row(const std::string& id, const std::string& name) {
   AssociationRow r;

@@ -4,6 +4,7 @@
 #include "store/inventory_tables.hpp"
 #include "store/sql.hpp"
 #include "store/store.hpp"
+#include "temp_dir.hpp"
 
 #include <algorithm>
 #include <doctest/doctest.h>
@@ -14,19 +15,6 @@
 using namespace sshm::store;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/sshm-inventory-tables-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 // Runs SQL (several statements allowed) on a connection of its own, as another process would.
 void raw_exec(const std::filesystem::path& dir, const std::string& sql) {

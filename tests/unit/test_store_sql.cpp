@@ -5,6 +5,7 @@
 #include "store/sql.hpp"
 #include "store/patch_tables.hpp"
 #include "store/store.hpp"
+#include "temp_dir.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -21,20 +22,6 @@ using namespace sshm;
 using namespace sshm::store;
 
 namespace {
-
-// A fresh directory under /tmp, removed with everything in it at scope exit.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/sshm-store-sql-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 // Runs one statement on a connection of its own (as the sqlite3 shell would) and returns
 // the first column of every row.
@@ -53,7 +40,7 @@ std::vector<std::string> raw_query(const std::filesystem::path& db_path, const c
   return out;
 }
 
-InvocationRecord invocation(const std::string& command_id, const std::string& host) {
+InvocationRecord sql_invocation(const std::string& command_id, const std::string& host) {
   InvocationRecord r;
   r.command_id = command_id;
   r.instance_id = host;
@@ -153,7 +140,7 @@ TEST_CASE("16 threads write invocations, inventory and compliance through two st
       try {
         for (int i = 0; i < per_thread; ++i) {
           std::string host = fmt::format("host-{}-{}", t, i);
-          store.save_invocations({invocation("c1", host)});
+          store.save_invocations({sql_invocation("c1", host)});
           std::vector<InventoryRow> rows = packages(host);
           std::vector<InventoryRow> info = {{{"PlatformName", "Debian GNU/Linux"}}};
           inventory.write({host, "dpkg",
@@ -194,7 +181,7 @@ TEST_CASE("16 threads write invocations, inventory and compliance through two st
 TEST_CASE("a write the disk refuses throws a StoreError naming the store; nothing is half written") {
   TempDir tmp;
   auto store = Store::open(tmp.path);
-  store->begin_command(command("c1"), {invocation("c1", "h1")});
+  store->begin_command(command("c1"), {sql_invocation("c1", "h1")});
 
   // The kernel refuses to grow any file of this process past its current WAL size: as a full disk.
   rlimit old{};
@@ -203,7 +190,7 @@ TEST_CASE("a write the disk refuses throws a StoreError naming the store; nothin
   rlimit limited = old;
   limited.rlim_cur = std::filesystem::file_size(tmp.path / "sshm.db-wal") + 4096;
   REQUIRE(::setrlimit(RLIMIT_FSIZE, &limited) == 0);
-  InvocationRecord big = invocation("c1", "h2");
+  InvocationRecord big = sql_invocation("c1", "h2");
   big.standard_output_content = std::string(4 << 20, 'x');
   std::optional<StoreError> error;
   try {
@@ -220,6 +207,6 @@ TEST_CASE("a write the disk refuses throws a StoreError naming the store; nothin
   CHECK(std::string(error->what()).find("cannot write") != std::string::npos);
   // The failed transaction left nothing behind and the store goes on.
   CHECK(store->get_invocations("c1").size() == 1);
-  store->save_invocations({invocation("c1", "h3")});
+  store->save_invocations({sql_invocation("c1", "h3")});
   CHECK(store->get_invocations("c1").size() == 2);
 }

@@ -1,17 +1,11 @@
 #include "store/store.hpp"
+#include "test_helpers.hpp"
 
 #include <doctest/doctest.h>
 
 using namespace sshm::store;
 
 namespace {
-
-// n copies of a character (which may be several bytes long).
-std::string repeat(const std::string& ch, size_t n) {
-  std::string s;
-  for (size_t i = 0; i < n; ++i) s += ch;
-  return s;
-}
 
 // Characters in a valid UTF-8 string.
 size_t utf8_chars(const std::string& s) {

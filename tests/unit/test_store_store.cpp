@@ -2,6 +2,7 @@
 #include "store/sql.hpp"
 
 #include "util/error.hpp"
+#include "temp_dir.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -15,20 +16,6 @@ using namespace sshm;
 using namespace sshm::store;
 
 namespace {
-
-// A fresh directory under /tmp, removed with everything in it at scope exit.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/sshm-store-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 CommandRecord command(const std::string& id, const std::string& requested, const std::string& document = "AWS-RunShellScript",
                       const std::string& status = "Success") {
