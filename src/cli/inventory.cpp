@@ -300,8 +300,7 @@ int run_query(const GlobalOptions& g, const QueryOptions& o) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& m : matches) {
       nlohmann::json rows = nlohmann::json::array();
-      for (const auto& [type, row] : m.rows)
-        rows.push_back({{"TypeName", type}, {"Content", inventory::row_to_json(row)}});
+      for (const auto& r : m.rows) rows.push_back({{"TypeName", r->type}, {"Content", inventory::row_to_json(r->row)}});
       arr.push_back({{"Host", m.host}, {"Rows", rows}});
     }
     print_structured(g, arr);
@@ -309,7 +308,7 @@ int run_query(const GlobalOptions& g, const QueryOptions& o) {
     std::string text;
     for (const auto& m : matches) {
       text += m.host + "\n";
-      for (const auto& [type, row] : m.rows) text += fmt::format("  {}  {}\n", type, row_text(row));
+      for (const auto& r : m.rows) text += fmt::format("  {}  {}\n", r->type, row_text(r->row));
     }
     SyncOut::instance().out(text);
     if (g.verbosity >= 0)

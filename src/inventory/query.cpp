@@ -305,7 +305,7 @@ public:
   }
 
   const StoredHost& host(std::int64_t id) const { return m_hosts.at(id); }
-  const std::pair<std::string, Row>& entry(std::int64_t id) const { return m_entries.at(id); }
+  const std::shared_ptr<const MatchedRow>& entry(std::int64_t id) const { return m_entries.at(id); }
 
 private:
   static void merge_rows(HostRows& into, HostRows& from) {
@@ -368,7 +368,7 @@ private:
       if (std::none_of(result.begin(), result.end(), [](bool b) { return b; })) continue;
       matched.push_back(e.id);
       by_scheme[e.id] = result;
-      m_entries.emplace(e.id, std::make_pair(type, std::move(e.row)));
+      m_entries.emplace(e.id, std::make_shared<const MatchedRow>(MatchedRow{type, std::move(e.row)}));
     }
     HostRows out;
     for (auto [host_id, entry_id] : m_store.hosts_with_entries(matched)) {
@@ -385,7 +385,7 @@ private:
   const InventoryStore& m_store;
   std::map<std::int64_t, StoredHost> m_hosts;
   std::set<std::int64_t> m_all;
-  std::map<std::int64_t, std::pair<std::string, Row>> m_entries;
+  std::map<std::int64_t, std::shared_ptr<const MatchedRow>> m_entries;
 };
 
 void check_node(const QueryNode& n, const InventoryStore& store, const std::vector<std::string>& stored_types,

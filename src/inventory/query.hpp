@@ -40,9 +40,16 @@ void check_names(const QueryNode& node, const InventoryStore& store, const std::
 bool compare_values(const std::string& attribute, const std::string& row_value, CompareOp op,
                     const std::string& query_value, version::Scheme scheme);
 
+// A row that matched, with its type. One copy, shared by every host whose inventory holds it
+// (a query over a fleet matches the same few rows on thousands of hosts).
+struct MatchedRow {
+  std::string type;
+  Row row;
+};
+
 struct QueryMatch {
   std::string host;
-  std::vector<std::pair<std::string, Row>> rows;  // (type name, row) that matched
+  std::vector<std::shared_ptr<const MatchedRow>> rows;
 };
 
 // Hosts (sorted by name) for which the query holds, with the rows that matched.

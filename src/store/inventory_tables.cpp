@@ -209,7 +209,7 @@ std::int64_t InventoryTables::type_id(Transaction& tx, std::string_view name) {
 
 std::int64_t InventoryTables::entry_id(Writer& w, std::int64_t type, const InventoryRow& row) {
   entry_key(m_key, type, row);
-  if (auto it = m_entry_ids.find(std::string_view(m_key)); it != m_entry_ids.end()) return it->second;
+  if (auto id = m_entry_ids.find(m_key)) return *id;
   std::string content = row_text(row);
   w.find_entry.bind(1, type).bind(2, content);
   std::optional<std::int64_t> found;
@@ -220,13 +220,13 @@ std::int64_t InventoryTables::entry_id(Writer& w, std::int64_t type, const Inven
     w.insert_entry.bind(1, type).bind(2, name == row.end() ? std::string() : name->second).bind(3, content).run();
     found = w.tx.last_insert_rowid();
   }
-  m_entry_ids.emplace(m_key, *found);
+  m_entry_ids.insert(m_key, *found);
   return *found;
 }
 
 std::int64_t InventoryTables::chunk_id(Writer& w, const std::string& list, const std::int64_t* first,
                                        const std::int64_t* last) {
-  if (auto it = m_chunk_ids.find(std::string_view(list)); it != m_chunk_ids.end()) return it->second;
+  if (auto id = m_chunk_ids.find(list)) return *id;
   w.find_chunk.bind_blob(1, list);
   std::optional<std::int64_t> found;
   if (w.find_chunk.step()) found = w.find_chunk.integer(0);
@@ -236,7 +236,7 @@ std::int64_t InventoryTables::chunk_id(Writer& w, const std::string& list, const
     found = w.tx.last_insert_rowid();
     for (const std::int64_t* e = first; e != last; ++e) w.chunk_entry.bind(1, *e).bind(2, *found).run();
   }
-  m_chunk_ids.emplace(list, *found);
+  m_chunk_ids.insert(list, *found);
   return *found;
 }
 

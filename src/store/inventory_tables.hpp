@@ -4,6 +4,7 @@
 // snapshot's entries as one list, and an index from entry to snapshots (through shared
 // chunks of those lists) for queries. src/inventory turns these rows into SSM's shapes.
 #include "store/store.hpp"
+#include "store/key_ids.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -13,7 +14,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace sshm::store {
@@ -114,21 +114,14 @@ private:
   std::int64_t chunk_id(Writer& w, const std::string& list, const std::int64_t* first, const std::int64_t* last);
   void forget_ids() const;
 
-  // Looks a std::string key up by std::string_view, without making a string.
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
-  };
-  using IdCache = std::unordered_map<std::string, std::int64_t, KeyHash, std::equal_to<>>;
-
   Store& m_store;
   // IDs of types, of entries by type and attributes, and of chunks by their entry list, so
   // that a fleet's shared package rows and chunks are looked up once. Rows of these tables
   // are never deleted, so an ID stays valid unless the transaction that made it rolls back
   // (then the caches are cleared).
   mutable std::map<std::string, std::int64_t, std::less<>> m_type_ids;
-  mutable IdCache m_entry_ids;
-  mutable IdCache m_chunk_ids;
+  mutable KeyIds m_entry_ids;
+  mutable KeyIds m_chunk_ids;
   // The entry cache's key being built, kept to reuse its buffer.
   std::string m_key;
 };

@@ -170,8 +170,8 @@ TEST_CASE("query results carry the matching rows") {
   REQUIRE(m.size() == 2);
   CHECK(m[1].host == "web-01");
   REQUIRE(m[1].rows.size() == 1);
-  CHECK(m[1].rows[0].first == "AWS:Application");
-  CHECK(m[1].rows[0].second.at("Version") == "3.0.11-1~deb12u2");
+  CHECK(m[1].rows[0]->type == "AWS:Application");
+  CHECK(m[1].rows[0]->row.at("Version") == "3.0.11-1~deb12u2");
 }
 
 TEST_CASE("query errors give the column and a did-you-mean") {
