@@ -7,6 +7,7 @@
 #include "store/compliance_tables.hpp"
 #include "util/error.hpp"
 #include "util/spell.hpp"
+#include "util/strings.hpp"
 #include "util/terminal_safe.hpp"
 #include "util/time.hpp"
 
@@ -304,10 +305,10 @@ struct PutOptions {
 };
 
 std::string read_items_file(const std::string& path) {
-  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  if (path == "-") return read_all(std::cin);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("cannot read items file {}", path));
-  std::string text(std::istreambuf_iterator<char>(in), {});
+  std::string text = read_all(in);
   if (text.size() > 16 * 1024 * 1024) throw InputError(fmt::format("{}: larger than 16 MB", path));
   return text;
 }

@@ -47,7 +47,7 @@ std::string text_file(const std::string& path) {
   if (!in) throw InputError(fmt::format("no session document '{}': not a built-in ({}) nor a readable file", path,
                                         join(builtin_session_documents(), ", ")),
                             closest_match(path, builtin_session_documents()));
-  return std::string((std::istreambuf_iterator<char>(in)), {});
+  return read_all(in);
 }
 
 // A boolean input, also given as "true"/"false" text as SSM's console writes it.

@@ -2,6 +2,7 @@
 
 #include "sinks/deliver.hpp"
 #include "util/ids.hpp"
+#include "util/strings.hpp"
 #include "util/time.hpp"
 
 #include <algorithm>
@@ -29,7 +30,7 @@ bool write_file(const fs::path& path, const std::string& text) {
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return read_all(in);
 }
 
 std::string describe(const nlohmann::json& meta) {
